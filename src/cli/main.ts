@@ -1,0 +1,38 @@
+/**
+ * The CLI entry: the one place that turns errors into exit codes and calls process.exit.
+ * `--version` is answered before anything else is loaded.
+ */
+declare const __VERSION__: string;
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  process.stdout.write(`${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`);
+} else {
+  void main(argv);
+}
+
+async function main(args: string[]): Promise<void> {
+  const json = args.includes('--json');
+  const { reportError } = await import('./run.js');
+  let code = 0;
+  try {
+    const { createProgram } = await import('./program.js');
+    await createProgram().parseAsync(args, { from: 'user' });
+  } catch (err) {
+    code = await handleError(err, json, reportError);
+  }
+  process.exitCode = code;
+}
+
+async function handleError(err: unknown, json: boolean, reportError: (e: unknown, json: boolean) => number): Promise<number> {
+  const { CommanderError } = await import('commander');
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    const { UsageError } = await import('../errors.js');
+    // Commander says "error: unknown option '--x'\n(Did you mean --y?)": one line, our prefix, a hint.
+    const [first, ...rest] = err.message.replace(/^error: /, '').split('\n');
+    const suggestion = rest.join(' ').replace(/[()]/g, '').trim();
+    return reportError(new UsageError(first, suggestion || "see 'whitemagic --help'"), json);
+  }
+  return reportError(err, json);
+}

@@ -1,0 +1,143 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidInputError, NotFoundError, fromFsError } from '../errors.js';
+import { defaultBackendName, loadBackend } from '../storage/registry.js';
+import type { BackendName, StorageBackend } from '../storage/types.js';
+import { withContextLock, lockTimeoutMs } from './lock.js';
+import { FORMAT_VERSION, readManifest, writeManifest, type Manifest } from './manifest.js';
+import type { ContextLocation } from './resolve.js';
+
+/** What is at a context's path. */
+export type ContextState =
+  /** Nothing there. */
+  | 'missing'
+  /** A directory with a manifest. */
+  | 'context'
+  /** A directory with `memory/` but no manifest: hand-made, copied, or whitemagic 2.x. */
+  | 'legacy'
+  /** A directory that holds neither. */
+  | 'not-a-context';
+
+export interface ContextOptions {
+  /** The backend for a context this command creates (--backend); default WHITEMAGIC_BACKEND or markdown. */
+  backend?: BackendName;
+  /** Description for a context this command creates. */
+  description?: string;
+  /** How long to wait for another process's lock. */
+  lockTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One context, as a command uses it: where it is, what is there, and its storage, opened lazily.
+ * Commands receive a Context; they never resolve paths or load backends themselves.
+ */
+export class Context {
+  private storage?: StorageBackend;
+  private cachedManifest?: Manifest | null;
+
+  constructor(
+    readonly location: ContextLocation,
+    readonly options: ContextOptions = {},
+  ) {}
+
+  get path(): string {
+    return this.location.path;
+  }
+
+  get name(): string {
+    return this.location.name;
+  }
+
+  /** The manifest, read once; undefined for a missing or legacy context. */
+  manifest(): Manifest | undefined {
+    if (this.cachedManifest === undefined) this.cachedManifest = readManifest(this.path) ?? null;
+    return this.cachedManifest ?? undefined;
+  }
+
+  state(): ContextState {
+    let st;
+    try {
+      st = statSync(this.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+      throw fromFsError(err, this.path);
+    }
+    if (!st.isDirectory()) throw new InvalidInputError(`not a directory: ${this.path}`, 'a context is a directory');
+    if (this.manifest()) return 'context';
+    if (existsSync(join(this.path, 'memory'))) return 'legacy';
+    return 'not-a-context';
+  }
+
+  /** The backend the context uses, or would be created with. */
+  backendName(): BackendName {
+    return this.manifest()?.backend ?? (this.state() === 'legacy' ? 'markdown' : this.defaultBackend());
+  }
+
+  private defaultBackend(): BackendName {
+    return this.options.backend ?? defaultBackendName(this.options.env);
+  }
+
+  /**
+   * The storage for reading. A context chosen explicitly must exist; the implicit default reads as
+   * empty when missing (without creating anything).
+   */
+  async open(): Promise<StorageBackend> {
+    if (this.storage) return this.storage;
+    const state = this.state();
+    if (state === 'missing' || state === 'not-a-context') {
+      if (this.location.explicit) {
+        throw new NotFoundError(
+          `context not found: ${this.path}`,
+          "create it with 'whitemagic init', or check --base-dir / --context",
+          'context_not_found',
+        );
+      }
+      // The implicit default: an empty markdown view of a folder that does not exist yet.
+      return (this.storage = (await loadBackend('markdown')).open(this.path, { readonly: true }));
+    }
+    const factory = await loadBackend(this.backendName());
+    this.storage = factory.open(this.path, {});
+    return this.storage;
+  }
+
+  /** The storage for writing: creates the context first if needed (directories 0700). */
+  async openForWrite(): Promise<StorageBackend> {
+    await this.ensureCreated();
+    return this.open();
+  }
+
+  /**
+   * Makes the context exist with a manifest of the current format: a missing one is created, a
+   * legacy one gets its manifest (its files are left as they are). Returns true if it wrote anything.
+   */
+  async ensureCreated(): Promise<boolean> {
+    const state = this.state();
+    if (state === 'context') return false;
+    const backend = state === 'legacy' ? 'markdown' : this.defaultBackend();
+    const factory = await loadBackend(backend);
+    try {
+      mkdirSync(this.path, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw fromFsError(err, this.path);
+    }
+    factory.create(this.path);
+    const manifest: Manifest = { format: FORMAT_VERSION, backend, created: new Date().toISOString() };
+    if (this.options.description !== undefined) manifest.description = this.options.description;
+    writeManifest(this.path, manifest);
+    this.cachedManifest = manifest;
+    return true;
+  }
+
+  /** Runs `fn` while holding this context's lock (SPEC section 9). Creates the context if missing. */
+  async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
+    await this.ensureCreated();
+    return withContextLock(this.path, fn, this.options.lockTimeoutMs ?? lockTimeoutMs(this.options.env));
+  }
+
+  /** Closes the storage if it was opened. */
+  close(): void {
+    this.storage?.close();
+    this.storage = undefined;
+  }
+}

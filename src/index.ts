@@ -1,0 +1,110 @@
+/**
+ * The whitemagic library: the same operations as the CLI, with the same rules.
+ *
+ *   import { MemoryManager } from 'whitemagic';
+ *   const wm = new MemoryManager({ baseDir: '/path/to/context' });
+ *   const memory = await wm.createMemory({ title: 'Hello', content: 'World', tags: ['demo'] });
+ */
+import { Context, type ContextOptions } from './context/context.js';
+import { resolveContext, type ContextLocation } from './context/resolve.js';
+import type { CreateInput } from './commands/create.js';
+import type { ListInput } from './commands/list.js';
+import type { UpdateInput } from './commands/update.js';
+import type { DeleteResult } from './commands/delete.js';
+import type { StatsResult, TagCount } from './commands/stats.js';
+import type { StatusResult } from './commands/status.js';
+import type { Memory, MemoryType } from './memory/types.js';
+import type { BackendName, ListResult } from './storage/types.js';
+
+export * from './errors.js';
+export type { Memory, MemoryHeader, MemoryType } from './memory/types.js';
+export { MEMORY_TYPES } from './memory/types.js';
+export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
+export type { ContextLocation, ContextSource } from './context/resolve.js';
+export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult };
+
+export interface MemoryManagerOptions {
+  /** The context directory (rule 1 of SPEC section 2). */
+  baseDir?: string;
+  /** A context name under $WHITEMAGIC_HOME (rule 2). */
+  context?: string;
+  /** The backend for a context this manager creates. */
+  backend?: BackendName;
+  /** Seconds to wait for another process's lock. */
+  lockTimeout?: number;
+  /** Environment to resolve from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** One context's memories, for TypeScript code. Every method opens, works and closes. */
+export class MemoryManager {
+  /** Where the manager works and which rule chose it. */
+  readonly location: ContextLocation;
+  private readonly contextOptions: ContextOptions;
+
+  constructor(options: MemoryManagerOptions = {}) {
+    this.location = resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
+    this.contextOptions = {
+      backend: options.backend,
+      env: options.env,
+      lockTimeoutMs: options.lockTimeout !== undefined ? options.lockTimeout * 1000 : undefined,
+    };
+  }
+
+  private async using<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
+    const ctx = new Context(this.location, this.contextOptions);
+    try {
+      return await fn(ctx);
+    } finally {
+      ctx.close();
+    }
+  }
+
+  /** A new memory; the context is created if missing. */
+  async createMemory(input: CreateInput): Promise<Memory> {
+    const { createMemory } = await import('./commands/create.js');
+    return this.using((ctx) => createMemory(ctx, input));
+  }
+
+  /** One memory by REF: id, unique id prefix or file name. */
+  async readMemory(ref: string): Promise<Memory> {
+    const { showMemory } = await import('./commands/show.js');
+    return this.using((ctx) => showMemory(ctx, ref));
+  }
+
+  async listMemories(input: ListInput = {}): Promise<ListResult> {
+    const { listMemories } = await import('./commands/list.js');
+    return this.using((ctx) => listMemories(ctx, input));
+  }
+
+  async updateMemory(ref: string, input: UpdateInput): Promise<Memory> {
+    const { updateMemory } = await import('./commands/update.js');
+    return this.using((ctx) => updateMemory(ctx, ref, input));
+  }
+
+  /** Archives a memory, or removes it for good with `permanent`. */
+  async deleteMemory(ref: string, options: { permanent?: boolean } = {}): Promise<DeleteResult> {
+    const { deleteMemory } = await import('./commands/delete.js');
+    return this.using((ctx) => deleteMemory(ctx, ref, options));
+  }
+
+  async restoreMemory(ref: string, options: { type?: MemoryType } = {}): Promise<Memory> {
+    const { restoreMemory } = await import('./commands/restore.js');
+    return this.using((ctx) => restoreMemory(ctx, ref, options));
+  }
+
+  async listTags(): Promise<TagCount[]> {
+    const { listTags } = await import('./commands/stats.js');
+    return this.using((ctx) => listTags(ctx));
+  }
+
+  async stats(): Promise<StatsResult> {
+    const { stats } = await import('./commands/stats.js');
+    return this.using((ctx) => stats(ctx));
+  }
+
+  async status(): Promise<StatusResult> {
+    const { status } = await import('./commands/status.js');
+    return this.using((ctx) => status(ctx));
+  }
+}

@@ -1,0 +1,263 @@
+import { readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
+import { idSuffix } from '../../memory/ids.js';
+import { slugify } from '../../memory/fields.js';
+import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
+import { applyListQuery, summarise } from '../query.js';
+import type {
+  BackendCapabilities,
+  BulkResult,
+  ListQuery,
+  ListResult,
+  StorageBackend,
+  StorageProblem,
+  StorageSummary,
+} from '../types.js';
+import { parseMemoryFile, serialiseMemory } from './file-format.js';
+
+/** Where a memory's file is: `memory/<type>/<file>`. */
+interface Entry {
+  header: MemoryHeader;
+  file: string;
+  /** The file carried no id; the first write adds the derived one. */
+  derivedId: boolean;
+}
+
+export const MEMORY_DIR = 'memory';
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/** Memory file names end in `.md`; temporary files (`x.md.1a2b3c`) and dot files never do. */
+export function isMemoryFileName(name: string): boolean {
+  return name.endsWith('.md') && !name.startsWith('.');
+}
+
+/**
+ * The markdown backend: one file per memory under `memory/<type>/`, editable by hand.
+ *
+ * Every command sees the files as they are on disk now: the backend reads the folders when first
+ * asked and keeps that picture only for the life of this object (one command), updating it with
+ * its own writes. Writes go through a temporary file in the same folder and a rename.
+ */
+export class MarkdownBackend implements StorageBackend {
+  readonly name = 'markdown' as const;
+  readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false };
+
+  private entries?: Map<string, Entry>;
+  private scanProblems: StorageProblem[] = [];
+
+  constructor(readonly dir: string) {}
+
+  private typeDir(type: MemoryType): string {
+    return join(this.dir, MEMORY_DIR, type);
+  }
+
+  /** Reads every memory file's front matter; unreadable ones become problems, duplicates too. */
+  private scan(): Map<string, Entry> {
+    if (this.entries) return this.entries;
+    const entries = new Map<string, Entry>();
+    const problems: StorageProblem[] = [];
+    for (const type of MEMORY_TYPES) {
+      const folder = this.typeDir(type);
+      let names: string[];
+      try {
+        names = readdirSync(folder);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        if (code === 'ENOTDIR') {
+          problems.push({ path: `${MEMORY_DIR}/${type}`, message: 'is not a directory' });
+          continue;
+        }
+        throw fromFsError(err, folder);
+      }
+      names.sort();
+      for (const file of names) {
+        if (!isMemoryFileName(file)) continue;
+        const entry = this.readEntry(type, file, problems);
+        if (!entry) continue;
+        const existing = entries.get(entry.header.id);
+        if (existing) {
+          // A file copied by hand, or a move interrupted by a crash: keep the newer one, report both.
+          const keepNew = entry.header.updated > existing.header.updated;
+          const [kept, dropped] = keepNew ? [entry, existing] : [existing, entry];
+          problems.push({
+            path: `${MEMORY_DIR}/${dropped.header.type}/${dropped.file}`,
+            message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${kept.header.type}/${kept.file}); ignored`,
+          });
+          entries.set(entry.header.id, kept);
+          continue;
+        }
+        entries.set(entry.header.id, entry);
+      }
+    }
+    this.entries = entries;
+    this.scanProblems = problems;
+    return entries;
+  }
+
+  private readEntry(type: MemoryType, file: string, problems: StorageProblem[]): Entry | undefined {
+    const path = join(this.typeDir(type), file);
+    const rel = `${MEMORY_DIR}/${type}/${file}`;
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return undefined;
+      const text = readFileSync(path, 'utf8');
+      const { memory, derivedId } = parseMemoryFile(text, file, type, st.mtime);
+      const { content: _content, ...rest } = memory;
+      void _content;
+      return { header: { ...rest, name: file.slice(0, -3), bytes: st.size }, file, derivedId };
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') return undefined; // removed while we looked: not a memory any more
+      const message = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check its permissions' : e.message;
+      problems.push({ path: rel, message });
+      return undefined;
+    }
+  }
+
+  private readMemory(entry: Entry): Memory | undefined {
+    const path = join(this.typeDir(entry.header.type), entry.file);
+    let text: string;
+    let mtime: Date;
+    try {
+      text = readFileSync(path, 'utf8');
+      mtime = statSync(path).mtime;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw fromFsError(err, path);
+    }
+    return parseMemoryFile(text, entry.file, entry.header.type, mtime).memory;
+  }
+
+  list(query: ListQuery): ListResult {
+    const entries = this.scan();
+    const { memories, total } = applyListQuery(
+      [...entries.values()].map((e) => e.header),
+      query,
+    );
+    return { memories, total, problems: this.problems() };
+  }
+
+  lookup(ref: string): MemoryHeader[] {
+    const entries = this.scan();
+    const exact = entries.get(ref);
+    if (exact) return [exact.header];
+    const lower = ref.toLowerCase();
+    const byPrefix = [...entries.values()].filter((e) => e.header.id.toLowerCase().startsWith(lower));
+    if (byPrefix.length) return byPrefix.map((e) => e.header);
+    const name = ref.endsWith('.md') ? ref.slice(0, -3) : ref;
+    return [...entries.values()].filter((e) => e.header.name === name).map((e) => e.header);
+  }
+
+  read(id: string): Memory | undefined {
+    const entry = this.scan().get(id);
+    return entry ? this.readMemory(entry) : undefined;
+  }
+
+  /** A new file name: date, slug of the title, the id's random tail (SPEC section 3). */
+  private fileNameFor(memory: Memory): string {
+    const date = memory.created.slice(0, 10);
+    return `${date}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
+  }
+
+  private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
+    const folder = this.typeDir(type);
+    mkdirSync(folder, { recursive: true, mode: DIR_MODE });
+    const path = join(folder, file);
+    const text = serialiseMemory(memory);
+    try {
+      writeFileAtomic.sync(path, text, { mode: FILE_MODE, fsync: true });
+    } catch (err) {
+      throw fromFsError(err, path);
+    }
+    const { content: _content, ...rest } = memory;
+    void _content;
+    const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: Buffer.byteLength(text) };
+    this.scan().set(memory.id, { header, file, derivedId: false });
+    return header;
+  }
+
+  insert(memory: Memory): MemoryHeader {
+    if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
+    return this.writeFile(memory.type, this.fileNameFor(memory), memory);
+  }
+
+  update(memory: Memory): MemoryHeader {
+    const entry = this.scan().get(memory.id);
+    if (!entry) throw new NotFoundError(`memory not found: ${memory.id}`);
+    // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
+    const header = this.writeFile(memory.type, entry.file, memory);
+    if (entry.header.type !== memory.type) this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+    return header;
+  }
+
+  /** Moves a memory's file to another type folder without rewriting it (a rename). */
+  move(id: string, type: MemoryType): void {
+    const entry = this.scan().get(id);
+    if (!entry) throw new NotFoundError(`memory not found: ${id}`);
+    if (entry.header.type === type) return;
+    mkdirSync(this.typeDir(type), { recursive: true, mode: DIR_MODE });
+    renameSync(join(this.typeDir(entry.header.type), entry.file), join(this.typeDir(type), entry.file));
+    entry.header = { ...entry.header, type };
+  }
+
+  remove(id: string): boolean {
+    const entries = this.scan();
+    const entry = entries.get(id);
+    if (!entry) return false;
+    this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+    entries.delete(id);
+    return true;
+  }
+
+  private unlinkQuiet(path: string): void {
+    try {
+      unlinkSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, path);
+    }
+  }
+
+  *readAll(): Iterable<Memory> {
+    const entries = [...this.scan().values()].sort((a, b) => (a.header.id < b.header.id ? -1 : 1));
+    for (const entry of entries) {
+      const memory = this.readMemory(entry);
+      if (memory) yield memory;
+    }
+  }
+
+  insertMany(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+    const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
+    for (const memory of memories) {
+      if (this.scan().has(memory.id)) {
+        if (onConflict === 'skip') {
+          result.skipped++;
+          continue;
+        }
+        if (onConflict === 'fail') throw new ConflictError(`a memory with id ${memory.id} exists already`);
+        this.update(memory);
+        result.replaced++;
+      } else {
+        this.insert(memory);
+        result.inserted++;
+      }
+    }
+    return result;
+  }
+
+  summary(): StorageSummary {
+    return summarise([...this.scan().values()].map((e) => e.header));
+  }
+
+  problems(): StorageProblem[] {
+    this.scan();
+    return [...this.scanProblems];
+  }
+
+  close(): void {
+    this.entries = undefined;
+  }
+}

@@ -1,0 +1,21 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MEMORY_TYPES } from '../../memory/types.js';
+import type { BackendFactory } from '../types.js';
+import { MarkdownBackend, MEMORY_DIR } from './backend.js';
+
+/** The markdown backend: the default, a directory of markdown files (SPEC section 2). */
+const markdown: BackendFactory = {
+  name: 'markdown',
+  open(dir) {
+    return new MarkdownBackend(dir);
+  },
+  create(dir) {
+    for (const type of MEMORY_TYPES) mkdirSync(join(dir, MEMORY_DIR, type), { recursive: true, mode: 0o700 });
+  },
+  dataPaths(dir) {
+    return [join(dir, MEMORY_DIR)];
+  },
+};
+
+export default markdown;

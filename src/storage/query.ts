@@ -1,0 +1,58 @@
+import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../memory/types.js';
+import type { ListQuery, StorageSummary } from './types.js';
+
+/** The types a list shows when none are named: archived memories only on request. */
+export const DEFAULT_LIST_TYPES: MemoryType[] = ['short_term', 'long_term'];
+
+/**
+ * Filters, sorts and limits headers as ListQuery says: the reference semantics for every backend.
+ * A backend that can push the query down (SQL) must give the same result; the conformance suite checks.
+ */
+export function applyListQuery(headers: Iterable<MemoryHeader>, query: ListQuery): { memories: MemoryHeader[]; total: number } {
+  const types = new Set(query.types ?? DEFAULT_LIST_TYPES);
+  const tags = query.tags ?? [];
+  const matched: MemoryHeader[] = [];
+  for (const h of headers) {
+    if (!types.has(h.type)) continue;
+    if (query.since && h.created < query.since) continue;
+    if (query.until && h.created > query.until) continue;
+    if (tags.length && !tags.every((t) => h.tags.includes(t))) continue;
+    matched.push(h);
+  }
+  matched.sort(comparator(query.sort ?? 'created', query.reverse ?? false));
+  const total = matched.length;
+  const memories = query.limit !== undefined ? matched.slice(0, query.limit) : matched;
+  return { memories, total };
+}
+
+/**
+ * Order of a list: dates newest first, titles A to Z (by code point, so every backend agrees);
+ * ties broken by id, newest first, so the order is total and the same on every backend.
+ */
+export function comparator(sort: 'created' | 'updated' | 'title', reverse: boolean) {
+  const sign = reverse ? -1 : 1;
+  return (a: MemoryHeader, b: MemoryHeader): number => {
+    let c: number;
+    if (sort === 'title') c = cmp(a.title, b.title);
+    else c = -cmp(a[sort], b[sort]);
+    if (c === 0) c = -cmp(a.id, b.id);
+    return sign * c;
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Counts by type, tag counts and bytes of a set of headers. */
+export function summarise(headers: Iterable<MemoryHeader>): StorageSummary {
+  const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
+  const tags: Record<string, number> = {};
+  let bytes = 0;
+  for (const h of headers) {
+    counts[h.type]++;
+    bytes += h.bytes;
+    for (const t of h.tags) tags[t] = (tags[t] ?? 0) + 1;
+  }
+  return { counts, tags, bytes };
+}

@@ -1,0 +1,133 @@
+import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
+
+/**
+ * The storage interface: the only thing commands know about where memories live.
+ *
+ * A backend stores the memories of one context. It is synchronous on purpose: both backends are
+ * local (files, or better-sqlite3, itself synchronous), and a short-lived CLI process is fastest
+ * without promise hops. Opening a backend is asynchronous because its module is loaded lazily
+ * (see registry.ts), so a markdown run never loads the SQLite driver.
+ *
+ * Every backend runs the same conformance suite (test/storage/conformance.ts).
+ */
+export interface StorageBackend {
+  /** The backend's registered name, as written in the context manifest. */
+  readonly name: BackendName;
+  /** What this backend can do beyond the required methods; callers test these, never the class. */
+  readonly capabilities: BackendCapabilities;
+
+  /** Memories matching the query (headers only, no bodies), sorted and limited, and unreadable entries. */
+  list(query: ListQuery): ListResult;
+
+  /**
+   * Memories a REF may mean: the one whose id is `ref`; else those whose id starts with `ref`
+   * (case-insensitive); else the one whose name is `ref` (a `.md` ending ignored). Never throws for
+   * an unknown REF: an empty array. The caller decides what ambiguity means.
+   */
+  lookup(ref: string): MemoryHeader[];
+
+  /** One whole memory by exact id, or undefined. */
+  read(id: string): Memory | undefined;
+
+  /** Stores a new memory. Throws ConflictError if its id exists. Returns its stored header. */
+  insert(memory: Memory): MemoryHeader;
+
+  /**
+   * Replaces the stored memory with the same id, moving it if its type changed. Throws
+   * NotFoundError if the id is unknown. The change is atomic: a reader sees the old or the new.
+   */
+  update(memory: Memory): MemoryHeader;
+
+  /** Removes a memory for good. Returns false if the id was unknown. */
+  remove(id: string): boolean;
+
+  /** Every memory, with bodies, in id order: for backup, clone, migrate and exports. */
+  readAll(): Iterable<Memory>;
+
+  /**
+   * Stores many memories at once (clone, migrate, restore), in one transaction where the backend
+   * has them. `onConflict` says what to do with an id that exists already.
+   */
+  insertMany(memories: Iterable<Memory>, onConflict?: 'fail' | 'skip' | 'replace'): BulkResult;
+
+  /** Counts by type, tag counts and bytes, for `stats`, `tags`, `status` and `contexts`. */
+  summary(): StorageSummary;
+
+  /** Entries that could not be read, with why: malformed files, duplicate ids. */
+  problems(): StorageProblem[];
+
+  /** Releases handles (a database connection). The backend is unusable afterwards. */
+  close(): void;
+}
+
+/** Names of the registered backends; see registry.ts. */
+export type BackendName = 'markdown' | 'sqlite';
+
+export interface BackendCapabilities {
+  /** Memories are files a person may add, edit or delete by hand between commands. */
+  handEditable: boolean;
+  /** Multi-memory writes (insertMany) are one transaction: all or nothing. */
+  transactions: boolean;
+  /** The backend keeps everything in one file that must be snapshotted through the backend. */
+  singleFile: boolean;
+}
+
+export interface ListQuery {
+  /** Types to include. Default: short_term and long_term (archive only when asked). */
+  types?: MemoryType[];
+  /** Tags that must all be present (already normalised). */
+  tags?: string[];
+  /** Only memories created at or after this time (ISO). */
+  since?: string;
+  /** Only memories created at or before this time (ISO). */
+  until?: string;
+  /** Default `created`. */
+  sort?: 'created' | 'updated' | 'title';
+  /** Default: newest first for dates, A to Z for titles; `reverse` flips it. */
+  reverse?: boolean;
+  /** At most this many; default all. */
+  limit?: number;
+}
+
+export interface ListResult {
+  memories: MemoryHeader[];
+  /** How many matched before `limit` cut the list. */
+  total: number;
+  problems: StorageProblem[];
+}
+
+export interface BulkResult {
+  inserted: number;
+  skipped: number;
+  replaced: number;
+}
+
+export interface StorageSummary {
+  counts: Record<MemoryType, number>;
+  /** Tag to number of memories carrying it (archived ones included). */
+  tags: Record<string, number>;
+  /** Bytes the memories take in storage. */
+  bytes: number;
+}
+
+export interface StorageProblem {
+  /** Where: a path relative to the context directory, or a row id. */
+  path: string;
+  message: string;
+}
+
+/** How a backend is made: its module default-exports one of these. */
+export interface BackendFactory {
+  readonly name: BackendName;
+  /** Opens (without creating) the storage of the context at `dir`. */
+  open(dir: string, options: BackendOpenOptions): StorageBackend;
+  /** Creates the backend's storage in `dir` (the directory exists); idempotent. */
+  create(dir: string): void;
+  /** Files and folders of a context that belong to this backend's data (for clone, delete, size). */
+  dataPaths(dir: string): string[];
+}
+
+export interface BackendOpenOptions {
+  /** Open for reading only: no files are created or repaired. */
+  readonly?: boolean;
+}
