@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
@@ -15,7 +15,9 @@ import type {
   StorageProblem,
   StorageSummary,
 } from '../types.js';
+import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { parseMemoryFile, serialiseMemory } from './file-format.js';
+import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 
 /** Where a memory's file is: `memory/<type>/<file>`. */
 interface Entry {
@@ -47,6 +49,7 @@ export class MarkdownBackend implements StorageBackend {
 
   private entries?: Map<string, Entry>;
   private scanProblems: StorageProblem[] = [];
+  private index?: MarkdownSearchIndex;
 
   constructor(readonly dir: string) {}
 
@@ -257,7 +260,38 @@ export class MarkdownBackend implements StorageBackend {
     return [...this.scanProblems];
   }
 
+  /** The derived search index (search-index.ts), opened on first use. */
+  private searchIndex(): MarkdownSearchIndex {
+    this.index ??= MarkdownSearchIndex.open(this.dir, isMemoryFileName);
+    return this.index;
+  }
+
+  search(query: SearchQuery): SearchResult {
+    // A context that does not exist yet (the implicit default) has nothing to search: create nothing.
+    if (!existsSync(join(this.dir, MEMORY_DIR))) return { hits: [], total: 0, problems: [] };
+    const index = this.searchIndex();
+    const problems = index.sync();
+    return { ...index.search(query), problems };
+  }
+
+  reindex(): ReindexResult {
+    return { indexed: this.searchIndex().rebuild() };
+  }
+
+  checkIndex(): IndexCheck {
+    const entries = [...this.scan().values()];
+    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: entries.length, drift: [] };
+    const memories: Array<{ memory: Memory; path: string }> = [];
+    for (const entry of entries) {
+      const memory = this.readMemory(entry);
+      if (memory) memories.push({ memory, path: `${MEMORY_DIR}/${entry.header.type}/${entry.file}` });
+    }
+    return this.searchIndex().check(memories);
+  }
+
   close(): void {
     this.entries = undefined;
+    this.index?.close();
+    this.index = undefined;
   }
 }
