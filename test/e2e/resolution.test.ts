@@ -83,6 +83,18 @@ describe('context resolution (SPEC section 2)', () => {
     expect(h.run(['--base-dir', join(h.home, 'empty'), 'list']).stdout).toMatch(/\tt\t/);
   });
 
+  it('update, delete and restore on a missing context fail and create nothing', () => {
+    for (const args of [['update', 'abcd', '--title', 'x'], ['delete', 'abcd'], ['restore', 'abcd']]) {
+      const named = h.run(['--context', 'ghost', ...args]);
+      expect(named.code, args[0]).toBe(1);
+      expect(named.stderr).toMatch(/context not found/);
+      const implicit = h.run(args);
+      expect(implicit.code, args[0]).toBe(1);
+      expect(implicit.stderr).toMatch(/no memories yet/);
+    }
+    expect(existsSync(h.wmHome)).toBe(false);
+  });
+
   it('a context path that is a file fails clearly', () => {
     writeFileSync(join(h.home, 'afile'), 'x');
     const r = h.run(['--base-dir', join(h.home, 'afile'), 'create', '--title', 't', '--content', 'c']);
