@@ -157,8 +157,14 @@ function quote(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
+/** Prefix words this long ending in a `y` also match without it (see compileTerm). */
+const Y_WORD = /[a-z]{4}y$/i;
+
 function compileTerm(term: SearchTerm, column?: string): string {
-  const body = quote(term.text) + (term.prefix ? '*' : '');
+  let body = quote(term.text) + (term.prefix ? '*' : '');
+  // Porter stems "deploy" to "deploi" but "deployment" to "deploy": a prefix query for the word
+  // alone would miss its longer forms. The word without its `y` is a prefix of both stems.
+  if (term.prefix && !term.phrase && Y_WORD.test(term.text)) body = `(${body} OR ${quote(term.text.slice(0, -1))}*)`;
   return column ? `{${column}} : ${body}` : body;
 }
 

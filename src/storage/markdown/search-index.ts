@@ -281,9 +281,12 @@ export class MarkdownSearchIndex {
     const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
     const pendingPaths = new Set<string>();
     const skip = new Set<string>();
+    // Files recorded as changed-just-now: compared by content below; a difference there is pending.
+    const racy = new Set<string>();
     for (const f of files) {
       const row = known.get(f.path);
-      if (!row || row.size !== f.size || row.mtime !== f.mtime) {
+      if (row && row.mtime === -1 && row.size === f.size && row.id) racy.add(row.id);
+      else if (!row || row.size !== f.size || row.mtime !== f.mtime) {
         pendingPaths.add(f.path);
         if (row?.id) skip.add(row.id);
       }
@@ -304,7 +307,8 @@ export class MarkdownSearchIndex {
       memories.map((m) => m.memory),
       skip,
     ).map((d) => ({ ...d, path: pathOf.get(d.id) }));
-    return { present: true, pending: pendingPaths.size, drift };
+    const racyDrift = drift.filter((d) => racy.has(d.id)).length;
+    return { present: true, pending: pendingPaths.size + racyDrift, drift: drift.filter((d) => !racy.has(d.id)) };
   }
 
   close(): void {
