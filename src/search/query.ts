@@ -44,6 +44,8 @@ export const PREFIX_MIN_LENGTH = 3;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 interface Lexeme {
+  /** As typed, for messages. */
+  raw: string;
   text: string;
   quoted: boolean;
   negated: boolean;
@@ -68,18 +70,19 @@ function lex(source: string): Lexeme[] {
     if (s[i] === '"') {
       const end = s.indexOf('"', i + 1);
       const stop = end < 0 ? s.length : end;
-      out.push({ text: s.slice(i + 1, stop), quoted: true, negated });
+      out.push({ raw: s.slice(negated ? i - 1 : i, stop + 1), text: s.slice(i + 1, stop), quoted: true, negated });
       i = stop + 1;
       continue;
     }
     let j = i;
     while (j < s.length && !/\s/.test(s[j]) && s[j] !== '"') j++;
-    let text = s.slice(i, j);
+    const raw = s.slice(i, j);
+    let text = raw;
     if (text.length > 1 && text.startsWith('-')) {
       negated = true;
       text = text.slice(1);
     }
-    out.push({ text, quoted: false, negated });
+    out.push({ raw, text, quoted: false, negated });
     i = j;
   }
   return out;
@@ -131,7 +134,7 @@ export function parseQuery(source: string): ParsedQuery {
     }
     const term = toTerm(lexeme);
     if (!term) {
-      parsed.ignored.push(lexeme.text);
+      parsed.ignored.push(lexeme.raw);
       joinNext = negateNext = false;
       continue;
     }
