@@ -15,6 +15,10 @@ import type { StatsResult, TagCount } from './commands/stats.js';
 import type { StatusResult } from './commands/status.js';
 import type { Memory, MemoryType } from './memory/types.js';
 import type { BackendName, ListResult } from './storage/types.js';
+import type { SearchInput, SearchOutput } from './commands/search.js';
+import type { FederatedInput, FederatedResult, FederatedHit } from './commands/search-federated.js';
+import type { ReindexOutput } from './commands/reindex.js';
+import type { DoctorResult } from './commands/doctor.js';
 
 export * from './errors.js';
 export type { Memory, MemoryHeader, MemoryType } from './memory/types.js';
@@ -22,6 +26,8 @@ export { MEMORY_TYPES } from './memory/types.js';
 export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
 export type { ContextLocation, ContextSource } from './context/resolve.js';
 export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult };
+export type { SearchInput, SearchOutput, FederatedInput, FederatedResult, FederatedHit, ReindexOutput, DoctorResult };
+export type { SearchHit, MarkedText, IndexCheck, IndexDrift } from './search/types.js';
 
 export interface MemoryManagerOptions {
   /** The context directory (rule 1 of SPEC section 2). */
@@ -106,5 +112,29 @@ export class MemoryManager {
   async status(): Promise<StatusResult> {
     const { status } = await import('./commands/status.js');
     return this.using((ctx) => status(ctx));
+  }
+
+  /** Ranked full-text search in this manager's context (SPEC section 5). */
+  async search(input: SearchInput): Promise<SearchOutput> {
+    const { searchMemories } = await import('./commands/search.js');
+    return this.using((ctx) => searchMemories(ctx, input));
+  }
+
+  /** Search across contexts of $WHITEMAGIC_HOME (`contexts: ['a', 'b']` or `'all'`), scores normalised per context. */
+  async searchFederated(input: FederatedInput): Promise<FederatedResult> {
+    const { searchFederated } = await import('./commands/search-federated.js');
+    return searchFederated(this.location.home, input, this.contextOptions);
+  }
+
+  /** Rebuilds the context's search index from its memories. */
+  async reindex(): Promise<ReindexOutput> {
+    const { reindex } = await import('./commands/reindex.js');
+    return this.using((ctx) => reindex(ctx));
+  }
+
+  /** Checks the context: unreadable memories and the search index against them. Changes nothing. */
+  async doctor(): Promise<DoctorResult> {
+    const { doctor } = await import('./commands/doctor.js');
+    return this.using((ctx) => doctor(ctx));
   }
 }
