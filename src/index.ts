@@ -114,15 +114,20 @@ export class MemoryManager {
     return this.using((ctx) => status(ctx));
   }
 
-  /** Ranked full-text search in this manager's context (SPEC section 5). */
-  async search(input: SearchInput): Promise<SearchOutput> {
+  /** Ranked full-text search in this manager's context (SPEC section 5): `search('docker -compose', { limit: 5 })`. */
+  async search(query: string | SearchInput, options: Omit<SearchInput, 'query'> = {}): Promise<SearchOutput> {
     const { searchMemories } = await import('./commands/search.js');
+    const input = typeof query === 'string' ? { ...options, query } : query;
     return this.using((ctx) => searchMemories(ctx, input));
   }
 
-  /** Search across contexts of $WHITEMAGIC_HOME (`contexts: ['a', 'b']` or `'all'`), scores normalised per context. */
-  async searchFederated(input: FederatedInput): Promise<FederatedResult> {
+  /**
+   * Search across contexts of $WHITEMAGIC_HOME (`contexts: ['a', 'b']` or `'all'`), scores
+   * normalised per context: `searchFederated('docker', { contexts: 'all' })`.
+   */
+  async searchFederated(query: string | FederatedInput, options?: Omit<FederatedInput, 'query'>): Promise<FederatedResult> {
     const { searchFederated } = await import('./commands/search-federated.js');
+    const input = typeof query === 'string' ? { contexts: 'all' as const, ...options, query } : query;
     return searchFederated(this.location.home, input, this.contextOptions);
   }
 

@@ -20,12 +20,12 @@ describe('MemoryManager search, searchFederated, reindex, doctor', () => {
     await work.createMemory({ title: 'Lunch places', content: 'Noodles on Friday.' });
     await manager('home').createMemory({ title: 'Deploy the garden shed', content: 'Flat-pack instructions.' });
 
-    const one = await work.search({ query: 'deploy' });
+    const one = await work.search('deploy', { limit: 5 });
     expect(one.hits.map((h) => h.id)).toEqual([a.id]);
     expect(one.hits[0].snippet.matches.length).toBeGreaterThan(0);
     await expect(work.search({ query: '  ' })).rejects.toThrow(UsageError);
 
-    const both = await work.searchFederated({ query: 'deploy', contexts: 'all' });
+    const both = await work.searchFederated('deploy');
     expect(both.contexts).toEqual(['home', 'work']);
     expect(both.hits.map((h) => [h.context, h.score])).toEqual([
       ['home', 1],

@@ -114,6 +114,19 @@ export function searchSuite(backendName: BackendName): void {
       });
       afterEach(() => ctx.cleanup());
 
+      it('orders equal scores newest first, also across the limit', async () => {
+        const same = Array.from({ length: 5 }, (_, i) => sampleMemory({ title: 'Identical twin', content: 'same words' }, base + (10 + i) * day));
+        const twins = await backendWith(backendName, same);
+        try {
+          const newest = same.map((m) => m.id).sort().reverse();
+          expect(find(twins.storage, 'identical', { limit: 2 }).hits.map((h) => h.id)).toEqual(newest.slice(0, 2));
+          expect(find(twins.storage, 'identical').hits.map((h) => h.id)).toEqual(newest);
+          expect(find(twins.storage, 'identical', { limit: 2 }).total).toBe(5);
+        } finally {
+          twins.cleanup();
+        }
+      });
+
       it('requires every word', () => {
         expect(titles(ctx.storage, 'docker compose')).toEqual(['Docker compose basics', 'Docker swarm notes']);
         expect(titles(ctx.storage, 'docker kubernetes')).toEqual(['Kubernetes deployments']);

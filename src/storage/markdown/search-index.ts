@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { parseMemoryFile } from './file-format.js';
 /** The index file, at the root of the context. */
 export const INDEX_FILE = '.index.db';
 /** Bump when the index's tables change: an index of another version is rebuilt. */
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 3;
 /** A file changed less than this long before it was read may change again unseen within the same mtime tick. */
 const RACY_MS = 1000;
 const MEMORY_DIR = 'memory';
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS files (
   error TEXT
 );
 CREATE INDEX IF NOT EXISTS files_id ON files (id);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 type Database = BetterSqlite3.Database;
@@ -105,7 +107,6 @@ function sqliteCode(err: unknown): string {
 /** The derived search index of one markdown context. */
 export class MarkdownSearchIndex {
   private readonly fts: SearchIndex;
-  private folderProblems: StorageProblem[] = [];
 
   private constructor(
     readonly dir: string,
@@ -161,10 +162,19 @@ export class MarkdownSearchIndex {
     return new MarkdownSearchIndex(dir, db, isMemoryFileName);
   }
 
-  /** Brings the index up to date with the files on disk; returns the files it could not read. */
+  /**
+   * Brings the index up to date with the files on disk; returns the files it could not read.
+   * When the listing (names, sizes, mtimes) hashes to what it was after the last sync, nothing
+   * changed and nothing more is read: the common case costs a directory listing and a stat per file.
+   */
   sync(): StorageProblem[] {
     const { files, problems } = listMemoryFiles(this.dir, this.isMemoryFileName);
-    this.folderProblems = problems;
+    const signature = listingSignature(files);
+    const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string }>;
+    const state = new Map(saved.map((r) => [r.key, r.value]));
+    if (state.get('signature') === signature && state.has('problems')) {
+      return [...problems, ...(JSON.parse(state.get('problems')!) as StorageProblem[])];
+    }
     const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
     const changed = files.filter((f) => {
       const row = known.get(f.path);
@@ -172,13 +182,20 @@ export class MarkdownSearchIndex {
     });
     const onDisk = new Set(files.map((f) => f.path));
     const removed = [...known.values()].filter((r) => !onDisk.has(r.path));
-    if (changed.length || removed.length) {
-      this.db.transaction(() => this.apply(changed, removed, known)).immediate();
-    }
-    return this.problems();
+    let fileProblems: StorageProblem[] = [];
+    this.db.transaction(() => {
+      const racy = this.apply(changed, removed, known);
+      fileProblems = this.fileProblems();
+      const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
+      // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
+      put.run('signature', racy ? '' : signature);
+      put.run('problems', JSON.stringify(fileProblems));
+    }).immediate();
+    return [...problems, ...fileProblems];
   }
 
-  private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>): void {
+  /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
+  private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>): boolean {
     const affected = new Set<string>();
     const parsed = new Map<string, Memory>();
     const del = this.db.prepare('DELETE FROM files WHERE path = ?');
@@ -192,11 +209,13 @@ export class MarkdownSearchIndex {
       del.run(row.path);
     }
     const now = Date.now();
+    let racy = false;
     for (const f of changed) {
       const old = known.get(f.path);
       if (old?.id) affected.add(old.id);
       // Recorded as never seen when it changed just now, so a second write in the same tick is not missed.
       const mtime = now - f.mtime < RACY_MS ? -1 : f.mtime;
+      if (mtime === -1) racy = true;
       try {
         const memory = this.readFile(f);
         parsed.set(f.path, memory);
@@ -227,6 +246,7 @@ export class MarkdownSearchIndex {
       if (memory && memory.id === id) this.fts.put(memory);
       else this.fts.remove(id);
     }
+    return racy;
   }
 
   private readFile(f: { path: string; type: MemoryType; name: string }): Memory {
@@ -237,8 +257,8 @@ export class MarkdownSearchIndex {
   }
 
   /** Unreadable files and duplicate ids, as the backend reports them. */
-  problems(): StorageProblem[] {
-    const problems = [...this.folderProblems];
+  private fileProblems(): StorageProblem[] {
+    const problems: StorageProblem[] = [];
     for (const row of this.db.prepare('SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path').all() as FileRow[]) {
       problems.push({ path: row.path, message: row.error ?? 'unreadable' });
     }
@@ -262,7 +282,7 @@ export class MarkdownSearchIndex {
   /** Empties the index and reads every file again; returns how many memories it holds. */
   rebuild(): number {
     this.db.transaction(() => {
-      this.db.exec('DELETE FROM files');
+      this.db.exec('DELETE FROM files; DELETE FROM state;');
       this.fts.clear();
     }).immediate();
     this.sync();
@@ -330,6 +350,13 @@ function pickWinner(rows: FileRow[]): FileRow | undefined {
     if (newer || (same && earlier)) best = r;
   }
   return best;
+}
+
+/** A digest of a listing: equal digests, same names, sizes and mtimes. */
+function listingSignature(files: DiskFile[]): string {
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${f.path}\0${f.size}\0${f.mtime}\n`);
+  return hash.digest('base64');
 }
 
 /** Deletes the index and SQLite's files beside it. */
