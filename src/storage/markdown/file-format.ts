@@ -1,7 +1,7 @@
-import matter from 'gray-matter';
+import { createRequire } from 'node:module';
 import yaml from 'js-yaml';
-import { derivedId } from '../../memory/ids.js';
-import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
+import { derivedId, idSuffix } from '../../memory/ids.js';
+import { normaliseContent, slugify, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 
@@ -36,7 +36,19 @@ const MATTER_OPTIONS = {
     cson: refuse('cson'),
     toml: refuse('toml'),
   },
-} as unknown as Parameters<typeof matter>[1];
+} as unknown as Parameters<Matter>[1];
+
+type Matter = typeof import('gray-matter');
+let loadedMatter: Matter | undefined;
+
+/**
+ * gray-matter, loaded on first parse: it takes about 20 ms to load (it brings its own YAML parser),
+ * and most commands parse no file at all (the catalog holds the front matter; see catalog.ts).
+ */
+function matter(text: string, options: Parameters<Matter>[1]) {
+  loadedMatter ??= createRequire(import.meta.url)('gray-matter') as Matter;
+  return loadedMatter(text, options);
+}
 
 function dumpYaml(data: object): string {
   return yaml.dump(data, { schema: yaml.CORE_SCHEMA, lineWidth: -1, noRefs: true, sortKeys: false });
@@ -128,4 +140,9 @@ export function serialiseMemory(memory: Memory): string {
   }
   const body = normaliseContent(memory.content);
   return `---\n${dumpYaml(front)}---\n${body ? `\n${body}\n` : ''}`;
+}
+
+/** The file name of a new memory: date, slug of the title, the id's random tail (SPEC section 3). */
+export function memoryFileName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
+  return `${memory.created.slice(0, 10)}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
 }
