@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
@@ -16,6 +16,9 @@ import type {
 } from '../types.js';
 import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
 import { memoryFileName, parseMemoryFile, serialiseMemory } from './file-format.js';
+
+/** Loaded on first write: reading commands never pay for it. */
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
 
 /** Where a memory's file is: `memory/<type>/<file>`. */
 interface Entry {
@@ -239,7 +242,7 @@ export class MarkdownBackend implements StorageBackend {
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
-      writeFileAtomic.sync(path, text, { mode: FILE_MODE, fsync: true });
+      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: true });
     } catch (err) {
       throw fromFsError(err, path);
     }

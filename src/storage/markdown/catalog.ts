@@ -1,7 +1,10 @@
 import { readFileSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { lazyModule } from '../../util/lazy.js';
 import type { MemoryHeader } from '../../memory/types.js';
+
+/** Loaded on first write: reading commands never pay for it. */
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,
@@ -121,7 +124,7 @@ export function saveCatalog(dir: string, records: Map<string, CatalogRecord>, sc
   for (const [key, record] of records) files[key] = record;
   const text = JSON.stringify({ version: CATALOG_VERSION, scannedAt, count: records.size, files });
   try {
-    writeFileAtomic.sync(join(dir, CATALOG_FILE), text, { mode: 0o600, fsync: false });
+    writeFileAtomic().sync(join(dir, CATALOG_FILE), text, { mode: 0o600, fsync: false });
   } catch {
     // Derived data: the next command rebuilds what this one could not write.
   }
