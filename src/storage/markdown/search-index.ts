@@ -119,9 +119,9 @@ export class MarkdownSearchIndex {
   /**
    * Opens (creating if needed) the index of the context at `dir`. An index of another version, or
    * one SQLite finds corrupt, is deleted and rebuilt; where the context cannot be written, the
-   * index lives in memory for this command.
+   * index lives in memory for this command (as it does for a backend opened read-only).
    */
-  static open(dir: string, isMemoryFileName: (name: string) => boolean): MarkdownSearchIndex {
+  static open(dir: string, isMemoryFileName: (name: string) => boolean, options: { inMemory?: boolean } = {}): MarkdownSearchIndex {
     const Driver = loadDriver();
     const path = join(dir, INDEX_FILE);
     const attempt = (file: string): Database => {
@@ -147,7 +147,7 @@ export class MarkdownSearchIndex {
     };
     let db: Database;
     try {
-      db = attempt(path);
+      db = attempt(options.inMemory ? ':memory:' : path);
     } catch (err) {
       const code = sqliteCode(err);
       if (code === 'WM_REBUILD' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
