@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
-import { idSuffix } from '../../memory/ids.js';
-import { slugify } from '../../memory/fields.js';
+import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
@@ -14,6 +13,7 @@ import type {
   StorageBackend,
   StorageProblem,
   StorageSummary,
+  StoredMemory,
 } from '../types.js';
 import { parseMemoryFile, serialiseMemory } from './file-format.js';
 
@@ -157,10 +157,14 @@ export class MarkdownBackend implements StorageBackend {
     return entry ? this.readMemory(entry) : undefined;
   }
 
-  /** A new file name: date, slug of the title, the id's random tail (SPEC section 3). */
-  private fileNameFor(memory: Memory): string {
-    const date = memory.created.slice(0, 10);
-    return `${date}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
+  /**
+   * A new memory's file name: the name it had in another backend when it carries a safe one that is
+   * free in its folder (so a REF by name survives a migration), else the shared naming rule.
+   */
+  private fileNameFor(memory: StoredMemory): string {
+    const kept = memory.name;
+    if (isKeepableName(kept) && !existsSync(join(this.typeDir(memory.type), `${kept}.md`))) return `${kept}.md`;
+    return `${memoryName(memory)}.md`;
   }
 
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
@@ -180,7 +184,7 @@ export class MarkdownBackend implements StorageBackend {
     return header;
   }
 
-  insert(memory: Memory): MemoryHeader {
+  insert(memory: StoredMemory): MemoryHeader {
     if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
     return this.writeFile(memory.type, this.fileNameFor(memory), memory);
   }
@@ -229,7 +233,7 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
-  insertMany(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+  insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
     const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
     for (const memory of memories) {
       if (this.scan().has(memory.id)) {
