@@ -129,7 +129,7 @@ export interface BackendFactory {
   open(dir: string, options: BackendOpenOptions): StorageBackend;
   /** Creates the backend's storage in `dir` (the directory exists); idempotent. */
   create(dir: string): void;
-  /** Files and folders of a context that belong to this backend's data (for clone, delete, size). */
+  /** Files and folders of a context that belong to this backend's data (for clone, delete, size, migrate); the main one first. */
   dataPaths(dir: string): string[];
 }
 
