@@ -14,7 +14,7 @@ import type {
   StorageSummary,
   StoredMemory,
 } from '../types.js';
-import { BUSY_TIMEOUT_MS, fromSqliteError, retryBusy } from './errors.js';
+import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy } from './errors.js';
 import { refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
 
 /** A row of `memories`; `content` only when the body was asked for. */
@@ -63,7 +63,7 @@ export function openDatabase(path: string, options: { creating?: boolean; readon
       if (empty && !options.creating) {
         throw new InvalidInputError(
           `${path} is empty or truncated: it holds no whitemagic data`,
-          "restore the context with 'whitemagic restore-backup FILE' (see 'whitemagic backups')",
+          RESTORE_HINT,
           'corrupt',
         );
       }
@@ -196,7 +196,7 @@ export class SqliteBackend implements StorageBackend {
     } catch {
       throw new InvalidInputError(
         `${this.path}: the ${column} of memory ${row.id} cannot be read`,
-        "restore the context with 'whitemagic restore-backup FILE'",
+        RESTORE_HINT,
         'corrupt',
       );
     }

@@ -1,5 +1,8 @@
 import { BusyError, InvalidInputError, WhitemagicError } from '../../errors.js';
 
+/** What to do about a damaged database: its data is gone from this file, a backup has it. */
+export const RESTORE_HINT = "find a backup with 'whitemagic backups', then 'whitemagic restore-backup FILE'";
+
 /** How long one statement waits for another process's write lock (SQLite's busy handler). */
 export const BUSY_TIMEOUT_MS = 5_000;
 /** How long a write keeps retrying when SQLite still answers SQLITE_BUSY after its own wait. */
@@ -55,7 +58,7 @@ export function fromSqliteError(err: unknown, path: string): unknown {
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code === 'SQLITE_FORMAT') {
     return new InvalidInputError(
       `${path} is corrupt or not a whitemagic database (${reason})`,
-      "restore the context with 'whitemagic restore-backup FILE' (see 'whitemagic backups')",
+      RESTORE_HINT,
       'corrupt',
     );
   }
