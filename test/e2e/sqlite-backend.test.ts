@@ -51,6 +51,21 @@ describe('choosing the backend of a new context', () => {
     expect(json(status).backend).toBe('sqlite');
   });
 
+  it('loads the SQLite driver only for a SQLite context', () => {
+    // Reports on exit whether better-sqlite3 (a CommonJS module) was ever required.
+    const probe = join(h.home, 'probe.mjs');
+    writeFileSync(
+      probe,
+      "import { createRequire } from 'node:module';\nconst req = createRequire(import.meta.url);\n" +
+        "process.on('exit', () => process.stderr.write('sqlite loaded: ' + Object.keys(req.cache).some((k) => k.includes('better-sqlite3')) + '\\n'));\n",
+    );
+    const env = { NODE_OPTIONS: `--import=${probe}` };
+    expect(h.run(['--context', 'md', 'create', '--title', 'T', '--content', 'c'], { env }).stderr).toBe('sqlite loaded: false\n');
+    expect(h.run(['--context', 'md', 'list'], { env }).stderr).toBe('sqlite loaded: false\n');
+    expect(h.run(['--context', 'md', 'status'], { env }).stderr).toBe('sqlite loaded: false\n');
+    expect(h.run(['--context', 'sq', '--backend', 'sqlite', 'init'], { env }).stderr).toBe('sqlite loaded: true\n');
+  });
+
   it('a backend that does not exist is a usage error listing the valid names', () => {
     const bad = h.run(['--context', 'x', 'init', '--backend', 'postgres']);
     expect(bad.code).toBe(2);
