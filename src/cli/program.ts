@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerContextCommands } from './commands/context.js';
 import { registerMemoryCommands } from './commands/memories.js';
+import { registerStorageCommands } from './commands/storage.js';
 
 declare const __VERSION__: string;
 /** The package version, put in by the build. */
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerMemoryCommands(program);
   registerContextCommands(program);
+  registerStorageCommands(program);
   return program;
 }
 
