@@ -13,6 +13,7 @@ import type { UpdateInput } from './commands/update.js';
 import type { DeleteResult } from './commands/delete.js';
 import type { StatsResult, TagCount } from './commands/stats.js';
 import type { StatusResult } from './commands/status.js';
+import type { MigrateResult } from './commands/migrate.js';
 import type { Memory, MemoryType } from './memory/types.js';
 import type { BackendName, ListResult } from './storage/types.js';
 import type { SearchInput, SearchOutput } from './commands/search.js';
@@ -25,7 +26,7 @@ export type { Memory, MemoryHeader, MemoryType } from './memory/types.js';
 export { MEMORY_TYPES } from './memory/types.js';
 export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
 export type { ContextLocation, ContextSource } from './context/resolve.js';
-export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult };
+export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult, MigrateResult };
 export type { SearchInput, SearchOutput, FederatedInput, FederatedResult, FederatedHit, ReindexOutput, DoctorResult };
 export type { SearchHit, MarkedText, IndexCheck, IndexDrift } from './search/types.js';
 
@@ -141,5 +142,12 @@ export class MemoryManager {
   async doctor(): Promise<DoctorResult> {
     const { doctor } = await import('./commands/doctor.js');
     return this.using((ctx) => doctor(ctx));
+  }
+
+  /** Converts the context to another backend in place; the old data is kept in a backup folder. */
+  async migrate(backend: BackendName): Promise<MigrateResult> {
+    const { migrateContext } = await import('./commands/migrate.js');
+    const { checkBackendName } = await import('./storage/registry.js');
+    return this.using((ctx) => migrateContext(ctx, { backend: checkBackendName(backend, 'backend') }));
   }
 }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerContextCommands } from './commands/context.js';
 import { registerMemoryCommands } from './commands/memories.js';
 import { registerSearchCommands } from './commands/search.js';
+import { registerStorageCommands } from './commands/storage.js';
 
 declare const __VERSION__: string;
 /** The package version, put in by the build. */
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerMemoryCommands(program);
   registerContextCommands(program);
   registerSearchCommands(program);
+  registerStorageCommands(program);
   return program;
 }
 

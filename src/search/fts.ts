@@ -69,6 +69,22 @@ export class SearchIndex {
     db.exec(SCHEMA);
   }
 
+  /** The index of `db`, its tables created if missing. */
+  static create(db: Database): SearchIndex {
+    SearchIndex.ensureSchema(db);
+    return new SearchIndex(db);
+  }
+
+  /** Indexes rows as the SQLite backend stores them (tags as JSON, no extra keys). Call inside a transaction. */
+  fill(rows: Iterable<Omit<Memory, 'tags' | 'meta'> & { tags: string }>): number {
+    let n = 0;
+    for (const row of rows) {
+      this.put({ ...row, tags: JSON.parse(row.tags) as string[], meta: {} });
+      n++;
+    }
+    return n;
+  }
+
   private stmt(sql: string): Statement {
     let s = this.statements.get(sql);
     if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));

@@ -166,3 +166,24 @@ describe('reindex and doctor', () => {
     expect(existsSync(join(h.wmHome, 'ghost'))).toBe(false);
   });
 });
+
+describe('search on a SQLite context', () => {
+  it('searches, reindexes and checks, and federates with a markdown context', () => {
+    let r = h.run(['--context', 'db', '--backend', 'sqlite', 'init']);
+    expect(r.code).toBe(0);
+    const id = create('db', 'Postgres vacuum', 'autovacuum settings for busy tables');
+    create('notes', 'Vacuum cleaner', 'bagless');
+    r = h.run(['--context', 'db', 'search', 'vacuum', '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r).hits.map((x: { id: string }) => x.id)).toEqual([id]);
+    expect(json(h.run(['--context', 'db', 'reindex', '--json']))).toEqual({ context: 'db', backend: 'sqlite', indexed: 1 });
+    r = h.run(['--context', 'db', 'doctor', '--json']);
+    expect(r.code).toBe(0);
+    expect(json(r)).toMatchObject({ backend: 'sqlite', ok: true });
+    const all = json(h.run(['search', 'vacuum', '--all-contexts', '--json']));
+    expect(all.hits.map((x: { context: string; score: number }) => [x.context, x.score])).toEqual([
+      ['db', 1],
+      ['notes', 1],
+    ]);
+  });
+});

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync,
 import { join, sep } from 'node:path';
 import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
+import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
@@ -13,10 +14,11 @@ import type {
   StorageBackend,
   StorageProblem,
   StorageSummary,
+  StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
-import { memoryFileName, parseMemoryFile, serialiseMemory } from './file-format.js';
+import { parseMemoryFile, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 
 /** Loaded on first write: reading commands never pay for it. */
@@ -239,6 +241,16 @@ export class MarkdownBackend implements StorageBackend {
     return entry ? this.readMemory(entry) : undefined;
   }
 
+  /**
+   * A new memory's file name: the name it had in another backend when it carries a safe one that is
+   * free in its folder (so a REF by name survives a migration), else the shared naming rule.
+   */
+  private fileNameFor(memory: StoredMemory): string {
+    const kept = memory.name;
+    if (isKeepableName(kept) && !existsSync(join(this.typeDir(memory.type), `${kept}.md`))) return `${kept}.md`;
+    return `${memoryName(memory)}.md`;
+  }
+
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
     const folder = this.typeDir(type);
     mkdirSync(folder, { recursive: true, mode: DIR_MODE });
@@ -259,12 +271,15 @@ export class MarkdownBackend implements StorageBackend {
     return header;
   }
 
-  insert(memory: Memory, options: InsertOptions = {}): MemoryHeader {
-    const file = memoryFileName(memory);
+  insert(memory: StoredMemory, options: InsertOptions = {}): MemoryHeader {
     // A fresh id cannot be in use, so a lone create skips reading the folders; the name is still checked.
-    const exists = options.freshId && !this.entries ? existsSync(join(this.typeDir(memory.type), file)) : this.scan().has(memory.id);
-    if (exists) throw new ConflictError(`a memory with id ${memory.id} exists already`);
-    return this.writeFile(memory.type, file, memory);
+    if (options.freshId && !this.entries) {
+      const file = `${memoryName(memory)}.md`;
+      if (existsSync(join(this.typeDir(memory.type), file))) throw new ConflictError(`a memory named ${file} exists already`);
+      return this.writeFile(memory.type, file, memory);
+    }
+    if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
+    return this.writeFile(memory.type, this.fileNameFor(memory), memory);
   }
 
   update(memory: Memory): MemoryHeader {
@@ -318,7 +333,7 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
-  insertMany(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+  insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
     const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
     for (const memory of memories) {
       if (this.scan().has(memory.id)) {

@@ -1,6 +1,6 @@
 import { lazyModule } from '../../util/lazy.js';
-import { derivedId, idSuffix } from '../../memory/ids.js';
-import { normaliseContent, slugify, tagsFromFrontMatter } from '../../memory/fields.js';
+import { derivedId } from '../../memory/ids.js';
+import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 
@@ -112,7 +112,8 @@ function asTime(value: unknown): unknown {
 
 function titleOf(value: unknown, content: string, fileName: string): string {
   if (typeof value === 'string' || typeof value === 'number') {
-    const title = String(value).replace(/\s+/g, ' ').trim();
+    // Only line breaks are folded (a title is one line); other spacing is kept as written.
+    const title = String(value).replace(/[\r\n]+/g, ' ').trim();
     if (title) return title;
   }
   const heading = /^#\s+(.+)$/m.exec(content);
@@ -136,7 +137,3 @@ export function serialiseMemory(memory: Memory): string {
   return `---\n${dumpYaml(front)}---\n${body ? `\n${body}\n` : ''}`;
 }
 
-/** The file name of a new memory: date, slug of the title, the id's random tail (SPEC section 3). */
-export function memoryFileName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
-  return `${memory.created.slice(0, 10)}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
-}
