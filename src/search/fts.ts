@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Memory, MemoryType } from '../memory/types.js';
 import { DEFAULT_LIST_TYPES } from '../storage/query.js';
 import { facetFilter, facetsText } from './facets.js';
-import { toFtsMatch } from './query.js';
+import { toFtsMatch, wholeWordMatch, withWholeWords, type ParsedQuery } from './query.js';
 import { MARK_CLOSE, MARK_OPEN, parseMarked, pickSnippet } from './snippet.js';
 import type { IndexDrift, SearchHit, SearchQuery } from './types.js';
 
@@ -128,7 +128,7 @@ export class SearchIndex {
 
   /** Ranked hits for a query, best first, and how many matched in all. */
   search(q: SearchQuery): { hits: SearchHit[]; total: number } {
-    const text = toFtsMatch(q.query, q.titlesOnly ? 'title' : undefined);
+    const text = toFtsMatch(this.settlePrefixes(q.query), q.titlesOnly ? 'title' : undefined);
     const facets = facetFilter('facets', q.types ?? DEFAULT_LIST_TYPES, q.tags ?? []);
     const match = facets ? `(${text}) AND ${facets}` : text;
     const limit = q.limit ?? DEFAULT_SEARCH_LIMIT;
@@ -157,6 +157,15 @@ export class SearchIndex {
       };
     });
     return { hits, total };
+  }
+
+  /**
+   * Automatic prefix matching only where it helps: a word the index holds whole (by stem) matches
+   * whole; a prefix match on a common word costs a merge of every word it starts, on every lookup.
+   */
+  private settlePrefixes(query: ParsedQuery): ParsedQuery {
+    const probe = this.stmt('SELECT 1 FROM search_fts WHERE search_fts MATCH ? LIMIT 1');
+    return withWholeWords(query, (term) => probe.get(wholeWordMatch(term)) !== undefined);
   }
 
   private bm25(): string {

@@ -11,8 +11,10 @@ import { printable } from '../context/names.js';
  *   a OR b         either                            nginx OR caddy
  *   word*          prefix of the word's stem         kube*
  *
- * Bare words of three or more letters match by prefix of their stem too ("deploy" finds
- * "deployment"); shorter ones match whole words only, unless written with a `*`.
+ * Bare words of three or more letters that the index does not hold as a word match by prefix of
+ * their stem ("kube" finds "kubernetes"); words it holds match by stem ("latency" finds
+ * "latencies"), which is far cheaper on a large context. Shorter words match whole words only.
+ * A `*` always asks for a prefix match.
  */
 
 /** One thing to look for: a word or a phrase. */
@@ -23,6 +25,8 @@ export interface SearchTerm {
   phrase: boolean;
   /** Matches any word that starts with the stem of its last word. */
   prefix: boolean;
+  /** The prefix match was not asked for with `*`: the index drops it for a word it holds whole. */
+  auto?: boolean;
 }
 
 /** A query ready for the index: what it requires and what it excludes. */
@@ -104,7 +108,8 @@ function toTerm(lexeme: Lexeme): SearchTerm | undefined {
   const explicitPrefix = /\*+$/.test(lexeme.text);
   const text = lexeme.text.replace(/\*+$/, '');
   if (!hasWord(text)) return undefined;
-  return { text, phrase: false, prefix: explicitPrefix || wordLength(text) >= PREFIX_MIN_LENGTH };
+  if (explicitPrefix) return { text, phrase: false, prefix: true };
+  return wordLength(text) >= PREFIX_MIN_LENGTH ? { text, phrase: false, prefix: true, auto: true } : { text, phrase: false, prefix: false };
 }
 
 /**
@@ -166,7 +171,7 @@ const Y_WORD = /[a-z]{4}y$/i;
 function compileTerm(term: SearchTerm, column?: string): string {
   let body = quote(term.text) + (term.prefix ? '*' : '');
   // Porter stems "deploy" to "deploi" but "deployment" to "deploy": a prefix query for the word
-  // alone would miss its longer forms. The word without its `y` is a prefix of both stems.
+  // would miss its longer forms. The word without its `y` is a prefix of both stems.
   if (term.prefix && !term.phrase && Y_WORD.test(term.text)) body = `(${body} OR ${quote(term.text.slice(0, -1))}*)`;
   return column ? `{${column}} : ${body}` : body;
 }
@@ -176,6 +181,21 @@ function compileTerm(term: SearchTerm, column?: string): string {
  * (`--titles-only`). Fully parenthesised, so FTS5's operator precedence never matters.
  */
 export function toFtsMatch(query: ParsedQuery, column?: string): string {
+  return compile(query, column);
+}
+
+/** The query with automatic prefix matching dropped from the words `isWord` says are whole words. */
+export function withWholeWords(query: ParsedQuery, isWord: (term: SearchTerm) => boolean): ParsedQuery {
+  const settle = (t: SearchTerm): SearchTerm => (t.auto && isWord(t) ? { text: t.text, phrase: false, prefix: false } : t);
+  return { ...query, clauses: query.clauses.map((c) => c.map(settle)), excluded: query.excluded.map(settle) };
+}
+
+/** The single-term FTS5 query for a word, matched whole (by stem). */
+export function wholeWordMatch(term: SearchTerm): string {
+  return quote(term.text);
+}
+
+function compile(query: ParsedQuery, column?: string): string {
   const clauses = query.clauses.map((alternatives) =>
     alternatives.length === 1 ? compileTerm(alternatives[0], column) : `(${alternatives.map((t) => compileTerm(t, column)).join(' OR ')})`,
   );

@@ -153,7 +153,11 @@ export function searchSuite(backendName: BackendName): void {
       });
 
       it('matches by prefix of the stem, and with an explicit *', () => {
-        expect(titles(ctx.storage, 'deploy').sort()).toEqual(['Deployment checklist', 'Kubernetes deployments']);
+        // "deploy" is a word of the index (stemmed from "deploying"): matched whole, by stem.
+        expect(titles(ctx.storage, 'deploy')).toEqual(['Deployment checklist']);
+        expect(titles(ctx.storage, 'deploy*').sort()).toEqual(['Deployment checklist', 'Kubernetes deployments']);
+        // "swar" is no word of the index: matched as a prefix.
+        expect(titles(ctx.storage, 'swar')).toEqual(['Docker swarm notes']);
         expect(titles(ctx.storage, 'kube*')).toEqual(['Kubernetes deployments']);
         expect(titles(ctx.storage, 'deployments').sort()).toEqual(['Deployment checklist', 'Kubernetes deployments']);
         expect(titles(ctx.storage, 'metaprogram')).toEqual(['C++ templates']);

@@ -7,8 +7,8 @@ const match = (q: string, column?: string) => toFtsMatch(parseQuery(q), column);
 describe('parseQuery', () => {
   it('makes every word required, long words prefix matches', () => {
     expect(parseQuery('docker volumes').clauses).toEqual([
-      [{ text: 'docker', phrase: false, prefix: true }],
-      [{ text: 'volumes', phrase: false, prefix: true }],
+      [{ text: 'docker', phrase: false, prefix: true, auto: true }],
+      [{ text: 'volumes', phrase: false, prefix: true, auto: true }],
     ]);
     expect(parseQuery('go db').clauses.flat().map((t) => t.prefix)).toEqual([false, false]);
     expect(parseQuery('go*').clauses[0][0]).toEqual({ text: 'go', phrase: false, prefix: true });

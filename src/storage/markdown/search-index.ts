@@ -90,9 +90,11 @@ export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) =>
       continue;
     }
     names.sort();
+    // Plain concatenation: path.join per file is a measurable part of checking 10,000 files.
+    const prefix = folder + '/';
     for (const name of names) {
       if (!isMemoryFileName(name)) continue;
-      const st = statSync(join(folder, name), { throwIfNoEntry: false });
+      const st = statSync(prefix + name, { throwIfNoEntry: false });
       if (!st || !st.isFile()) continue;
       files.push({ path: `${MEMORY_DIR}/${type}/${name}`, type, name, size: st.size, mtime: st.mtimeMs });
     }
@@ -354,9 +356,8 @@ function pickWinner(rows: FileRow[]): FileRow | undefined {
 
 /** A digest of a listing: equal digests, same names, sizes and mtimes. */
 function listingSignature(files: DiskFile[]): string {
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(`${f.path}\0${f.size}\0${f.mtime}\n`);
-  return hash.digest('base64');
+  const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtime}`);
+  return createHash('sha256').update(lines.join('\n')).digest('base64');
 }
 
 /** Deletes the index and SQLite's files beside it. */
