@@ -146,9 +146,10 @@ export class Context {
     );
   }
 
-  /** Closes the storage if it was opened. */
+  /** Closes the storage if it was opened; the next use reads the context afresh. */
   close(): void {
     this.storage?.close();
     this.storage = undefined;
+    this.cachedManifest = undefined;
   }
 }
