@@ -2,8 +2,6 @@ import { readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync 
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
-import { idSuffix } from '../../memory/ids.js';
-import { slugify } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
@@ -15,7 +13,7 @@ import type {
   StorageProblem,
   StorageSummary,
 } from '../types.js';
-import { parseMemoryFile, serialiseMemory } from './file-format.js';
+import { memoryFileName, parseMemoryFile, serialiseMemory } from './file-format.js';
 
 /** Where a memory's file is: `memory/<type>/<file>`. */
 interface Entry {
@@ -47,6 +45,8 @@ export class MarkdownBackend implements StorageBackend {
 
   private entries?: Map<string, Entry>;
   private scanProblems: StorageProblem[] = [];
+  /** Files that lost to another file with the same id, by id (see scan). */
+  private droppedTwins = new Map<string, { type: MemoryType; file: string }[]>();
 
   constructor(readonly dir: string) {}
 
@@ -59,6 +59,7 @@ export class MarkdownBackend implements StorageBackend {
     if (this.entries) return this.entries;
     const entries = new Map<string, Entry>();
     const problems: StorageProblem[] = [];
+    this.droppedTwins.clear();
     for (const type of MEMORY_TYPES) {
       const folder = this.typeDir(type);
       let names: string[];
@@ -88,6 +89,9 @@ export class MarkdownBackend implements StorageBackend {
             message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${kept.header.type}/${kept.file}); ignored`,
           });
           entries.set(entry.header.id, kept);
+          const twins = this.droppedTwins.get(entry.header.id) ?? [];
+          twins.push({ type: dropped.header.type, file: dropped.file });
+          this.droppedTwins.set(entry.header.id, twins);
           continue;
         }
         entries.set(entry.header.id, entry);
@@ -159,8 +163,7 @@ export class MarkdownBackend implements StorageBackend {
 
   /** A new file name: date, slug of the title, the id's random tail (SPEC section 3). */
   private fileNameFor(memory: Memory): string {
-    const date = memory.created.slice(0, 10);
-    return `${date}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
+    return memoryFileName(memory);
   }
 
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
@@ -191,7 +194,24 @@ export class MarkdownBackend implements StorageBackend {
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
     if (entry.header.type !== memory.type) this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+    this.finishInterruptedMove(memory.id, entry.file);
     return header;
+  }
+
+  /**
+   * A move killed between writing the new file and unlinking the old one leaves the old file (same
+   * name, older `updated`) in another folder; the scan ignores it, and the next update of that
+   * memory removes it. A duplicate under another name was made by hand and is left to the user.
+   */
+  private finishInterruptedMove(id: string, file: string): void {
+    const twins = this.droppedTwins.get(id);
+    if (!twins) return;
+    for (const twin of twins.filter((t) => t.file === file)) {
+      this.unlinkQuiet(join(this.typeDir(twin.type), twin.file));
+      const rel = `${MEMORY_DIR}/${twin.type}/${twin.file}`;
+      this.scanProblems = this.scanProblems.filter((p) => p.path !== rel);
+    }
+    this.droppedTwins.delete(id);
   }
 
   /** Moves a memory's file to another type folder without rewriting it (a rename). */

@@ -1,7 +1,7 @@
 import matter from 'gray-matter';
 import yaml from 'js-yaml';
-import { derivedId } from '../../memory/ids.js';
-import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
+import { derivedId, idSuffix } from '../../memory/ids.js';
+import { normaliseContent, slugify, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 
@@ -128,4 +128,9 @@ export function serialiseMemory(memory: Memory): string {
   }
   const body = normaliseContent(memory.content);
   return `---\n${dumpYaml(front)}---\n${body ? `\n${body}\n` : ''}`;
+}
+
+/** A memory's file name (SPEC section 3): date, slug of the title, the id's random tail, `.md`. */
+export function memoryFileName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
+  return `${memory.created.slice(0, 10)}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
 }
