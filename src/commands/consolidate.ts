@@ -166,8 +166,11 @@ function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resu
       }
     }
   }
-  const promoted = plan.promote.map((id) => move(storage, id, plan, 'long_term', now, resumed)).filter(isItem);
-  const archived = plan.archive.map((id) => move(storage, id, plan, 'archive', now, resumed)).filter(isItem);
+  // The moves go to the backend as one batch: one transaction in SQLite, one sync pass in markdown.
+  const batch: Memory[] = [];
+  const promoted = plan.promote.map((id) => move(storage, id, plan, 'long_term', now, resumed, batch)).filter(isItem);
+  const archived = plan.archive.map((id) => move(storage, id, plan, 'archive', now, resumed, batch)).filter(isItem);
+  if (batch.length) storage.insertMany(batch, 'replace');
   appendLog(ctx.path, {
     event: 'done',
     run: plan.run,
@@ -184,14 +187,23 @@ function isItem(value: ConsolidatedMemory | undefined): value is ConsolidatedMem
 }
 
 /**
- * Moves one memory of a plan, if it is still short-term. One moved by the interrupted run itself is
- * written again as it is: on the markdown backend that removes a stale copy a kill left behind.
+ * The move of one memory of a plan, added to `batch` if the memory is still short-term. One moved by
+ * the interrupted run itself is written again as it is: on the markdown backend that removes a
+ * stale copy a kill left behind.
  */
-function move(storage: StorageBackend, id: string, plan: PlanRecord, to: MemoryType, now: Date, resumed: boolean): ConsolidatedMemory | undefined {
+function move(
+  storage: StorageBackend,
+  id: string,
+  plan: PlanRecord,
+  to: MemoryType,
+  now: Date,
+  resumed: boolean,
+  batch: Memory[],
+): ConsolidatedMemory | undefined {
   const current = storage.read(id);
   if (!current) return undefined;
   if (current.type === to && current.meta.consolidation === plan.run) {
-    if (resumed) storage.update(current);
+    if (resumed) batch.push(current);
     return item(current);
   }
   if (current.type !== 'short_term') return undefined;
@@ -203,7 +215,7 @@ function move(storage: StorageBackend, id: string, plan: PlanRecord, to: MemoryT
   // A newer `updated` than the old file's is what lets the markdown backend tell, after a kill
   // between writing the moved file and unlinking the old one, which copy is current.
   if (next.updated <= current.updated) next.updated = new Date(Date.parse(current.updated) + 1).toISOString();
-  storage.update(next);
+  batch.push(next);
   return item(next);
 }
 

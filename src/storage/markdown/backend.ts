@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
@@ -45,6 +45,10 @@ export class MarkdownBackend implements StorageBackend {
 
   private entries?: Map<string, Entry>;
   private scanProblems: StorageProblem[] = [];
+  /** During insertMany: files written but not yet fsynced (one sync pass at the end is far faster). */
+  private unsynced?: Set<string>;
+  /** During insertMany: old files of moved memories, removed only once the new ones are synced. */
+  private movedFrom: string[] = [];
   /** Files that lost to another file with the same id, by id (see scan). */
   private droppedTwins = new Map<string, { type: MemoryType; file: string }[]>();
 
@@ -172,7 +176,8 @@ export class MarkdownBackend implements StorageBackend {
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
-      writeFileAtomic.sync(path, text, { mode: FILE_MODE, fsync: true });
+      writeFileAtomic.sync(path, text, { mode: FILE_MODE, fsync: !this.unsynced });
+      this.unsynced?.add(path);
     } catch (err) {
       throw fromFsError(err, path);
     }
@@ -193,7 +198,12 @@ export class MarkdownBackend implements StorageBackend {
     if (!entry) throw new NotFoundError(`memory not found: ${memory.id}`);
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
-    if (entry.header.type !== memory.type) this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+    if (entry.header.type !== memory.type) {
+      const old = join(this.typeDir(entry.header.type), entry.file);
+      // Until the new file is on disk, the old one stays; the scan prefers the newer `updated`.
+      if (this.unsynced) this.movedFrom.push(old);
+      else this.unlinkQuiet(old);
+    }
     this.finishInterruptedMove(memory.id, entry.file);
     return header;
   }
@@ -249,7 +259,27 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
+  /**
+   * Each file is still written whole (temporary file, rename), so a reader or a killed process
+   * never sees a part; the fsyncs are done together at the end, before this returns.
+   */
   insertMany(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+    if (this.unsynced) return this.insertEach(memories, onConflict);
+    this.unsynced = new Set();
+    try {
+      return this.insertEach(memories, onConflict);
+    } finally {
+      const written = this.unsynced;
+      const moved = this.movedFrom;
+      this.unsynced = undefined;
+      this.movedFrom = [];
+      syncAll(written);
+      for (const old of moved) this.unlinkQuiet(old);
+      syncAll(new Set(), moved);
+    }
+  }
+
+  private insertEach(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace'): BulkResult {
     const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
     for (const memory of memories) {
       if (this.scan().has(memory.id)) {
@@ -279,5 +309,28 @@ export class MarkdownBackend implements StorageBackend {
 
   close(): void {
     this.entries = undefined;
+  }
+}
+
+/** Flushes written files, then their folders and those of `removed` files (so renames and unlinks are durable too). */
+function syncAll(paths: Set<string>, removed: string[] = []): void {
+  const folders = new Set(removed.map((p) => dirname(p)));
+  for (const path of paths) {
+    folders.add(dirname(path));
+    fsyncPath(path);
+  }
+  for (const folder of folders) fsyncPath(folder);
+}
+
+function fsyncPath(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    // Gone since (moved or removed by a later write of the same batch): nothing left to flush.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
