@@ -74,7 +74,7 @@ export async function backup(ctx: Context, input: BackupInput = {}): Promise<Bac
   const written = await ctx.withLock(async () => {
     const storage = await ctx.open();
     return writeSnapshot(ctx, storage, target, 'backup', now);
-  });
+  }, { create: false });
   const deleted = input.keep !== undefined ? await pruneBackups(ctx, target.dir, input.keep) : [];
   return { ...written, deleted };
 }

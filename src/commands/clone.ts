@@ -73,7 +73,7 @@ export async function cloneContext(ctx: Context, input: CloneInput): Promise<Clo
       await ctx.withLock(async () => {
         const source = await ctx.open();
         memories = copy.insertMany(source.readAll(), 'fail').inserted;
-      });
+      }, { create: false });
     } finally {
       copy.close();
     }

@@ -63,7 +63,7 @@ export interface ConsolidateResult {
 export async function consolidate(ctx: Context, input: ConsolidateInput = {}): Promise<ConsolidateResult> {
   const now = input.now ?? new Date();
   const dryRun = input.dryRun ?? true;
-  if (!dryRun) return ctx.withLock(async () => run(ctx, await ctx.openForWrite(), now, input.olderThan, false));
+  if (!dryRun) return ctx.withLock(async () => run(ctx, await ctx.openForWrite(), now, input.olderThan, false), { create: false });
   const storage = await ctx.open();
   return run(ctx, storage, now, input.olderThan, true);
 }
