@@ -16,6 +16,11 @@ import type { StatusResult } from './commands/status.js';
 import type { MigrateResult } from './commands/migrate.js';
 import type { Memory, MemoryType } from './memory/types.js';
 import type { BackendName, ListResult } from './storage/types.js';
+import type { ConsolidateInput, ConsolidateResult } from './commands/consolidate.js';
+import type { RunSummary } from './commands/consolidation-log.js';
+import type { BackupInfo, BackupInput, BackupResult, VerifyResult } from './commands/backup.js';
+import type { RestoreBackupInput, RestoreBackupResult } from './commands/restore-backup.js';
+import type { CloneResult } from './commands/clone.js';
 
 export * from './errors.js';
 export type { Memory, MemoryHeader, MemoryType } from './memory/types.js';
@@ -23,6 +28,8 @@ export { MEMORY_TYPES } from './memory/types.js';
 export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
 export type { ContextLocation, ContextSource } from './context/resolve.js';
 export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult, MigrateResult };
+export type { ConsolidateInput, ConsolidateResult, RunSummary, BackupInfo, BackupInput, BackupResult, VerifyResult };
+export type { RestoreBackupInput, RestoreBackupResult, CloneResult };
 
 export interface MemoryManagerOptions {
   /** The context directory (rule 1 of SPEC section 2). */
@@ -114,5 +121,47 @@ export class MemoryManager {
     const { migrateContext } = await import('./commands/migrate.js');
     const { checkBackendName } = await import('./storage/registry.js');
     return this.using((ctx) => migrateContext(ctx, { backend: checkBackendName(backend, 'backend') }));
+  }
+
+  /** Consolidates old short-term memories (SPEC section 6); a dry run unless `dryRun: false`. */
+  async consolidate(input: ConsolidateInput = {}): Promise<ConsolidateResult> {
+    const { consolidate } = await import('./commands/consolidate.js');
+    return this.using((ctx) => consolidate(ctx, input));
+  }
+
+  /** Past consolidation runs, newest first. */
+  async consolidationLog(): Promise<RunSummary[]> {
+    const { consolidationLog } = await import('./commands/consolidate.js');
+    return this.using((ctx) => consolidationLog(ctx));
+  }
+
+  /** Writes a .tar.gz snapshot of the context (SPEC section 7). */
+  async backup(input: BackupInput = {}): Promise<BackupResult> {
+    const { backup } = await import('./commands/backup.js');
+    return this.using((ctx) => backup(ctx, input));
+  }
+
+  /** The backups in the context's backups/ folder, newest first. */
+  async listBackups(): Promise<BackupInfo[]> {
+    const { listBackups } = await import('./commands/backup.js');
+    return this.using((ctx) => listBackups(ctx));
+  }
+
+  /** Re-hashes a backup against its manifest; `ok` false with every mismatch. */
+  async verifyBackup(file: string): Promise<VerifyResult> {
+    const { verifyBackup } = await import('./commands/backup.js');
+    return verifyBackup(file);
+  }
+
+  /** Verifies, then restores a backup into this manager's context. */
+  async restoreBackup(input: RestoreBackupInput): Promise<RestoreBackupResult> {
+    const { restoreBackup } = await import('./commands/restore-backup.js');
+    return this.using((ctx) => restoreBackup(ctx, input));
+  }
+
+  /** Deep-copies this context to `dest` (a context name or a path), ids kept. */
+  async clone(dest: string, options: { backend?: BackendName; description?: string } = {}): Promise<CloneResult> {
+    const { cloneContext } = await import('./commands/clone.js');
+    return this.using((ctx) => cloneContext(ctx, { dest, ...options, env: this.contextOptions.env }));
   }
 }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerContextCommands } from './commands/context.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerMemoryCommands } from './commands/memories.js';
 import { registerStorageCommands } from './commands/storage.js';
 
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerMemoryCommands(program);
   registerContextCommands(program);
   registerStorageCommands(program);
+  registerLifecycleCommands(program);
   return program;
 }
 
