@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerContextCommands } from './commands/context.js';
+import { registerContextsCommands } from './commands/contexts.js';
 import { registerMemoryCommands } from './commands/memories.js';
 
 declare const __VERSION__: string;
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerMemoryCommands(program);
   registerContextCommands(program);
+  registerContextsCommands(program);
   return program;
 }
 
