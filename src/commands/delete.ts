@@ -29,5 +29,5 @@ export async function deleteMemory(ctx: Context, ref: string, options: { permane
     const archived: Memory = applyUpdate(current, { type: 'archive', meta: { archived_from: current.type } });
     storage.update(archived);
     return { ...base, permanent: false, alreadyArchived: false };
-  });
+  }, { create: false });
 }

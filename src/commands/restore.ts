@@ -24,5 +24,5 @@ export async function restoreMemory(ctx: Context, ref: string, options: { type?:
     delete restored.meta.archived_from;
     storage.update(restored);
     return restored;
-  });
+  }, { create: false });
 }

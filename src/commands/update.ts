@@ -37,7 +37,7 @@ export async function updateMemory(ctx: Context, ref: string, input: UpdateInput
     const next = applyUpdate(current, input);
     storage.update(next);
     return next;
-  });
+  }, { create: false });
 }
 
 /** The memory after the changes, as a new object; `updated` is now. */

@@ -88,13 +88,7 @@ export class Context {
     if (this.storage) return this.storage;
     const state = this.state();
     if (state === 'missing' || state === 'not-a-context') {
-      if (this.location.explicit) {
-        throw new NotFoundError(
-          `context not found: ${this.path}`,
-          "create it with 'whitemagic init', or check --base-dir / --context",
-          'context_not_found',
-        );
-      }
+      if (this.location.explicit) throw this.notFound();
       // The implicit default: an empty markdown view of a folder that does not exist yet.
       return (this.storage = (await loadBackend('markdown')).open(this.path, { readonly: true }));
     }
@@ -198,10 +192,27 @@ export class Context {
     return true;
   }
 
-  /** Runs `fn` while holding this context's lock (SPEC section 9). Creates the context if missing. */
-  async withLock<T>(fn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` while holding this context's lock (SPEC section 9). A legacy context gets its
+   * manifest first. A missing context is created unless `create` is false, in which case it is an
+   * error (an operation on existing memories must not make a context as a side effect).
+   */
+  async withLock<T>(fn: () => T | Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+    const state = this.state();
+    if ((state === 'missing' || state === 'not-a-context') && options.create === false) {
+      if (this.location.explicit) throw this.notFound();
+      throw new NotFoundError(`the context ${this.path} has no memories yet`, "create one with 'whitemagic create'");
+    }
     await this.ensureCreated();
     return withContextLock(this.path, fn, this.lockTimeout());
+  }
+
+  private notFound(): NotFoundError {
+    return new NotFoundError(
+      `context not found: ${this.path}`,
+      "create it with 'whitemagic init', or check --base-dir / --context",
+      'context_not_found',
+    );
   }
 
   /** Closes the storage if it was opened. */

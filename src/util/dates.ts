@@ -29,14 +29,13 @@ export function parseDateArg(value: string, option: string, now: number = Date.n
   throw new UsageError(`${option}: cannot read '${value}' as a date`, 'use an ISO date (2024-05-01) or a span (7d, 12h, 2w)');
 }
 
-/** An ISO 8601 UTC string from a front-matter value (string or YAML timestamp), or undefined. */
+/** An ISO 8601 UTC string from a front-matter value (an ISO string or a Date; numbers are not times), or undefined. */
 export function isoFromValue(value: unknown): string | undefined {
   if (value instanceof Date) return Number.isFinite(value.getTime()) ? value.toISOString() : undefined;
   if (typeof value === 'string' && value.trim()) {
     const t = Date.parse(value.trim());
     if (Number.isFinite(t)) return new Date(t).toISOString();
   }
-  if (typeof value === 'number' && Number.isFinite(value)) return new Date(value).toISOString();
   return undefined;
 }
 
