@@ -54,7 +54,7 @@ export interface ContextInfo {
   path: string;
   /** The context the active-context rules (SPEC section 2) pick now. */
   active: boolean;
-  /** `legacy`: no manifest yet (hand-made, copied, or whitemagic 2.x); it is upgraded when opened. */
+  /** `legacy`: no manifest yet (hand-made, copied, or whitemagic 2.x); its first write upgrades it. */
   state: 'context' | 'legacy';
   backend: BackendName;
   /** The context format it was written in (0: no manifest). */

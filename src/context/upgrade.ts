@@ -7,6 +7,11 @@ import { isoFromValue } from '../util/dates.js';
 import { FORMAT_VERSION, readManifest, writeManifest, type Manifest } from './manifest.js';
 
 /**
+ * When: a context whose manifest names an older format is upgraded when a command opens it; a
+ * directory without a manifest (format 0) reads as it is and is upgraded by its first write, so
+ * reading a folder of hand-made notes never writes to it (SPEC section 2). Either way under the
+ * context's lock (Context.open, Context.ensureCreated).
+ *
  * Upgrades of the context format, one step per version: `UPGRADE_STEPS[n]` turns a context of
  * format n into format n + 1, in place. A future format change adds one step here and bumps
  * FORMAT_VERSION in manifest.ts; nothing else needs to know.

@@ -21,7 +21,7 @@ export function renderStatus(s: StatusResult, style: Style): string {
       : s.state === 'not-a-context'
         ? ' (not a context yet; the first write makes it one)'
         : s.state === 'legacy'
-          ? ' (no manifest; read as it is, as the directory cannot be written)'
+          ? ' (no manifest yet; added at the first write)'
           : '';
   const lines = [
     `context:  ${style.bold(s.name)}${state}`,

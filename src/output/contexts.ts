@@ -43,7 +43,7 @@ export function renderContextDetails(c: ContextDetails, style: Style, now: numbe
     `context:     ${style.bold(c.name)}${c.active ? style.green(' (active)') : ''}`,
     `path:        ${c.path}`,
     `backend:     ${c.backend}`,
-    `format:      ${c.format}${c.state === 'legacy' ? ' (no manifest yet; upgraded when first opened)' : ''}`,
+    `format:      ${c.format}${c.state === 'legacy' ? ' (no manifest yet; upgraded at the first write)' : ''}`,
   ];
   if (c.chosenBy) lines.push(`chosen by:   ${c.chosenBy}`);
   if (c.description) lines.push(`description: ${c.description}`);

@@ -37,75 +37,92 @@ function run(args: string[], env?: NodeJS.ProcessEnv) {
 }
 
 describe('upgrade of a whitemagic 2.x context', () => {
-  it('carries memories, tags, types and dates over, keeps metadata.json and changes no memory file', () => {
+  it('reads as is, then its first write upgrades it: memories, tags, types, dates and metadata.json carried over', () => {
     const before = snapshot(dir);
-    const list = run(['list']);
-    // Opening it upgraded it: a manifest of the current format, the 2.x metadata's date as creation.
-    const manifest = JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8'));
-    expect(manifest).toEqual({ format: 1, backend: 'markdown', created: '2024-01-10T08:00:00.000Z', upgraded_from: 0 });
+    const read = run(['list', '--include-archived']);
+    // A read writes nothing to a directory without a manifest (SPEC section 2).
+    expect(existsSync(join(dir, 'whitemagic.json'))).toBe(false);
+    expect(existsSync(join(dir, '.last-used'))).toBe(false);
     expect(snapshot(dir)).toEqual(before);
 
-    expect(list.total).toBe(3);
-    expect(list.memories.map((m: { title: string }) => m.title)).toEqual(['Deploy checklist', 'API rate limits', 'Database choice']);
-    const api = list.memories[1];
+    const created = run(['create', '--title', 'After the upgrade', '--content', 'new', '--tag', 'ops']);
+    const manifest = JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8'));
+    expect(manifest).toEqual({ format: 1, backend: 'markdown', created: '2024-01-10T08:00:00.000Z', upgraded_from: 0 });
+    // No 2.x file was rewritten, and the metadata file is kept as it was.
+    const after = snapshot(dir);
+    for (const [path, text] of Object.entries(before)) expect(after[path], path).toBe(text);
+
+    const list = run(['list']);
+    expect(list.total).toBe(4);
+    expect(list.memories.map((m: { title: string }) => m.title)).toEqual([
+      'After the upgrade',
+      'Deploy checklist',
+      'API rate limits',
+      'Database choice',
+    ]);
+    const api = list.memories[2];
     expect(api).toMatchObject({
       type: 'short_term',
       tags: ['api', 'backend', 'performance'],
       created: '2024-03-01T09:15:00.000Z',
       name: '20240301_091500_api_rate_limits',
     });
-    expect(list.memories[2]).toMatchObject({ type: 'long_term', tags: ['decision', 'backend'], created: '2024-02-15T10:00:00.000Z' });
-    const all = run(['list', '--include-archived']);
-    expect(all.memories.find((m: { type: string }) => m.type === 'archive')).toMatchObject({ title: 'Old staging host', tags: ['ops'] });
+    expect(list.memories[3]).toMatchObject({ type: 'long_term', tags: ['decision', 'backend'], created: '2024-02-15T10:00:00.000Z' });
+    // Ids derived from the 2.x file names are the same before and after the upgrade.
+    const ids = (l: { memories: { id: string; title: string }[] }) => Object.fromEntries(l.memories.map((m) => [m.title, m.id]));
+    const idsAfter = ids(run(['list', '--include-archived']));
+    for (const [title, id] of Object.entries(ids(read))) expect(idsAfter[title], title).toBe(id);
+    expect(idsAfter['Old staging host']).toBeDefined();
+    expect(run(['list', '--type', 'archive']).memories[0]).toMatchObject({ title: 'Old staging host', tags: ['ops'] });
 
     // show by file name and by id, with the body intact.
     const shown = run(['show', '20240301_091500_api_rate_limits.md']);
     expect(shown).toMatchObject({ id: api.id, title: 'API rate limits' });
     expect(shown.content).toBe('# API rate limits\n\nThe public API allows 100 requests per minute per key. Batch endpoints count once.');
-    expect(run(['show', api.id]).title).toBe('API rate limits');
+    expect(run(['show', created.id]).title).toBe('After the upgrade');
 
     expect(run(['tags']).tags).toEqual([
+      { tag: 'ops', count: 3 },
       { tag: 'backend', count: 2 },
-      { tag: 'ops', count: 2 },
       { tag: 'api', count: 1 },
       { tag: 'decision', count: 1 },
       { tag: 'deploy', count: 1 },
       { tag: 'performance', count: 1 },
     ]);
-    expect(run(['status'])).toMatchObject({ state: 'context', format: 1, backend: 'markdown', total: 4 });
+    expect(run(['status'])).toMatchObject({ state: 'context', format: 1, backend: 'markdown', total: 5 });
   });
 
-  it('is idempotent: ids and the manifest stay as the first upgrade left them', () => {
-    const first = run(['list', '--include-archived']);
+  it('is idempotent: init again changes nothing', () => {
+    const ids = run(['list', '--include-archived']).memories.map((m: { id: string }) => m.id);
+    expect(run(['init'])).toMatchObject({ created: true });
     const manifest = readFileSync(join(dir, 'whitemagic.json'), 'utf8');
-    const second = run(['list', '--include-archived']);
-    expect(second.memories.map((m: { id: string }) => m.id)).toEqual(first.memories.map((m: { id: string }) => m.id));
+    expect(run(['init'])).toMatchObject({ created: false });
+    run(['list']);
     expect(readFileSync(join(dir, 'whitemagic.json'), 'utf8')).toBe(manifest);
-    // A write after the upgrade works and keeps the old memories.
-    run(['create', '--title', 'New one', '--content', 'x', '--tag', 'ops']);
-    expect(run(['list', '--include-archived']).total).toBe(5);
-    expect(readFileSync(join(dir, 'memory', 'metadata.json'), 'utf8')).toContain('"version": "2.1.3"');
+    expect(run(['list', '--include-archived']).memories.map((m: { id: string }) => m.id)).toEqual(ids);
   });
 
-  it('upgrades once when many processes open it at the same time', async () => {
+  it('upgrades once when many processes write to it at the same time', async () => {
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => h.spawnRun(['--context', 'old', 'list', '--json'])),
+      Array.from({ length: 4 }, (_, i) => h.spawnRun(['--context', 'old', 'create', '--title', `w${i}`, '--content', 'x', '--json'])),
     );
     for (const r of results) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
-      expect(JSON.parse(r.stdout).total).toBe(3);
     }
     expect(JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8')).format).toBe(1);
+    expect(run(['list', '--include-archived']).total).toBe(8);
     expect(existsSync(join(dir, '.whitemagic.lock'))).toBe(false);
   });
 
   // Root writes anywhere, so there the directory cannot be made read-only.
   it.skipIf(process.getuid?.() === 0)('reads a context it cannot write as it is', () => {
+    // A manifest of an older format is upgraded on open, unless the directory cannot be written.
+    writeFileSync(join(dir, 'whitemagic.json'), JSON.stringify({ backend: 'markdown' }));
     chmodSync(dir, 0o500);
     const list = run(['list']);
     expect(list.total).toBe(3);
-    expect(existsSync(join(dir, 'whitemagic.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8'))).toEqual({ backend: 'markdown' });
   });
 });
 
@@ -128,7 +145,7 @@ describe('manifest formats', () => {
     expect(readdirSync(join(future, 'memory', 'short_term'))).toEqual([]);
   });
 
-  it('upgrades a manifest without a format, keeping its other keys', () => {
+  it('upgrades a manifest of an older format when opened by a read, keeping its other keys', () => {
     const bare = join(h.wmHome, 'bare');
     mkdirSync(bare, { recursive: true });
     writeFileSync(join(bare, 'whitemagic.json'), JSON.stringify({ backend: 'markdown', description: 'Hand made', owner: 'me' }));
