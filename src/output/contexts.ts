@@ -37,6 +37,29 @@ export function renderContexts(contexts: ContextInfo[], home: string, style: Sty
   return out.join('\n');
 }
 
+/**
+ * `contexts` off a terminal: one tab-separated line per context for `cut` and `awk`: name, `*` if
+ * active else `-`, backend, short, long, archive (`?` if unreadable), bytes, last use (ISO or `-`),
+ * description (or the reason it is unreadable).
+ */
+export function renderContextsPlain(contexts: ContextInfo[]): string {
+  return contexts
+    .map((c) =>
+      [
+        c.name,
+        c.active ? '*' : '-',
+        c.backend,
+        count(c, 'short_term'),
+        count(c, 'long_term'),
+        count(c, 'archive'),
+        String(c.size),
+        c.lastUsed ?? '-',
+        oneLine(c.error ? `unreadable: ${c.error}` : (c.description ?? '')),
+      ].join('\t'),
+    )
+    .join('\n');
+}
+
 /** `contexts show`: one context, a field per line. */
 export function renderContextDetails(c: ContextDetails, style: Style, now: number = Date.now()): string {
   const lines = [

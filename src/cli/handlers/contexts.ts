@@ -2,7 +2,7 @@ import { contextsScope, listContexts, overview as contextsOverview, showContext,
 import { createContext, deleteContext, describeContext, renameContext, switchContext } from '../../commands/contexts-change.js';
 import { describeSource } from '../../context/resolve.js';
 import { humanBytes } from '../../output/context.js';
-import { renderContextDetails, renderContexts, renderOverview } from '../../output/contexts.js';
+import { renderContextDetails, renderContexts, renderContextsPlain, renderOverview } from '../../output/contexts.js';
 import { makeStyle } from '../../output/style.js';
 import { checkBackendName } from '../../storage/registry.js';
 import { makeOutput, type GlobalOptions } from '../run.js';
@@ -22,7 +22,8 @@ export async function list(globals: GlobalOptions): Promise<void> {
   const output = makeOutput(globals);
   const result = await listContexts(scopeFor(globals));
   if (output.json) output.printJson(result);
-  else output.out(renderContexts(result.contexts, result.home, await makeStyle(output.color)));
+  else if (output.tty) output.out(renderContexts(result.contexts, result.home, await makeStyle(output.color)));
+  else if (result.contexts.length) output.out(renderContextsPlain(result.contexts));
 }
 
 export async function show(name: string, globals: GlobalOptions): Promise<void> {
