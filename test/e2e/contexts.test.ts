@@ -51,6 +51,9 @@ describe('contexts: discovery', () => {
     expect(existsSync(join(h.wmHome, 'old', 'whitemagic.json'))).toBe(false);
     // `contexts list` is the same command.
     expect(names(ok(['contexts', 'list']))).toEqual(['db', 'old', 'work']);
+    const r2 = h.run(['contexts', 'lsit']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toBe("whitemagic: error: unknown command 'contexts lsit' (hint: see 'whitemagic contexts --help')\n");
   });
 
   it('marks the active context, in --json and in tab-separated lines off a terminal', () => {

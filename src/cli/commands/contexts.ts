@@ -13,7 +13,15 @@ export function registerContextsCommands(program: Command): void {
     .command('list', { isDefault: true })
     .alias('ls')
     .description('every context: backend, counts, size, last use, description; * marks the active one')
-    .action(async (_opts, cmd: Command) => (await handlers()).list(cmd.optsWithGlobals()));
+    // `contexts foo` reaches this default command with `foo` as an argument: name it as unknown.
+    .allowExcessArguments(true)
+    .action(async (_opts, cmd: Command) => {
+      if (cmd.args.length) {
+        const { UsageError } = await import('../../errors.js');
+        throw new UsageError(`unknown command 'contexts ${cmd.args[0]}'`, "see 'whitemagic contexts --help'");
+      }
+      return (await handlers()).list(cmd.optsWithGlobals());
+    });
 
   contexts
     .command('create')
