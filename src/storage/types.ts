@@ -30,7 +30,7 @@ export interface StorageBackend {
   read(id: string): Memory | undefined;
 
   /** Stores a new memory. Throws ConflictError if its id exists. Returns its stored header. */
-  insert(memory: Memory): MemoryHeader;
+  insert(memory: Memory, options?: InsertOptions): MemoryHeader;
 
   /**
    * Replaces the stored memory with the same id, moving it if its type changed. Throws
@@ -94,6 +94,14 @@ export interface ListResult {
   /** How many matched before `limit` cut the list. */
   total: number;
   problems: StorageProblem[];
+}
+
+export interface InsertOptions {
+  /**
+   * The id was just made by newId() (80 random bits), so no stored memory can carry it: a backend
+   * may skip looking for one (the markdown backend then need not read every file to create one).
+   */
+  freshId?: boolean;
 }
 
 export interface BulkResult {
