@@ -92,12 +92,10 @@ export class Context {
       // The implicit default: an empty markdown view of a folder that does not exist yet.
       return (this.storage = (await loadBackend('markdown')).open(this.path, { readonly: true }));
     }
-    // A directory without a manifest (hand-made, copied, whitemagic 2.x) reads as it is and is
-    // not written to by a read (SPEC section 2); its first write upgrades it (ensureCreated).
-    if (state === 'context') {
-      if (this.outdated()) await this.upgrade(true);
-      touchLastUsed(this.path);
-    }
+    // A directory without a manifest (hand-made, copied, whitemagic 2.x) reads as it is: its
+    // first write upgrades it (ensureCreated), never a read (SPEC section 2).
+    if (state === 'context' && this.outdated()) await this.upgrade(true);
+    touchLastUsed(this.path);
     const factory = await loadBackend(this.backendName());
     this.storage = factory.open(this.path, {});
     return this.storage;

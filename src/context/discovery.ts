@@ -83,7 +83,8 @@ export interface DiscoverOptions {
 /**
  * Every context under `home` with its backend, counts, size, last use and description, sorted by
  * name. A context that cannot be read is still listed, with `error` set, so one broken context
- * never hides the others. Nothing is written: no upgrade, no lock, no last-use mark.
+ * never hides the others. No memory or manifest is written: no upgrade, no lock, no last-use mark
+ * (a backend may refresh its derived cache).
  */
 export async function discoverContexts(home: string, options: DiscoverOptions = {}): Promise<ContextInfo[]> {
   const infos: ContextInfo[] = [];
@@ -113,7 +114,9 @@ export async function describeContextDir(dir: ContextDir, options: DiscoverOptio
       if (typeof manifest.description === 'string' && manifest.description) info.description = manifest.description;
       if (manifest.created) info.created = manifest.created;
     }
-    const storage = (await loadBackend(info.backend)).open(dir.path, { readonly: true });
+    // Not read-only: a backend may refresh its derived cache (the markdown catalog), so the next
+    // listing is cheaper. Memories and manifests are never written here.
+    const storage = (await loadBackend(info.backend)).open(dir.path, {});
     try {
       const summary = storage.summary();
       info.counts = summary.counts;
