@@ -14,6 +14,9 @@ import type { DeleteResult } from './commands/delete.js';
 import type { StatsResult, TagCount } from './commands/stats.js';
 import type { StatusResult } from './commands/status.js';
 import type { MigrateResult } from './commands/migrate.js';
+import type { ContextsList, ContextDetails, ContextsScope, Overview } from './commands/contexts.js';
+import type { DeleteContextResult, DescribeResult, RenameResult, SwitchResult } from './commands/contexts-change.js';
+import type { ContextInfo } from './context/discovery.js';
 import type { Memory, MemoryType } from './memory/types.js';
 import type { BackendName, ListResult } from './storage/types.js';
 import type { ConsolidateInput, ConsolidateResult } from './commands/consolidate.js';
@@ -30,6 +33,7 @@ export type { ContextLocation, ContextSource } from './context/resolve.js';
 export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult, MigrateResult };
 export type { ConsolidateInput, ConsolidateResult, RunSummary, BackupInfo, BackupInput, BackupResult, VerifyResult };
 export type { RestoreBackupInput, RestoreBackupResult, CloneResult };
+export type { ContextsList, ContextDetails, ContextInfo, Overview, DeleteContextResult, DescribeResult, RenameResult, SwitchResult };
 
 export interface MemoryManagerOptions {
   /** The context directory (rule 1 of SPEC section 2). */
@@ -50,7 +54,7 @@ export class MemoryManager {
   readonly location: ContextLocation;
   private readonly contextOptions: ContextOptions;
 
-  constructor(options: MemoryManagerOptions = {}) {
+  constructor(private readonly options: MemoryManagerOptions = {}) {
     this.location = resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
     this.contextOptions = {
       backend: options.backend,
@@ -163,5 +167,57 @@ export class MemoryManager {
   async clone(dest: string, options: { backend?: BackendName; description?: string } = {}): Promise<CloneResult> {
     const { cloneContext } = await import('./commands/clone.js');
     return this.using((ctx) => cloneContext(ctx, { dest, ...options, env: this.contextOptions.env }));
+  }
+
+  /** The $WHITEMAGIC_HOME this manager's options and environment give, for the contexts methods. */
+  private async contextsScope(): Promise<ContextsScope> {
+    const { contextsScope } = await import('./commands/contexts.js');
+    return contextsScope({ baseDir: this.options.baseDir, context: this.options.context, env: this.options.env }, this.contextOptions);
+  }
+
+  /** Every context under $WHITEMAGIC_HOME, the active one marked. */
+  async listContexts(): Promise<ContextsList> {
+    const { listContexts } = await import('./commands/contexts.js');
+    return listContexts(await this.contextsScope());
+  }
+
+  /** A new context NAME under $WHITEMAGIC_HOME (within WHITEMAGIC_MAX_CONTEXTS), with this manager's backend. */
+  async createContext(name: string, options: { description?: string } = {}): Promise<ContextInfo> {
+    const { createContext } = await import('./commands/contexts-change.js');
+    return createContext(await this.contextsScope(), name, options);
+  }
+
+  async showContext(name: string): Promise<ContextDetails> {
+    const { showContext } = await import('./commands/contexts.js');
+    return showContext(await this.contextsScope(), name);
+  }
+
+  /** Deletes a context for good: `yes` is required, `force` allows the active one. */
+  async deleteContext(name: string, options: { yes?: boolean; force?: boolean } = {}): Promise<DeleteContextResult> {
+    const { deleteContext } = await import('./commands/contexts-change.js');
+    return deleteContext(await this.contextsScope(), name, options);
+  }
+
+  async renameContext(from: string, to: string): Promise<RenameResult> {
+    const { renameContext } = await import('./commands/contexts-change.js');
+    return renameContext(await this.contextsScope(), from, to);
+  }
+
+  /** Sets a context's description; empty text clears it. */
+  async describeContext(name: string, text: string): Promise<DescribeResult> {
+    const { describeContext } = await import('./commands/contexts-change.js');
+    return describeContext(await this.contextsScope(), name, text);
+  }
+
+  /** Remembers NAME as the active context for later managers and commands (this one keeps its location). */
+  async switchContext(name: string, options: { create?: boolean } = {}): Promise<SwitchResult> {
+    const { switchContext } = await import('./commands/contexts-change.js');
+    return switchContext(await this.contextsScope(), name, options);
+  }
+
+  /** Totals over all contexts and the capacity left. */
+  async overview(): Promise<Overview> {
+    const { overview } = await import('./commands/contexts.js');
+    return overview(await this.contextsScope());
   }
 }

@@ -1,3 +1,4 @@
+import { assertCapacity, withHomeLock } from '../context/capacity.js';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context/context.js';
@@ -51,8 +52,12 @@ export async function cloneContext(ctx: Context, input: CloneInput): Promise<Clo
   }
   if (dest === ctx.path) throw new ConflictError(`cannot clone ${ctx.path} onto itself`);
   refuseNonEmpty(dest);
-  // Capacity (SPEC section 8, WHITEMAGIC_MAX_CONTEXTS): the single place clone must check the limit
-  // before a new context appears under $WHITEMAGIC_HOME, once the contexts module provides the check.
+  // Capacity (SPEC section 8): a clone into $WHITEMAGIC_HOME is a new context there. Checked now to
+  // fail before any copying, and again under the home's lock when the copy is moved into place.
+  const env = input.env ?? ctx.options.env ?? process.env;
+  const home = whitemagicHome(env);
+  const underHome = dirname(dest) === home;
+  if (underHome) assertCapacity(home, { env, name: basename(dest) });
 
   const backend = input.backend ?? ctx.backendName();
   const parent = dirname(dest);
@@ -90,8 +95,13 @@ export async function cloneContext(ctx: Context, input: CloneInput): Promise<Clo
     else delete manifest.description;
     // The manifest last: until it is there the staging folder is not a context.
     writeManifest(staging, manifest);
-    refuseNonEmpty(dest);
-    renameSync(staging, dest);
+    const place = () => {
+      if (underHome) assertCapacity(home, { env, name: basename(dest) });
+      refuseNonEmpty(dest);
+      renameSync(staging, dest);
+    };
+    if (underHome) await withHomeLock(home, place);
+    else place();
     return { source: ctx.path, dest, name: basename(dest), backend, memories };
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });

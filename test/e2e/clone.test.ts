@@ -78,3 +78,17 @@ describe('clone', () => {
     expect(missing.stderr).toMatch(/^whitemagic: error: context not found: /);
   });
 });
+
+describe('clone and the context capacity', () => {
+  it('refuses a clone into $WHITEMAGIC_HOME past WHITEMAGIC_MAX_CONTEXTS and creates nothing', () => {
+    const env = { WHITEMAGIC_MAX_CONTEXTS: '2' };
+    expect(home.run(['--context', 'one', 'create', '--title', 't', '--content', 'c'], { env }).code).toBe(0);
+    expect(home.run(['--context', 'one', 'clone', 'two'], { env }).code).toBe(0);
+    const r = home.run(['--context', 'one', 'clone', 'three'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^whitemagic: error: cannot create context 'three'.*maximum is 2/);
+    expect(readdirSync(home.wmHome).filter((n) => !n.startsWith('.')).sort()).toEqual(['one', 'two']);
+    // A path outside the home is not a context of the home: no limit.
+    expect(home.run(['--context', 'one', 'clone', join(home.home, 'elsewhere')], { env }).code).toBe(0);
+  });
+});
