@@ -1,8 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Context, type ContextOptions } from '../context/context.js';
-import { MANIFEST_FILE } from '../context/manifest.js';
-import { checkContextName, isContextName } from '../context/names.js';
+import { listContextDirs } from '../context/discovery.js';
+import { checkContextName } from '../context/names.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { parseQuery } from '../search/query.js';
 import type { SearchHit } from '../search/types.js';
@@ -32,27 +31,9 @@ export interface FederatedResult {
   ignored: string[];
 }
 
-/**
- * Names of the contexts under `home`: directories holding a manifest or a `memory/` folder
- * (SPEC section 8), sorted.
- */
-export function contextNamesIn(home: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(home, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries
-    .filter((e) => e.isDirectory() && isContextName(e.name))
-    .filter((e) => existsSync(join(home, e.name, MANIFEST_FILE)) || existsSync(join(home, e.name, 'memory')))
-    .map((e) => e.name)
-    .sort();
-}
-
 /** The contexts a federated search names, checked before any search: one unknown name fails the call. */
 export function federatedContexts(home: string, wanted: string[] | 'all'): string[] {
-  const known = contextNamesIn(home);
+  const known = listContextDirs(home).map((c) => c.name);
   if (wanted === 'all') return known;
   const names = [...new Set(wanted.map((n) => n.trim()).filter(Boolean))];
   if (!names.length) throw new UsageError('--contexts needs at least one context name', 'such as --contexts work,home');
