@@ -5,7 +5,7 @@ import { InvalidInputError, WhitemagicError, fromFsError } from '../errors.js';
 import type { BackendName } from '../storage/types.js';
 
 /** Loaded on first write: reading commands never pay for it. */
-const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
 /** The manifest of a context: `whitemagic.json` at its root (SPEC section 2). */
 export const MANIFEST_FILE = 'whitemagic.json';

@@ -5,7 +5,7 @@ import { lazyModule } from '../util/lazy.js';
 import { ACTIVE_CONTEXT_FILE } from './resolve.js';
 
 /** Loaded on first write: listing contexts never pays for it. */
-const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
 /** Remembers `whitemagic switch NAME` in $WHITEMAGIC_HOME (rule 5 of SPEC section 2), atomically. */
 export function writeSwitchedContext(home: string, name: string): void {

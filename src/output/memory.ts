@@ -2,7 +2,7 @@ import { lazyModule } from '../util/lazy.js';
 import type { Memory, MemoryHeader } from '../memory/types.js';
 import type { Style } from './style.js';
 
-const yaml = lazyModule<typeof import('js-yaml')>('js-yaml');
+const yaml = lazyModule<typeof import('js-yaml')>(() => require('js-yaml'));
 
 /**
  * Renderers: pure functions from data to text. `--json` shapes are here too, so the CLI, the

@@ -1,14 +1,13 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-
 /**
  * A CommonJS dependency loaded on first use rather than at import: js-yaml, gray-matter and
  * write-file-atomic cost milliseconds each to load, and most commands need few of them (a `list`
  * served from the catalog parses and writes nothing). Synchronous, unlike import(), so the
  * synchronous storage code can use it.
+ *
+ * Callers pass `() => require('name')` with a literal name: the build bundles such a dependency
+ * into the chunk that uses it, where it still runs only when first called (scripts/build.mjs).
  */
-export function lazyModule<T>(id: string): () => T {
+export function lazyModule<T>(load: () => unknown): () => T {
   let loaded: T | undefined;
-  return () => (loaded ??= require(id) as T);
+  return () => (loaded ??= load() as T);
 }

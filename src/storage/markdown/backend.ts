@@ -22,7 +22,7 @@ import { parseMemoryFile, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 
 /** Loaded on first write: reading commands never pay for it. */
-const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
 /** Where a memory's file is: `memory/<type>/<file>`. */
 interface Entry {

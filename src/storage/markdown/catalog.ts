@@ -4,7 +4,7 @@ import { lazyModule } from '../../util/lazy.js';
 import type { MemoryHeader } from '../../memory/types.js';
 
 /** Loaded on first write: reading commands never pay for it. */
-const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,

@@ -8,8 +8,8 @@ type Matter = typeof import('gray-matter');
 type Yaml = typeof import('js-yaml');
 // Loaded on first use: most commands parse no file at all (the catalog holds the front matter; see
 // catalog.ts), and gray-matter alone takes about 20 ms to load (it brings its own YAML parser).
-const yaml = lazyModule<Yaml>('js-yaml');
-const matter = lazyModule<Matter>('gray-matter');
+const yaml = lazyModule<Yaml>(() => require('js-yaml'));
+const matter = lazyModule<Matter>(() => require('gray-matter'));
 
 /**
  * The markdown file format of a memory (SPEC section 3): YAML front matter, then the body.
