@@ -6,7 +6,7 @@
 //   cli-table3), are bundled into the chunks that use them: resolving and reading a package file by
 //   file costs more than its code (commander: 11 ms as a package, 5 ms bundled);
 // - those the storage code loads synchronously on first use (`lazyModule(() => require(...))`:
-//   js-yaml, gray-matter, write-file-atomic) become one vendored CommonJS file each, beside the
+//   js-yaml, write-file-atomic) become one vendored CommonJS file each, beside the
 //   chunks: loaded in one read when first needed, and never even compiled by a command that does
 //   not need them (a `list` served from the catalog);
 // - native or large ones used by few commands (better-sqlite3, tar, the MCP SDK) stay packages.
@@ -24,7 +24,7 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 export const EXTERNAL = ['better-sqlite3', 'tar', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', 'zod'];
 
 /** Loaded synchronously on first use: one CommonJS file each, `dist/chunks/vendor-<name>.cjs`. */
-const VENDORED = ['js-yaml', 'gray-matter', 'write-file-atomic'];
+const VENDORED = ['js-yaml', 'write-file-atomic'];
 const vendorFile = (name) => `vendor-${name}.cjs`;
 
 await build({

@@ -1,5 +1,5 @@
 /**
- * A CommonJS dependency loaded on first use rather than at import: js-yaml, gray-matter and
+ * A CommonJS dependency loaded on first use rather than at import: js-yaml and
  * write-file-atomic cost milliseconds each to load, and most commands need few of them (a `list`
  * served from the catalog parses and writes nothing). Synchronous, unlike import(), so the
  * synchronous storage code can use it.

@@ -4,45 +4,58 @@ import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 
-type Matter = typeof import('gray-matter');
 type Yaml = typeof import('js-yaml');
 // Loaded on first use: most commands parse no file at all (the catalog holds the front matter; see
-// catalog.ts), and gray-matter alone takes about 20 ms to load (it brings its own YAML parser).
+// catalog.ts).
 const yaml = lazyModule<Yaml>(() => require('js-yaml'));
-const matter = lazyModule<Matter>(() => require('gray-matter'));
 
 /**
  * The markdown file format of a memory (SPEC section 3): YAML front matter, then the body.
  * Parsing is lenient with what people and whitemagic 2.x write by hand, strict about safety.
  */
 
-/** A front-matter language gray-matter would otherwise run as code (`---js`): refused. */
-function refuse(language: string) {
-  return {
-    parse(): never {
-      throw new Error(`front matter in '${language}' is not allowed; use YAML`);
-    },
-  };
+/** Front-matter languages that would run code or that we do not read (`---js`): refused. */
+const REFUSED_LANGUAGES = new Set(['js', 'javascript', 'coffee', 'coffeescript', 'cson', 'toml']);
+
+function parseYaml(source: string): unknown {
+  // CORE_SCHEMA: no timestamps turned into Dates, no custom tags; times stay text as written.
+  return yaml().load(source, { schema: yaml().CORE_SCHEMA, json: true });
 }
 
-const yamlEngine = {
-  // CORE_SCHEMA: no timestamps turned into Dates, no custom tags; times stay text as written.
-  parse: (source: string) => yaml().load(source, { schema: yaml().CORE_SCHEMA, json: true }) as object,
-  stringify: (data: object) => dumpYaml(data),
-};
+/**
+ * Splits a file into its front matter (parsed) and its body, by the rules gray-matter made common
+ * (and whitemagic 2.x followed): `---` on the first line, optionally followed by a language; the block
+ * ends at the first line starting with `---`; a `----` first line is no front matter. Done here,
+ * without gray-matter, because it loads a second YAML parser and costs four times as much per file,
+ * which counts when a thousand edited files are read again.
+ */
+export function splitFrontMatter(text: string): { data: unknown; body: string } {
+  if (!text.startsWith('---') || text.charAt(3) === '-') return { data: {}, body: text };
+  let rest = text.slice(3);
+  const length = rest.length;
+  const rawLanguage = rest.slice(0, rest.search(/\r?\n/));
+  const language = rawLanguage.trim();
+  if (language) rest = rest.slice(rawLanguage.length);
+  let close = rest.indexOf('\n---');
+  if (close === -1) close = length;
+  const block = rest.slice(0, close);
+  let body = '';
+  if (close !== length) {
+    body = rest.slice(close + 4);
+    if (body[0] === '\r') body = body.slice(1);
+    if (body[0] === '\n') body = body.slice(1);
+  }
+  if (block.replace(/^\s*#[^\n]+/gm, '').trim() === '') return { data: {}, body };
+  return { data: parseBlock(language, block), body };
+}
 
-const MATTER_OPTIONS = {
-  language: 'yaml',
-  engines: {
-    yaml: yamlEngine,
-    js: refuse('js'),
-    javascript: refuse('javascript'),
-    coffee: refuse('coffee'),
-    coffeescript: refuse('coffeescript'),
-    cson: refuse('cson'),
-    toml: refuse('toml'),
-  },
-} as unknown as Parameters<Matter>[1];
+function parseBlock(language: string, block: string): unknown {
+  const name = language.toLowerCase();
+  if (!language || name === 'yaml' || name === 'yml') return parseYaml(block);
+  if (language === 'json') return JSON.parse(block);
+  if (REFUSED_LANGUAGES.has(name)) throw new Error(`front matter in '${language}' is not allowed; use YAML`);
+  throw new Error(`unknown front matter language '${language}'; use YAML`);
+}
 
 function dumpYaml(data: object): string {
   return yaml().dump(data, { schema: yaml().CORE_SCHEMA, lineWidth: -1, noRefs: true, sortKeys: false });
@@ -66,9 +79,9 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
   let data: Record<string, unknown>;
   let body: string;
   try {
-    const parsed = matter()(text, MATTER_OPTIONS);
-    data = parsed.data && typeof parsed.data === 'object' && !Array.isArray(parsed.data) ? parsed.data : {};
-    body = parsed.content;
+    const parsed = splitFrontMatter(text);
+    data = parsed.data && typeof parsed.data === 'object' && !Array.isArray(parsed.data) ? (parsed.data as Record<string, unknown>) : {};
+    body = parsed.body;
   } catch (err) {
     const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new Error(`cannot parse front matter: ${reason}`);
