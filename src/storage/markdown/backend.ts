@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
+import { fsyncMany } from '../../util/fsync-many.js';
 import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
@@ -454,22 +455,10 @@ export class MarkdownBackend implements StorageBackend {
 /** Flushes written files, then their folders and those of `removed` files (so renames and unlinks are durable too). */
 function syncAll(paths: Set<string>, removed: string[] = []): void {
   const folders = new Set(removed.map((p) => dirname(p)));
-  for (const path of paths) {
-    folders.add(dirname(path));
-    fsyncPath(path);
-  }
-  for (const folder of folders) fsyncPath(folder);
-}
-
-function fsyncPath(path: string): void {
-  let fd: number | undefined;
+  for (const path of paths) folders.add(dirname(path));
   try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
+    fsyncMany(paths, folders);
   } catch (err) {
-    // Gone since (moved or removed by a later write of the same batch): nothing left to flush.
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, path);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    throw fromFsError(err, (err as NodeJS.ErrnoException).path ?? dirname([...folders][0] ?? ''));
   }
 }
