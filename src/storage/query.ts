@@ -11,18 +11,36 @@ export const DEFAULT_LIST_TYPES: MemoryType[] = ['short_term', 'long_term'];
 export function applyListQuery(headers: Iterable<MemoryHeader>, query: ListQuery): { memories: MemoryHeader[]; total: number } {
   const types = new Set(query.types ?? DEFAULT_LIST_TYPES);
   const tags = query.tags ?? [];
-  const matched: MemoryHeader[] = [];
+  const order = comparator(query.sort ?? 'created', query.reverse ?? false);
+  const limit = query.limit;
+  // With a limit, only the best `limit` so far are kept, in order: a page of 20 out of 10,000 costs
+  // about one comparison per memory instead of a full sort.
+  const kept: MemoryHeader[] = [];
+  let total = 0;
   for (const h of headers) {
     if (!types.has(h.type)) continue;
     if (query.since && h.created < query.since) continue;
     if (query.until && h.created > query.until) continue;
     if (tags.length && !tags.every((t) => h.tags.includes(t))) continue;
-    matched.push(h);
+    total++;
+    if (limit === undefined) kept.push(h);
+    else if (kept.length < limit || (limit > 0 && order(h, kept[kept.length - 1]) < 0)) insertSorted(kept, h, order, limit);
   }
-  matched.sort(comparator(query.sort ?? 'created', query.reverse ?? false));
-  const total = matched.length;
-  const memories = query.limit !== undefined ? matched.slice(0, query.limit) : matched;
-  return { memories, total };
+  if (limit === undefined) kept.sort(order);
+  return { memories: kept, total };
+}
+
+/** Puts `h` in its place in the sorted `list`, which keeps at most `max` entries. */
+function insertSorted(list: MemoryHeader[], h: MemoryHeader, order: (a: MemoryHeader, b: MemoryHeader) => number, max: number): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (order(list[mid], h) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, h);
+  if (list.length > max) list.pop();
 }
 
 /**

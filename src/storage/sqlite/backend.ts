@@ -232,17 +232,25 @@ export class SqliteBackend implements StorageBackend {
     const flip = (dir: 'ASC' | 'DESC') => (query.reverse ? (dir === 'ASC' ? 'DESC' : 'ASC') : dir);
     const order = sort === 'title' ? `title ${flip('ASC')}, id ${flip('DESC')}` : `${sort} ${flip('DESC')}, id ${flip('DESC')}`;
     const filter = where.join(' AND ');
-    let text = `SELECT ${HEADER_COLUMNS}, count(*) OVER () AS total FROM memories WHERE ${filter} ORDER BY ${order}`;
+    let text = `SELECT ${HEADER_COLUMNS} FROM memories WHERE ${filter}`;
+    const rowParams = [...params];
+    if (query.limit !== undefined && query.limit > 0 && sort !== 'title') {
+      // Only rows at or past the limit-th value of the date can make the page: the (type, date)
+      // index finds that value without reading a row, so a page of 20 reads 20 rows, not 10,000.
+      const dir = flip('DESC');
+      text += ` AND ${sort} ${dir === 'DESC' ? '>=' : '<='} coalesce((SELECT ${sort} FROM memories WHERE ${filter} ORDER BY ${sort} ${dir} LIMIT 1 OFFSET ?), ${sort})`;
+      rowParams.push(...params, query.limit - 1);
+    }
+    text += ` ORDER BY ${order}`;
     if (query.limit !== undefined) {
       text += ' LIMIT ?';
-      params.push(query.limit);
+      rowParams.push(query.limit);
     }
     return this.guard(() => {
-      const rows = this.sql(text).all(...params) as Array<Row & { total: number }>;
-      let total = rows.length ? rows[0].total : 0;
-      if (!rows.length && query.limit === 0) {
-        total = (this.sql(`SELECT count(*) AS n FROM memories WHERE ${filter}`).get(...params.slice(0, -1)) as { n: number }).n;
-      }
+      const rows = this.sql(text).all(...rowParams) as Row[];
+      // Counted apart: a count over the window would make SQLite read and sort every match.
+      const total =
+        query.limit === undefined ? rows.length : (this.sql(`SELECT count(*) AS n FROM memories WHERE ${filter}`).get(...params) as { n: number }).n;
       return { memories: rows.map((r) => this.toHeader(r)), total, problems: [] };
     });
   }
