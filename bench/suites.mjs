@@ -134,7 +134,8 @@ export function bulkMeasures({ dir, backend, size, env }) {
     ['consolidate', () => ['--base-dir', fresh('consolidate'), 'consolidate', '--no-dry-run']],
     ['backup', () => ['--base-dir', dir, 'backup', '--output', backup]],
     ['verify-backup', () => ['--base-dir', dir, 'verify-backup', backup]],
-    ['restore-backup', () => ['--base-dir', join(work, 'restored'), 'restore-backup', backup]],
+    // Into a new context of the same backend: without --backend it would be a markdown one.
+    ['restore-backup', () => ['--base-dir', join(work, 'restored'), '--backend', backend, 'restore-backup', backup]],
     ['clone', () => ['--base-dir', dir, 'clone', join(work, 'cloned')]],
     [`migrate to ${other}`, () => ['--base-dir', fresh('migrate'), 'migrate', '--backend', other]],
   ];

@@ -232,27 +232,28 @@ export class SqliteBackend implements StorageBackend {
     const flip = (dir: 'ASC' | 'DESC') => (query.reverse ? (dir === 'ASC' ? 'DESC' : 'ASC') : dir);
     const order = sort === 'title' ? `title ${flip('ASC')}, id ${flip('DESC')}` : `${sort} ${flip('DESC')}, id ${flip('DESC')}`;
     const filter = where.join(' AND ');
-    let text = `SELECT ${HEADER_COLUMNS} FROM memories WHERE ${filter}`;
-    const rowParams = [...params];
-    if (query.limit !== undefined && query.limit > 0 && sort !== 'title') {
-      // Only rows at or past the limit-th value of the date can make the page: the (type, date)
-      // index finds that value without reading a row, so a page of 20 reads 20 rows, not 10,000.
-      const dir = flip('DESC');
-      text += ` AND ${sort} ${dir === 'DESC' ? '>=' : '<='} coalesce((SELECT ${sort} FROM memories WHERE ${filter} ORDER BY ${sort} ${dir} LIMIT 1 OFFSET ?), ${sort})`;
-      rowParams.push(...params, query.limit - 1);
-    }
-    text += ` ORDER BY ${order}`;
-    if (query.limit !== undefined) {
-      text += ' LIMIT ?';
-      rowParams.push(query.limit);
-    }
-    return this.guard(() => {
-      const rows = this.sql(text).all(...rowParams) as Row[];
-      // Counted apart: a count over the window would make SQLite read and sort every match.
-      const total =
-        query.limit === undefined ? rows.length : (this.sql(`SELECT count(*) AS n FROM memories WHERE ${filter}`).get(...params) as { n: number }).n;
-      return { memories: rows.map((r) => this.toHeader(r)), total, problems: [] };
-    });
+    const limit = query.limit;
+    // Only rows at or past the limit-th value of the date can make the page: the (type, date) index
+    // finds that value without reading a row, so a page of 20 reads 20 rows, not 10,000. (Bound in
+    // its own query: as a subquery inside the page's WHERE, SQLite no longer uses it for the range.)
+    const bounded = limit !== undefined && limit > 0 && sort !== 'title';
+    const dir = flip('DESC');
+    const boundText = `SELECT ${sort} AS bound FROM memories WHERE ${filter} ORDER BY ${sort} ${dir} LIMIT 1 OFFSET ?`;
+    const pageText = (withBound: boolean) =>
+      `SELECT ${HEADER_COLUMNS} FROM memories WHERE ${filter}${withBound ? ` AND ${sort} ${dir === 'DESC' ? '>=' : '<='} ?` : ''} ORDER BY ${order}` +
+      (limit !== undefined ? ' LIMIT ?' : '');
+    return this.guard(() =>
+      // One read transaction: the bound, the page and the count describe the same moment.
+      this.db.transaction(() => {
+        const bound = bounded ? (this.sql(boundText).get(...params, limit - 1) as { bound: string } | undefined)?.bound : undefined;
+        const withBound = bound !== undefined;
+        const pageParams = [...params, ...(withBound ? [bound] : []), ...(limit !== undefined ? [limit] : [])];
+        const rows = this.sql(pageText(withBound)).all(...pageParams) as Row[];
+        // Counted apart: a count over the window would make SQLite read and sort every match.
+        const total = limit === undefined ? rows.length : (this.sql(`SELECT count(*) AS n FROM memories WHERE ${filter}`).get(...params) as { n: number }).n;
+        return { memories: rows.map((r) => this.toHeader(r)), total, problems: [] };
+      })(),
+    );
   }
 
   lookup(ref: string): MemoryHeader[] {
