@@ -13,6 +13,7 @@ import type { UpdateInput } from './commands/update.js';
 import type { DeleteResult } from './commands/delete.js';
 import type { StatsResult, TagCount } from './commands/stats.js';
 import type { StatusResult } from './commands/status.js';
+import type { ContextPackage, ContextTier } from './commands/context-package.js';
 import type { Memory, MemoryType } from './memory/types.js';
 import type { BackendName, ListResult } from './storage/types.js';
 
@@ -22,6 +23,8 @@ export { MEMORY_TYPES } from './memory/types.js';
 export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
 export type { ContextLocation, ContextSource } from './context/resolve.js';
 export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult };
+export type { ContextPackage, ContextTier, PackagedMemory } from './commands/context-package.js';
+export { resolveContext } from './context/resolve.js';
 
 export interface MemoryManagerOptions {
   /** The context directory (rule 1 of SPEC section 2). */
@@ -34,6 +37,8 @@ export interface MemoryManagerOptions {
   lockTimeout?: number;
   /** Environment to resolve from; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** A context already resolved (resolveContext), used instead of baseDir and context. */
+  location?: ContextLocation;
 }
 
 /** One context's memories, for TypeScript code. Every method opens, works and closes. */
@@ -43,7 +48,7 @@ export class MemoryManager {
   private readonly contextOptions: ContextOptions;
 
   constructor(options: MemoryManagerOptions = {}) {
-    this.location = resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
+    this.location = options.location ?? resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
     this.contextOptions = {
       backend: options.backend,
       env: options.env,
@@ -106,5 +111,11 @@ export class MemoryManager {
   async status(): Promise<StatusResult> {
     const { status } = await import('./commands/status.js');
     return this.using((ctx) => status(ctx));
+  }
+
+  /** A context package for an AI agent (SPEC section 4, `context --tier`): the newest memories as plain text. */
+  async contextPackage(tier: ContextTier = 1): Promise<ContextPackage> {
+    const { contextPackage } = await import('./commands/context-package.js');
+    return this.using((ctx) => contextPackage(ctx, tier));
   }
 }

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
 import { registerMemoryCommands } from './commands/memories.js';
 
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerMemoryCommands(program);
   registerContextCommands(program);
+  registerAgentCommands(program);
   return program;
 }
 
