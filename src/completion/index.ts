@@ -11,9 +11,3 @@ export function completionScript(program: Command, shell: Shell): string {
   return shell === 'bash' ? bashScript(model) : shell === 'zsh' ? zshScript(model) : fishScript(model);
 }
 
-/** Where each shell's script is shipped in the package, under completions/. */
-export const COMPLETION_FILES: Record<Shell, string> = {
-  bash: 'whitemagic.bash',
-  zsh: '_whitemagic',
-  fish: 'whitemagic.fish',
-};
