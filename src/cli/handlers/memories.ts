@@ -1,6 +1,6 @@
 import { createMemory } from '../../commands/create.js';
 import { deleteMemory } from '../../commands/delete.js';
-import { listMemories } from '../../commands/list.js';
+import { listMemories, type ListInput } from '../../commands/list.js';
 import { restoreMemory } from '../../commands/restore.js';
 import { showMemory } from '../../commands/show.js';
 import { listTags, stats as contextStats } from '../../commands/stats.js';
@@ -45,16 +45,7 @@ export async function show(ref: string, globals: GlobalOptions): Promise<void> {
 }
 
 export async function list(
-  opts: {
-    type?: MemoryType;
-    tag?: string[];
-    includeArchived?: boolean;
-    since?: string;
-    until?: string;
-    sort?: 'created' | 'updated' | 'title';
-    reverse?: boolean;
-    limit?: number;
-  },
+  opts: Omit<ListInput, 'tags'> & { tag?: string[] },
   globals: GlobalOptions,
 ): Promise<void> {
   const input = {
