@@ -33,7 +33,7 @@ export function editorCommand(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The text the editor opens: front matter with the fields, a comment saying how to cancel, the body. */
 export function renderTemplate(t: EditorTemplate): string {
-  const front: Record<string, unknown> = { title: t.title ?? '', type: t.type ?? 'short_term', tags: t.tags ?? [], ...(t.meta ?? {}) };
+  const front: Record<string, unknown> = { title: t.title ?? '', type: t.type ?? 'short_term', tags: normaliseTags(t.tags ?? []), ...(t.meta ?? {}) };
   const head = yaml.dump(front, { schema: yaml.CORE_SCHEMA, lineWidth: -1, noRefs: true, flowLevel: 1 });
   const notes = [
     ...(t.note ? [`# ${t.note}`] : []),

@@ -110,7 +110,7 @@ export function stripMarkdown(markdown: string): string {
     }
     let line = raw;
     if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) continue; // horizontal rule
-    if (/^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(line)) continue; // table separator
+    if (/^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)+\|?\s*$/.test(line) && line.includes('|')) continue; // table separator
     line = line
       .replace(/^\s{0,3}#{1,6}\s+/, '')
       .replace(/\s+#+\s*$/, '')
