@@ -18,6 +18,7 @@ _whitemagic_sub() {
     '|edit') echo 'edit' ;;
     '|completion') echo 'completion' ;;
     '|mcp') echo 'mcp' ;;
+    '|migrate') echo 'migrate' ;;
     *) return 1 ;;
   esac
 }
@@ -25,7 +26,7 @@ _whitemagic_sub() {
 # The subcommands of a command path.
 _whitemagic_subs() {
   case "$1" in
-    '') echo 'create show list update delete restore tags stats status init context edit completion mcp' ;;
+    '') echo 'create show list update delete restore tags stats status init context edit completion mcp migrate' ;;
   esac
 }
 
@@ -45,7 +46,8 @@ init:make the active context explicitly (--backend, --description)
 context:a context package for an AI agent: the newest memories as plain text
 edit:open a memory in $VISUAL or $EDITOR; saving an empty file cancels
 completion:print the shell completion script (bash, zsh or fish)
-mcp:serve the active context to AI assistants over MCP (stdio)' ;;
+mcp:serve the active context to AI assistants over MCP (stdio)
+migrate:convert the active context to another backend (--backend markdown|sqlite), in place, atomically' ;;
   esac
 }
 
@@ -66,6 +68,7 @@ _whitemagic_opts() {
     'edit') echo '--help -h' ;;
     'completion') echo '--help -h' ;;
     'mcp') echo '--help -h' ;;
+    'migrate') echo '--help -h' ;;
   esac
   echo '--version --base-dir --context --json --quiet -q --no-color --backend --lock-timeout --help -h'
 }

@@ -32,6 +32,8 @@ function __whitemagic_sub --argument-names cmdpath word
             echo 'completion'
         case '|mcp'
             echo 'mcp'
+        case '|migrate'
+            echo 'migrate'
         case '*'
             return 1
     end
@@ -117,6 +119,7 @@ complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'context' -d 'a context p
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'edit' -d 'open a memory in $VISUAL or $EDITOR; saving an empty file cancels'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'completion' -d 'print the shell completion script (bash, zsh or fish)'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'mcp' -d 'serve the active context to AI assistants over MCP (stdio)'
+complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'migrate' -d 'convert the active context to another backend (--backend markdown|sqlite), in place, atomically'
 complete -c whitemagic -n '__whitemagic_is \'create\'' -l title -x -d 'the title (one line; required unless --edit)'
 complete -c whitemagic -n '__whitemagic_is \'create\'' -l edit -d 'write the memory in $VISUAL or $EDITOR'
 complete -c whitemagic -n '__whitemagic_is \'create\'' -l content -x -d 'the body'
@@ -166,3 +169,4 @@ complete -c whitemagic -n '__whitemagic_arg \'edit\' 0' -x -a '(__whitemagic_dyn
 complete -c whitemagic -n '__whitemagic_is \'completion\'' -l help -s h -d 'show help'
 complete -c whitemagic -n '__whitemagic_arg \'completion\' 0' -x -a 'bash zsh fish'
 complete -c whitemagic -n '__whitemagic_is \'mcp\'' -l help -s h -d 'show help'
+complete -c whitemagic -n '__whitemagic_is \'migrate\'' -l help -s h -d 'show help'

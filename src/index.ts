@@ -14,6 +14,7 @@ import type { DeleteResult } from './commands/delete.js';
 import type { StatsResult, TagCount } from './commands/stats.js';
 import type { StatusResult } from './commands/status.js';
 import type { ContextPackage, ContextTier } from './commands/context-package.js';
+import type { MigrateResult } from './commands/migrate.js';
 import type { Memory, MemoryType } from './memory/types.js';
 import type { BackendName, ListResult } from './storage/types.js';
 
@@ -22,7 +23,7 @@ export type { Memory, MemoryHeader, MemoryType } from './memory/types.js';
 export { MEMORY_TYPES } from './memory/types.js';
 export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
 export type { ContextLocation, ContextSource } from './context/resolve.js';
-export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult };
+export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult, MigrateResult };
 export type { ContextPackage, ContextTier, PackagedMemory } from './commands/context-package.js';
 export { resolveContext } from './context/resolve.js';
 
@@ -117,5 +118,12 @@ export class MemoryManager {
   async contextPackage(tier: ContextTier = 1): Promise<ContextPackage> {
     const { contextPackage } = await import('./commands/context-package.js');
     return this.using((ctx) => contextPackage(ctx, tier));
+  }
+
+  /** Converts the context to another backend in place; the old data is kept in a backup folder. */
+  async migrate(backend: BackendName): Promise<MigrateResult> {
+    const { migrateContext } = await import('./commands/migrate.js');
+    const { checkBackendName } = await import('./storage/registry.js');
+    return this.using((ctx) => migrateContext(ctx, { backend: checkBackendName(backend, 'backend') }));
   }
 }

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
 import { registerMemoryCommands } from './commands/memories.js';
+import { registerStorageCommands } from './commands/storage.js';
 
 declare const __VERSION__: string;
 /** The package version, put in by the build. */
@@ -31,6 +32,7 @@ export function createProgram(): Command {
   registerMemoryCommands(program);
   registerContextCommands(program);
   registerAgentCommands(program);
+  registerStorageCommands(program);
   return program;
 }
 

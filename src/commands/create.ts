@@ -32,6 +32,6 @@ export async function createMemory(ctx: Context, input: CreateInput): Promise<Me
     meta: { ...(input.meta ?? {}) },
   };
   const storage = await ctx.openForWrite();
-  storage.insert(memory);
+  storage.insert(memory, { freshId: true });
   return memory;
 }

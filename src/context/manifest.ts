@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { lazyModule } from '../util/lazy.js';
 import { InvalidInputError, WhitemagicError, fromFsError } from '../errors.js';
 import type { BackendName } from '../storage/types.js';
+
+/** Loaded on first write: reading commands never pay for it. */
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
 
 /** The manifest of a context: `whitemagic.json` at its root (SPEC section 2). */
 export const MANIFEST_FILE = 'whitemagic.json';
@@ -61,7 +64,7 @@ export function readManifest(dir: string): Manifest | undefined {
 export function writeManifest(dir: string, manifest: Manifest): void {
   const path = join(dir, MANIFEST_FILE);
   try {
-    writeFileAtomic.sync(path, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600, fsync: true });
+    writeFileAtomic().sync(path, JSON.stringify(manifest, null, 2) + '\n', { mode: 0o600, fsync: true });
   } catch (err) {
     throw fromFsError(err, path);
   }

@@ -1,6 +1,8 @@
-import yaml from 'js-yaml';
+import { lazyModule } from '../util/lazy.js';
 import type { Memory, MemoryHeader } from '../memory/types.js';
 import type { Style } from './style.js';
+
+const yaml = lazyModule<typeof import('js-yaml')>('js-yaml');
 
 /**
  * Renderers: pure functions from data to text. `--json` shapes are here too, so the CLI, the
@@ -28,7 +30,7 @@ export function renderMemory(m: Memory, style: Style): string {
     updated: m.updated,
     ...m.meta,
   };
-  const head = yaml.dump(front, { schema: yaml.CORE_SCHEMA, lineWidth: -1, noRefs: true, flowLevel: 1 });
+  const head = yaml().dump(front, { schema: yaml().CORE_SCHEMA, lineWidth: -1, noRefs: true, flowLevel: 1 });
   return `${style.dim('---')}\n${style.dim(head.trimEnd())}\n${style.dim('---')}\n${m.content ? `\n${m.content}\n` : ''}`;
 }
 

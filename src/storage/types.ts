@@ -30,7 +30,7 @@ export interface StorageBackend {
   read(id: string): Memory | undefined;
 
   /** Stores a new memory. Throws ConflictError if its id exists. Returns its stored header. */
-  insert(memory: Memory): MemoryHeader;
+  insert(memory: StoredMemory, options?: InsertOptions): MemoryHeader;
 
   /**
    * Replaces the stored memory with the same id, moving it if its type changed. Throws
@@ -48,7 +48,7 @@ export interface StorageBackend {
    * Stores many memories at once (clone, migrate, restore), in one transaction where the backend
    * has them. `onConflict` says what to do with an id that exists already.
    */
-  insertMany(memories: Iterable<Memory>, onConflict?: 'fail' | 'skip' | 'replace'): BulkResult;
+  insertMany(memories: Iterable<StoredMemory>, onConflict?: 'fail' | 'skip' | 'replace'): BulkResult;
 
   /** Counts by type, tag counts and bytes, for `stats`, `tags`, `status` and `contexts`. */
   summary(): StorageSummary;
@@ -59,6 +59,12 @@ export interface StorageBackend {
   /** Releases handles (a database connection). The backend is unusable afterwards. */
   close(): void;
 }
+
+/**
+ * A memory to store, with the name it had in another backend when it comes from one (migrate,
+ * clone, restore): a backend keeps that name where it safely can, so a REF by name still works.
+ */
+export type StoredMemory = Memory & { name?: string };
 
 /** Names of the registered backends; see registry.ts. */
 export type BackendName = 'markdown' | 'sqlite';
@@ -96,6 +102,14 @@ export interface ListResult {
   problems: StorageProblem[];
 }
 
+export interface InsertOptions {
+  /**
+   * The id was just made by newId() (80 random bits), so no stored memory can carry it: a backend
+   * may skip looking for one (the markdown backend then need not read every file to create one).
+   */
+  freshId?: boolean;
+}
+
 export interface BulkResult {
   inserted: number;
   skipped: number;
@@ -123,7 +137,7 @@ export interface BackendFactory {
   open(dir: string, options: BackendOpenOptions): StorageBackend;
   /** Creates the backend's storage in `dir` (the directory exists); idempotent. */
   create(dir: string): void;
-  /** Files and folders of a context that belong to this backend's data (for clone, delete, size). */
+  /** Files and folders of a context that belong to this backend's data (for clone, delete, size, migrate); the main one first. */
   dataPaths(dir: string): string[];
 }
 

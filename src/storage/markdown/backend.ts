@@ -1,21 +1,26 @@
-import { readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { join, sep } from 'node:path';
+import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
-import { idSuffix } from '../../memory/ids.js';
-import { slugify } from '../../memory/fields.js';
+import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
   BulkResult,
+  InsertOptions,
   ListQuery,
   ListResult,
   StorageBackend,
   StorageProblem,
   StorageSummary,
+  StoredMemory,
 } from '../types.js';
+import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
 import { parseMemoryFile, serialiseMemory } from './file-format.js';
+
+/** Loaded on first write: reading commands never pay for it. */
+const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
 
 /** Where a memory's file is: `memory/<type>/<file>`. */
 interface Entry {
@@ -40,25 +45,49 @@ export function isMemoryFileName(name: string): boolean {
  * Every command sees the files as they are on disk now: the backend reads the folders when first
  * asked and keeps that picture only for the life of this object (one command), updating it with
  * its own writes. Writes go through a temporary file in the same folder and a rename.
+ * Reading the folders parses only the files that changed since the last command (catalog.ts).
  */
+/** A file-system error as a problem line: permissions get a hint, the rest their message. */
+function fsProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check its permissions' : e.message;
+}
+
 export class MarkdownBackend implements StorageBackend {
   readonly name = 'markdown' as const;
   readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false };
 
   private entries?: Map<string, Entry>;
   private scanProblems: StorageProblem[] = [];
+  /** Catalog records of the files as this object last saw them, by `<type>/<file>`. */
+  private records = new Map<string, CatalogRecord>();
+  private scannedAt = 0;
+  /** Own writes since the scan: the catalog is saved on close. */
+  private catalogDirty = false;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** Read only: nothing is written, not even the catalog. */
+    private readonly readonly = false,
+  ) {}
 
   private typeDir(type: MemoryType): string {
     return join(this.dir, MEMORY_DIR, type);
   }
 
-  /** Reads every memory file's front matter; unreadable ones become problems, duplicates too. */
+  /**
+   * Every memory file's front matter, from the catalog where a file is unchanged and from the file
+   * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed.
+   */
   private scan(): Map<string, Entry> {
     if (this.entries) return this.entries;
+    const scanStart = Date.now();
+    const catalog = loadCatalog(this.dir);
+    const records = new Map<string, CatalogRecord>();
     const entries = new Map<string, Entry>();
     const problems: StorageProblem[] = [];
+    let changed = false;
+    let kept = 0;
     for (const type of MEMORY_TYPES) {
       const folder = this.typeDir(type);
       let names: string[];
@@ -74,48 +103,100 @@ export class MarkdownBackend implements StorageBackend {
         throw fromFsError(err, folder);
       }
       names.sort();
+      // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
+      const prefix = folder + sep;
       for (const file of names) {
         if (!isMemoryFileName(file)) continue;
-        const entry = this.readEntry(type, file, problems);
-        if (!entry) continue;
+        const key = `${type}/${file}`;
+        const rel = `${MEMORY_DIR}/${key}`;
+        let st: Stats;
+        try {
+          st = statSync(prefix + file);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
+          problems.push({ path: rel, message: fsProblem(err) });
+          continue;
+        }
+        if (!st.isFile()) continue;
+        const known = catalog.files[key];
+        if (known !== undefined) kept++;
+        let record = trustedRecord(known, st, catalog.scannedAt);
+        if (!record) {
+          record = this.readRecord(type, file, st);
+          if (!record) continue;
+          // Rewrite the catalog for a new or changed file, or one that can now be trusted.
+          if (!Array.isArray(known) || !sameFile(known as CatalogRecord, st) || settled(record, scanStart)) changed = true;
+        }
+        records.set(key, record);
+        const problem = problemOf(record);
+        if (problem !== undefined) {
+          problems.push({ path: rel, message: problem });
+          continue;
+        }
+        const h = headerOf(record)!;
+        const header: MemoryHeader = {
+          id: h.id,
+          title: h.title,
+          type,
+          tags: h.tags,
+          created: h.created,
+          updated: h.updated,
+          meta: h.meta,
+          name: file.slice(0, -3),
+          bytes: record[0],
+        };
+        const entry: Entry = { header, file, derivedId: h.derivedId };
         const existing = entries.get(entry.header.id);
         if (existing) {
           // A file copied by hand, or a move interrupted by a crash: keep the newer one, report both.
           const keepNew = entry.header.updated > existing.header.updated;
-          const [kept, dropped] = keepNew ? [entry, existing] : [existing, entry];
+          const [winner, dropped] = keepNew ? [entry, existing] : [existing, entry];
           problems.push({
             path: `${MEMORY_DIR}/${dropped.header.type}/${dropped.file}`,
-            message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${kept.header.type}/${kept.file}); ignored`,
+            message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${winner.header.type}/${winner.file}); ignored`,
           });
-          entries.set(entry.header.id, kept);
+          entries.set(entry.header.id, winner);
           continue;
         }
         entries.set(entry.header.id, entry);
       }
     }
+    if (kept < catalog.count) changed = true; // files removed or renamed since
     this.entries = entries;
     this.scanProblems = problems;
+    this.records = records;
+    this.scannedAt = scanStart;
+    if (changed && !this.readonly) saveCatalog(this.dir, records, scanStart);
     return entries;
   }
 
-  private readEntry(type: MemoryType, file: string, problems: StorageProblem[]): Entry | undefined {
-    const path = join(this.typeDir(type), file);
-    const rel = `${MEMORY_DIR}/${type}/${file}`;
+  /** Parses one file into a catalog record (a header, or the problem that stops it being read). */
+  private readRecord(type: MemoryType, file: string, st: Stats): CatalogRecord | undefined {
     try {
-      const st = statSync(path);
-      if (!st.isFile()) return undefined;
-      const text = readFileSync(path, 'utf8');
+      const text = readFileSync(join(this.typeDir(type), file), 'utf8');
       const { memory, derivedId } = parseMemoryFile(text, file, type, st.mtime);
-      const { content: _content, ...rest } = memory;
+      const { content: _content, type: _type, ...header } = memory;
       void _content;
-      return { header: { ...rest, name: file.slice(0, -3), bytes: st.size }, file, derivedId };
+      void _type;
+      return recordFor(st, { ...header, derivedId });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined; // removed while we looked: not a memory any more
-      const message = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check its permissions' : e.message;
-      problems.push({ path: rel, message });
-      return undefined;
+      return recordFor(st, e.code ? fsProblem(e) : e.message);
     }
+  }
+
+  /** Records a file this object just wrote or moved, so the catalog saved on close knows it. */
+  private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean): void {
+    if (!this.entries) return;
+    try {
+      const st = statSync(join(this.typeDir(type), file));
+      const { id, title, tags, created, updated, meta } = header;
+      this.records.set(`${type}/${file}`, recordFor(st, { id, title, tags, created, updated, meta, derivedId }));
+    } catch {
+      this.records.delete(`${type}/${file}`); // the next command parses it again
+    }
+    this.catalogDirty = true;
   }
 
   private readMemory(entry: Entry): Memory | undefined {
@@ -157,10 +238,14 @@ export class MarkdownBackend implements StorageBackend {
     return entry ? this.readMemory(entry) : undefined;
   }
 
-  /** A new file name: date, slug of the title, the id's random tail (SPEC section 3). */
-  private fileNameFor(memory: Memory): string {
-    const date = memory.created.slice(0, 10);
-    return `${date}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
+  /**
+   * A new memory's file name: the name it had in another backend when it carries a safe one that is
+   * free in its folder (so a REF by name survives a migration), else the shared naming rule.
+   */
+  private fileNameFor(memory: StoredMemory): string {
+    const kept = memory.name;
+    if (isKeepableName(kept) && !existsSync(join(this.typeDir(memory.type), `${kept}.md`))) return `${kept}.md`;
+    return `${memoryName(memory)}.md`;
   }
 
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
@@ -169,18 +254,27 @@ export class MarkdownBackend implements StorageBackend {
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
-      writeFileAtomic.sync(path, text, { mode: FILE_MODE, fsync: true });
+      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: true });
     } catch (err) {
       throw fromFsError(err, path);
     }
     const { content: _content, ...rest } = memory;
     void _content;
     const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: Buffer.byteLength(text) };
-    this.scan().set(memory.id, { header, file, derivedId: false });
+    if (this.entries) {
+      this.entries.set(memory.id, { header, file, derivedId: false });
+      this.noteWritten(type, file, header, false);
+    }
     return header;
   }
 
-  insert(memory: Memory): MemoryHeader {
+  insert(memory: StoredMemory, options: InsertOptions = {}): MemoryHeader {
+    // A fresh id cannot be in use, so a lone create skips reading the folders; the name is still checked.
+    if (options.freshId && !this.entries) {
+      const file = `${memoryName(memory)}.md`;
+      if (existsSync(join(this.typeDir(memory.type), file))) throw new ConflictError(`a memory named ${file} exists already`);
+      return this.writeFile(memory.type, file, memory);
+    }
     if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
     return this.writeFile(memory.type, this.fileNameFor(memory), memory);
   }
@@ -190,7 +284,10 @@ export class MarkdownBackend implements StorageBackend {
     if (!entry) throw new NotFoundError(`memory not found: ${memory.id}`);
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
-    if (entry.header.type !== memory.type) this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+    if (entry.header.type !== memory.type) {
+      this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+      this.records.delete(`${entry.header.type}/${entry.file}`);
+    }
     return header;
   }
 
@@ -201,7 +298,9 @@ export class MarkdownBackend implements StorageBackend {
     if (entry.header.type === type) return;
     mkdirSync(this.typeDir(type), { recursive: true, mode: DIR_MODE });
     renameSync(join(this.typeDir(entry.header.type), entry.file), join(this.typeDir(type), entry.file));
+    this.records.delete(`${entry.header.type}/${entry.file}`);
     entry.header = { ...entry.header, type };
+    this.noteWritten(type, entry.file, entry.header, entry.derivedId);
   }
 
   remove(id: string): boolean {
@@ -210,6 +309,8 @@ export class MarkdownBackend implements StorageBackend {
     if (!entry) return false;
     this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
     entries.delete(id);
+    this.records.delete(`${entry.header.type}/${entry.file}`);
+    this.catalogDirty = true;
     return true;
   }
 
@@ -229,7 +330,7 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
-  insertMany(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+  insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
     const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
     for (const memory of memories) {
       if (this.scan().has(memory.id)) {
@@ -258,6 +359,8 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   close(): void {
+    if (this.catalogDirty && !this.readonly) saveCatalog(this.dir, this.records, this.scannedAt);
+    this.catalogDirty = false;
     this.entries = undefined;
   }
 }

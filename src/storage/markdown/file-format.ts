@@ -1,9 +1,15 @@
-import matter from 'gray-matter';
-import yaml from 'js-yaml';
+import { lazyModule } from '../../util/lazy.js';
 import { derivedId } from '../../memory/ids.js';
 import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
+
+type Matter = typeof import('gray-matter');
+type Yaml = typeof import('js-yaml');
+// Loaded on first use: most commands parse no file at all (the catalog holds the front matter; see
+// catalog.ts), and gray-matter alone takes about 20 ms to load (it brings its own YAML parser).
+const yaml = lazyModule<Yaml>('js-yaml');
+const matter = lazyModule<Matter>('gray-matter');
 
 /**
  * The markdown file format of a memory (SPEC section 3): YAML front matter, then the body.
@@ -21,7 +27,7 @@ function refuse(language: string) {
 
 const yamlEngine = {
   // CORE_SCHEMA: no timestamps turned into Dates, no custom tags; times stay text as written.
-  parse: (source: string) => yaml.load(source, { schema: yaml.CORE_SCHEMA, json: true }) as object,
+  parse: (source: string) => yaml().load(source, { schema: yaml().CORE_SCHEMA, json: true }) as object,
   stringify: (data: object) => dumpYaml(data),
 };
 
@@ -36,10 +42,10 @@ const MATTER_OPTIONS = {
     cson: refuse('cson'),
     toml: refuse('toml'),
   },
-} as unknown as Parameters<typeof matter>[1];
+} as unknown as Parameters<Matter>[1];
 
 function dumpYaml(data: object): string {
-  return yaml.dump(data, { schema: yaml.CORE_SCHEMA, lineWidth: -1, noRefs: true, sortKeys: false });
+  return yaml().dump(data, { schema: yaml().CORE_SCHEMA, lineWidth: -1, noRefs: true, sortKeys: false });
 }
 
 
@@ -60,7 +66,7 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
   let data: Record<string, unknown>;
   let body: string;
   try {
-    const parsed = matter(text, MATTER_OPTIONS);
+    const parsed = matter()(text, MATTER_OPTIONS);
     data = parsed.data && typeof parsed.data === 'object' && !Array.isArray(parsed.data) ? parsed.data : {};
     body = parsed.content;
   } catch (err) {
@@ -106,7 +112,8 @@ function asTime(value: unknown): unknown {
 
 function titleOf(value: unknown, content: string, fileName: string): string {
   if (typeof value === 'string' || typeof value === 'number') {
-    const title = String(value).replace(/\s+/g, ' ').trim();
+    // Only line breaks are folded (a title is one line); other spacing is kept as written.
+    const title = String(value).replace(/[\r\n]+/g, ' ').trim();
     if (title) return title;
   }
   const heading = /^#\s+(.+)$/m.exec(content);
@@ -129,3 +136,4 @@ export function serialiseMemory(memory: Memory): string {
   const body = normaliseContent(memory.content);
   return `---\n${dumpYaml(front)}---\n${body ? `\n${body}\n` : ''}`;
 }
+

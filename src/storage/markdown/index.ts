@@ -7,8 +7,8 @@ import { MarkdownBackend, MEMORY_DIR } from './backend.js';
 /** The markdown backend: the default, a directory of markdown files (SPEC section 2). */
 const markdown: BackendFactory = {
   name: 'markdown',
-  open(dir) {
-    return new MarkdownBackend(dir);
+  open(dir, options) {
+    return new MarkdownBackend(dir, options.readonly);
   },
   create(dir) {
     for (const type of MEMORY_TYPES) mkdirSync(join(dir, MEMORY_DIR, type), { recursive: true, mode: 0o700 });
