@@ -1,6 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerContextsCommands } from './commands/contexts.js';
 import { registerMemoryCommands } from './commands/memories.js';
 import { registerStorageCommands } from './commands/storage.js';
 
@@ -33,6 +35,8 @@ export function createProgram(): Command {
   registerContextCommands(program);
   registerAgentCommands(program);
   registerStorageCommands(program);
+  registerLifecycleCommands(program);
+  registerContextsCommands(program);
   return program;
 }
 

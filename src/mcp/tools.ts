@@ -171,5 +171,67 @@ export const CONTEXT_TOOLS: ToolDefinition[] = [
   },
 ];
 
+const contextName = z.string().describe('a context name under $WHITEMAGIC_HOME');
+
+export const LIFECYCLE_TOOLS: ToolDefinition[] = [
+  {
+    name: 'consolidate',
+    title: 'Consolidate short-term memories',
+    description:
+      'Old short-term memories: those tagged heuristic, pattern, proven, decision or insight move to long_term; the rest are archived and summarised in one new long-term memory. A dry run (the default) only reports what a real run would do; pass dry_run: false to do it.',
+    input: { dry_run: z.boolean().optional().describe('default true'), older_than: date.optional().describe('default the retention (7 days)') },
+    run: (s, a) =>
+      s.manager.consolidate({ dryRun: a.dry_run ?? true, olderThan: a.older_than !== undefined ? parseDateArg(a.older_than, 'older_than') : undefined }),
+  },
+  {
+    name: 'backup_context',
+    title: 'Back up the context',
+    description: "Write a .tar.gz snapshot of the active context into its backups/ folder; keep: delete all but the newest N backups afterwards.",
+    input: { keep: z.number().int().min(1).optional() },
+    run: (s, a) => s.manager.backup({ keep: a.keep }),
+  },
+  {
+    name: 'clone_context',
+    title: 'Clone a context',
+    description: 'Deep-copy the active context (or source) to a new context dest, ids kept.',
+    input: { dest: contextName, source: contextName.optional().describe('default: the active context'), description: z.string().optional() },
+    run: (s, a) => (a.source ? s.managerForName(a.source) : s.manager).clone(a.dest, { description: a.description }),
+  },
+];
+
+export const CONTEXTS_TOOLS: ToolDefinition[] = [
+  {
+    name: 'list_contexts',
+    title: 'List contexts',
+    description: 'Every context under $WHITEMAGIC_HOME with backend, counts, size, last use and description; the active one marked.',
+    input: {},
+    readOnly: true,
+    run: (s) => s.manager.listContexts(),
+  },
+  {
+    name: 'get_overview',
+    title: 'Overview of all contexts',
+    description: 'Totals over all contexts and the capacity left (WHITEMAGIC_MAX_CONTEXTS).',
+    input: {},
+    readOnly: true,
+    run: (s) => s.manager.overview(),
+  },
+  {
+    name: 'create_context',
+    title: 'Create a context',
+    description: 'A new, empty context under $WHITEMAGIC_HOME. It does not select it: call select_context for that.',
+    input: { name: contextName, description: z.string().optional() },
+    run: (s, a) => s.manager.createContext(a.name, { description: a.description }),
+  },
+  {
+    name: 'delete_context',
+    title: 'Delete a context',
+    description: 'Delete a context and every memory in it, for good. Needs yes: true; the active context also needs force: true.',
+    input: { name: contextName, yes: z.boolean().describe('true to confirm'), force: z.boolean().optional() },
+    destructive: true,
+    run: (s, a) => s.manager.deleteContext(a.name, { yes: a.yes, force: a.force }),
+  },
+];
+
 /** Every tool the server offers. */
-export const TOOLS: ToolDefinition[] = [...MEMORY_TOOLS, ...CONTEXT_TOOLS];
+export const TOOLS: ToolDefinition[] = [...MEMORY_TOOLS, ...CONTEXT_TOOLS, ...LIFECYCLE_TOOLS, ...CONTEXTS_TOOLS];

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
-import { join, sep } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
@@ -58,6 +58,12 @@ export class MarkdownBackend implements StorageBackend {
   readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false };
 
   private entries?: Map<string, Entry>;
+  /** During insertMany: files written but not yet fsynced (one sync pass at the end is far faster). */
+  private unsynced?: Set<string>;
+  /** During insertMany: old files of moved memories, removed only once the new ones are synced. */
+  private movedFrom: string[] = [];
+  /** Files that lost to another file with the same id, by id (see scan). */
+  private droppedTwins = new Map<string, { type: MemoryType; file: string }[]>();
   private scanProblems: StorageProblem[] = [];
   /** Catalog records of the files as this object last saw them, by `<type>/<file>`. */
   private records = new Map<string, CatalogRecord>();
@@ -85,6 +91,7 @@ export class MarkdownBackend implements StorageBackend {
     const catalog = loadCatalog(this.dir);
     const records = new Map<string, CatalogRecord>();
     const entries = new Map<string, Entry>();
+    this.droppedTwins.clear();
     const problems: StorageProblem[] = [];
     let changed = false;
     let kept = 0;
@@ -156,6 +163,9 @@ export class MarkdownBackend implements StorageBackend {
             message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${winner.header.type}/${winner.file}); ignored`,
           });
           entries.set(entry.header.id, winner);
+          const twins = this.droppedTwins.get(entry.header.id) ?? [];
+          twins.push({ type: dropped.header.type, file: dropped.file });
+          this.droppedTwins.set(entry.header.id, twins);
           continue;
         }
         entries.set(entry.header.id, entry);
@@ -254,7 +264,8 @@ export class MarkdownBackend implements StorageBackend {
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
-      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: true });
+      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: !this.unsynced });
+      this.unsynced?.add(path);
     } catch (err) {
       throw fromFsError(err, path);
     }
@@ -285,10 +296,31 @@ export class MarkdownBackend implements StorageBackend {
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
     if (entry.header.type !== memory.type) {
-      this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+      const old = join(this.typeDir(entry.header.type), entry.file);
+      // Until the new file is on disk, the old one stays; the scan prefers the newer `updated`.
+      if (this.unsynced) this.movedFrom.push(old);
+      else this.unlinkQuiet(old);
       this.records.delete(`${entry.header.type}/${entry.file}`);
     }
+    this.finishInterruptedMove(memory.id, entry.file);
     return header;
+  }
+
+  /**
+   * A move killed between writing the new file and unlinking the old one leaves the old file (same
+   * name, older `updated`) in another folder; the scan ignores it, and the next update of that
+   * memory removes it. A duplicate under another name was made by hand and is left to the user.
+   */
+  private finishInterruptedMove(id: string, file: string): void {
+    const twins = this.droppedTwins.get(id);
+    if (!twins) return;
+    for (const twin of twins.filter((t) => t.file === file)) {
+      this.unlinkQuiet(join(this.typeDir(twin.type), twin.file));
+      this.records.delete(`${twin.type}/${twin.file}`);
+      const rel = `${MEMORY_DIR}/${twin.type}/${twin.file}`;
+      this.scanProblems = this.scanProblems.filter((p) => p.path !== rel);
+    }
+    this.droppedTwins.delete(id);
   }
 
   /** Moves a memory's file to another type folder without rewriting it (a rename). */
@@ -330,7 +362,27 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
+  /**
+   * Each file is still written whole (temporary file, rename), so a reader or a killed process
+   * never sees a part; the fsyncs are done together at the end, before this returns.
+   */
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+    if (this.unsynced) return this.insertEach(memories, onConflict);
+    this.unsynced = new Set();
+    try {
+      return this.insertEach(memories, onConflict);
+    } finally {
+      const written = this.unsynced;
+      const moved = this.movedFrom;
+      this.unsynced = undefined;
+      this.movedFrom = [];
+      syncAll(written);
+      for (const old of moved) this.unlinkQuiet(old);
+      syncAll(new Set(), moved);
+    }
+  }
+
+  private insertEach(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace'): BulkResult {
     const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
     for (const memory of memories) {
       if (this.scan().has(memory.id)) {
@@ -362,5 +414,28 @@ export class MarkdownBackend implements StorageBackend {
     if (this.catalogDirty && !this.readonly) saveCatalog(this.dir, this.records, this.scannedAt);
     this.catalogDirty = false;
     this.entries = undefined;
+  }
+}
+
+/** Flushes written files, then their folders and those of `removed` files (so renames and unlinks are durable too). */
+function syncAll(paths: Set<string>, removed: string[] = []): void {
+  const folders = new Set(removed.map((p) => dirname(p)));
+  for (const path of paths) {
+    folders.add(dirname(path));
+    fsyncPath(path);
+  }
+  for (const folder of folders) fsyncPath(folder);
+}
+
+function fsyncPath(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    // Gone since (moved or removed by a later write of the same batch): nothing left to flush.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
