@@ -19,6 +19,21 @@ _whitemagic_sub() {
     '|completion') echo 'completion' ;;
     '|mcp') echo 'mcp' ;;
     '|migrate') echo 'migrate' ;;
+    '|consolidate') echo 'consolidate' ;;
+    '|backup') echo 'backup' ;;
+    '|backups') echo 'backups' ;;
+    '|verify-backup') echo 'verify-backup' ;;
+    '|restore-backup') echo 'restore-backup' ;;
+    '|clone') echo 'clone' ;;
+    '|contexts') echo 'contexts' ;;
+    '|switch') echo 'switch' ;;
+    '|overview') echo 'overview' ;;
+    'contexts|list'|'contexts|ls') echo 'list' ;;
+    'contexts|create') echo 'create' ;;
+    'contexts|show') echo 'show' ;;
+    'contexts|delete'|'contexts|rm') echo 'delete' ;;
+    'contexts|rename'|'contexts|mv') echo 'rename' ;;
+    'contexts|describe') echo 'describe' ;;
     *) return 1 ;;
   esac
 }
@@ -26,7 +41,8 @@ _whitemagic_sub() {
 # The subcommands of a command path.
 _whitemagic_subs() {
   case "$1" in
-    '') echo 'create show list update delete restore tags stats status init context edit completion mcp migrate' ;;
+    '') echo 'create show list update delete restore tags stats status init context edit completion mcp migrate consolidate backup backups verify-backup restore-backup clone contexts switch overview' ;;
+    'contexts') echo 'list create show delete rename describe' ;;
   esac
 }
 
@@ -47,28 +63,42 @@ context:a context package for an AI agent: the newest memories as plain text
 edit:open a memory in $VISUAL or $EDITOR; saving an empty file cancels
 completion:print the shell completion script (bash, zsh or fish)
 mcp:serve the active context to AI assistants over MCP (stdio)
-migrate:convert the active context to another backend (--backend markdown|sqlite), in place, atomically' ;;
+migrate:convert the active context to another backend (--backend markdown|sqlite), in place, atomically
+consolidate:archive or promote old short-term memories (a dry run unless --dry-run false / --no-dry-run)
+backup:write a .tar.gz snapshot of the context (default: its backups/ folder)
+backups:the context'\''s backups, newest first
+verify-backup:re-hash every file of a backup against its manifest
+restore-backup:verify a backup, then restore it into the active context or --target-dir
+clone:deep copy of the active context to DEST (ids kept; --backend to convert)
+contexts:the contexts in $WHITEMAGIC_HOME: list (default), create, show, delete, rename, describe
+switch:make NAME the active context, remembered in $WHITEMAGIC_HOME (see status)
+overview:totals over all contexts, sizes, and capacity (WHITEMAGIC_MAX_CONTEXTS)' ;;
+    'contexts') printf '%s\n' 'list:every context: backend, counts, size, last use, description; * marks the active one
+create:make a new context (the global --backend chooses its backend)
+show:one context in detail
+delete:delete a context and all its memories (needs --yes)
+rename:rename a context (a switch to it follows)
+describe:set a context'\''s description ('\'''\'' clears it)' ;;
   esac
 }
 
 # The options of a command path, the global ones included.
 _whitemagic_opts() {
   case "$1" in
-    'create') echo '--title --edit --content --content-file --stdin --type --tag --meta --help -h' ;;
-    'show') echo '--help -h' ;;
-    'list') echo '--type --tag --include-archived --since --until --limit --sort --reverse --help -h' ;;
-    'update') echo '--title --content --content-file --stdin --add-tag --remove-tag --replace-tags --type --meta --help -h' ;;
-    'delete') echo '--permanent --help -h' ;;
-    'restore') echo '--type --help -h' ;;
-    'tags') echo '--help -h' ;;
-    'stats') echo '--help -h' ;;
-    'status') echo '--help -h' ;;
-    'init') echo '--description --help -h' ;;
-    'context') echo '--tier --help -h' ;;
-    'edit') echo '--help -h' ;;
-    'completion') echo '--help -h' ;;
-    'mcp') echo '--help -h' ;;
-    'migrate') echo '--help -h' ;;
+    'create') echo '--title --edit --content --content-file --stdin --type --tag --meta' ;;
+    'list') echo '--type --tag --include-archived --since --until --limit --sort --reverse' ;;
+    'update') echo '--title --content --content-file --stdin --add-tag --remove-tag --replace-tags --type --meta' ;;
+    'delete') echo '--permanent' ;;
+    'restore') echo '--type' ;;
+    'init') echo '--description' ;;
+    'context') echo '--tier' ;;
+    'consolidate') echo '--dry-run --no-dry-run --older-than --log' ;;
+    'backup') echo '--output --keep' ;;
+    'restore-backup') echo '--target-dir --on-conflict --dry-run' ;;
+    'clone') echo '--description' ;;
+    'contexts create') echo '--description' ;;
+    'contexts delete') echo '--yes --force' ;;
+    'switch') echo '--create -c' ;;
   esac
   echo '--version --base-dir --context --json --quiet -q --no-color --backend --lock-timeout --help -h'
 }
@@ -105,6 +135,14 @@ _whitemagic_optvalue() {
     'restore|--type') echo 'choices:short_term long_term' ;;
     'init|--description') echo 'any' ;;
     'context|--tier') echo 'choices:0 1 2' ;;
+    'consolidate|--dry-run') echo 'any' ;;
+    'consolidate|--older-than') echo 'any' ;;
+    'backup|--output') echo 'files' ;;
+    'backup|--keep') echo 'any' ;;
+    'restore-backup|--target-dir') echo 'dirs' ;;
+    'restore-backup|--on-conflict') echo 'choices:skip replace fail' ;;
+    'clone|--description') echo 'any' ;;
+    'contexts create|--description') echo 'any' ;;
     *) return 1 ;;
   esac
 }
@@ -118,6 +156,14 @@ _whitemagic_arg() {
     'restore|0') echo 'dyn:ids' ;;
     'edit|0') echo 'dyn:ids' ;;
     'completion|0') echo 'choices:bash zsh fish' ;;
+    'verify-backup|0') echo 'files' ;;
+    'restore-backup|0') echo 'files' ;;
+    'clone|0') echo 'dirs' ;;
+    'contexts show|0') echo 'dyn:contexts' ;;
+    'contexts delete|0') echo 'dyn:contexts' ;;
+    'contexts rename|0') echo 'dyn:contexts' ;;
+    'contexts describe|0') echo 'dyn:contexts' ;;
+    'switch|0') echo 'dyn:contexts' ;;
     *) return 1 ;;
   esac
 }

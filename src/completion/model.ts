@@ -73,6 +73,7 @@ const ARGUMENT_VALUES: Record<string, ValueSource> = {
 export function completionModel(program: Command): CompletionModel {
   const help = new Help();
   const globalOptions = help.visibleOptions(program).flatMap((o) => optionSpec(o));
+  const isGlobal = new Set(globalOptions.map((o) => o.long));
   const commands: CommandSpec[] = [];
   const walk = (cmd: Command, path: string, isProgram: boolean) => {
     const subs = help.visibleCommands(cmd).filter((c) => c.name() !== 'help');
@@ -80,9 +81,14 @@ export function completionModel(program: Command): CompletionModel {
       path,
       description: cmd.description(),
       subcommands: subs.map((c) => ({ name: c.name(), aliases: c.aliases(), description: c.description() })),
-      options: isProgram ? [] : help.visibleOptions(cmd).flatMap((o) => optionSpec(o)),
+      options: isProgram ? [] : help.visibleOptions(cmd).flatMap((o) => optionSpec(o)).filter((o) => !isGlobal.has(o.long)),
+      // A command that creates something names a new thing: nothing existing to offer.
       args: cmd.registeredArguments.map((a) =>
-        a.argChoices ? { kind: 'choices' as const, values: [...a.argChoices] } : (ARGUMENT_VALUES[a.name()] ?? { kind: 'any' as const }),
+        a.argChoices
+          ? { kind: 'choices' as const, values: [...a.argChoices] }
+          : cmd.name() === 'create'
+            ? { kind: 'any' as const }
+            : (ARGUMENT_VALUES[a.name()] ?? { kind: 'any' as const }),
       ),
     });
     for (const sub of subs) walk(sub, path ? `${path} ${sub.name()}` : sub.name(), false);

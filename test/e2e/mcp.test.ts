@@ -30,7 +30,7 @@ describe('MCP server over stdio', () => {
     client = await connectMcp({ ...h.env, WM_BASE_PATH: join(h.home, 'proj') });
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    for (const name of ['create_memory', 'read_memory', 'update_memory', 'delete_memory', 'restore_memory', 'list_memories', 'get_context', 'list_tags', 'get_stats', 'get_active_context', 'select_context']) {
+    for (const name of ['create_memory', 'read_memory', 'update_memory', 'delete_memory', 'restore_memory', 'list_memories', 'get_context', 'list_tags', 'get_stats', 'get_active_context', 'select_context', 'consolidate', 'backup_context', 'clone_context', 'list_contexts', 'get_overview', 'create_context', 'delete_context']) {
       expect(byName[name], name).toBeDefined();
       expect(byName[name].inputSchema.type).toBe('object');
     }
@@ -40,6 +40,9 @@ describe('MCP server over stdio', () => {
     expect(byName.list_memories.annotations?.readOnlyHint).toBe(true);
     expect(byName.create_memory.annotations?.readOnlyHint).toBe(false);
     expect(byName.delete_memory.annotations?.destructiveHint).toBe(true);
+    expect(byName.delete_context.annotations?.destructiveHint).toBe(true);
+    expect(byName.list_contexts.annotations?.readOnlyHint).toBe(true);
+    expect(byName.consolidate.annotations?.readOnlyHint).toBe(false);
   });
 
   it('works on the context of WM_BASE_PATH, the same memories the CLI sees', async () => {
@@ -148,6 +151,42 @@ describe('MCP server over stdio', () => {
     expect(one.text).toContain('title: Short one');
     await expect(client.readResource({ uri: 'whitemagic://memory/zzzzzzzz' })).rejects.toThrow(/memory not found/);
     expect(await callJson('get_stats')).toMatchObject({ total: 2 });
+  });
+
+  it('manages contexts, consolidates (a dry run unless asked) and backs up', async () => {
+    client = await connectMcp({ ...h.env });
+    expect(await callJson('create_context', { name: 'alpha', description: 'first' })).toMatchObject({ name: 'alpha' });
+    expect(await callJson('select_context', { name: 'alpha' })).toMatchObject({ name: 'alpha' });
+    const old = await callJson('create_memory', { title: 'Old insight', tags: ['insight'] });
+    const other = await callJson('create_memory', { title: 'Old chatter' });
+    const names = (await callJson('list_contexts')).contexts.map((c: { name: string }) => c.name);
+    expect(names).toContain('alpha');
+    expect(await callJson('get_overview')).toMatchObject({ totals: { memories: 2 } });
+
+    // Nothing is older than the retention yet: consolidate everything created before now.
+    const future = new Date(Date.now() + 60_000).toISOString();
+    const dry = await callJson('consolidate', { older_than: future });
+    expect(JSON.stringify(dry)).toContain(old.id);
+    expect((await callJson('list_memories')).total).toBe(2);
+    await callJson('consolidate', { older_than: future, dry_run: false });
+    expect((await callJson('read_memory', { ref: old.id })).type).toBe('long_term');
+    expect((await callJson('read_memory', { ref: other.id })).type).toBe('archive');
+
+    const backup = await callJson('backup_context', { keep: 1 });
+    expect(backup.path).toMatch(/alpha\/backups\/backup-.*\.tar\.gz$/);
+    const verify = h.run(['verify-backup', backup.path]);
+    expect(verify.code).toBe(0);
+
+    expect(await callJson('clone_context', { dest: 'beta' })).toMatchObject({ name: 'beta' });
+    expect(await callJson('select_context', { name: 'beta' })).toMatchObject({ name: 'beta' });
+    expect((await callJson('read_memory', { ref: old.id })).title).toBe('Old insight');
+
+    const unconfirmed = await call('delete_context', { name: 'alpha', yes: false });
+    expect(unconfirmed.isError).toBe(true);
+    expect(await callJson('delete_context', { name: 'alpha', yes: true })).toMatchObject({ name: 'alpha' });
+    expect((await callJson('list_contexts')).contexts.map((c: { name: string }) => c.name)).not.toContain('alpha');
+    const again = await call('create_context', { name: 'beta' });
+    expect(again.isError).toBe(true);
   });
 
   it('runs as `whitemagic mcp` too, with --context choosing the context', async () => {
