@@ -18,6 +18,9 @@ _whitemagic_sub() {
     '|edit') echo 'edit' ;;
     '|completion') echo 'completion' ;;
     '|mcp') echo 'mcp' ;;
+    '|search') echo 'search' ;;
+    '|reindex') echo 'reindex' ;;
+    '|doctor') echo 'doctor' ;;
     '|migrate') echo 'migrate' ;;
     '|consolidate') echo 'consolidate' ;;
     '|backup') echo 'backup' ;;
@@ -41,7 +44,7 @@ _whitemagic_sub() {
 # The subcommands of a command path.
 _whitemagic_subs() {
   case "$1" in
-    '') echo 'create show list update delete restore tags stats status init context edit completion mcp migrate consolidate backup backups verify-backup restore-backup clone contexts switch overview' ;;
+    '') echo 'create show list update delete restore tags stats status init context edit completion mcp search reindex doctor migrate consolidate backup backups verify-backup restore-backup clone contexts switch overview' ;;
     'contexts') echo 'list create show delete rename describe' ;;
   esac
 }
@@ -63,6 +66,9 @@ context:a context package for an AI agent: the newest memories as plain text
 edit:open a memory in $VISUAL or $EDITOR; saving an empty file cancels
 completion:print the shell completion script (bash, zsh or fish)
 mcp:serve the active context to AI assistants over MCP (stdio)
+search:ranked full-text search: words, "phrases", -excluded, OR, prefix*
+reindex:rebuild the context'\''s search index from its memories
+doctor:report memories that cannot be read and drift between them and the search index (exit 1 if any)
 migrate:convert the active context to another backend (--backend markdown|sqlite), in place, atomically
 consolidate:archive or promote old short-term memories (a dry run unless --dry-run false / --no-dry-run)
 backup:write a .tar.gz snapshot of the context (default: its backups/ folder)
@@ -92,6 +98,7 @@ _whitemagic_opts() {
     'restore') echo '--type' ;;
     'init') echo '--description' ;;
     'context') echo '--tier' ;;
+    'search') echo '--type --tag --include-archived --since --until --limit --titles-only --contexts --all-contexts' ;;
     'consolidate') echo '--dry-run --no-dry-run --older-than --log' ;;
     'backup') echo '--output --keep' ;;
     'restore-backup') echo '--target-dir --on-conflict --dry-run' ;;
@@ -135,6 +142,12 @@ _whitemagic_optvalue() {
     'restore|--type') echo 'choices:short_term long_term' ;;
     'init|--description') echo 'any' ;;
     'context|--tier') echo 'choices:0 1 2' ;;
+    'search|--type') echo 'choices:short_term long_term archive' ;;
+    'search|--tag') echo 'dyn:tags' ;;
+    'search|--since') echo 'any' ;;
+    'search|--until') echo 'any' ;;
+    'search|--limit') echo 'any' ;;
+    'search|--contexts') echo 'dyn:contexts' ;;
     'consolidate|--dry-run') echo 'any' ;;
     'consolidate|--older-than') echo 'any' ;;
     'backup|--output') echo 'files' ;;

@@ -32,6 +32,12 @@ function __whitemagic_sub --argument-names cmdpath word
             echo 'completion'
         case '|mcp'
             echo 'mcp'
+        case '|search'
+            echo 'search'
+        case '|reindex'
+            echo 'reindex'
+        case '|doctor'
+            echo 'doctor'
         case '|migrate'
             echo 'migrate'
         case '|consolidate'
@@ -72,7 +78,7 @@ end
 # Succeeds if the option takes a value.
 function __whitemagic_takes_value --argument-names cmdpath opt
     contains -- $opt '--base-dir' '--context' '--backend' '--lock-timeout'; and return 0
-    contains -- "$cmdpath|$opt" 'create|--title' 'create|--content' 'create|--content-file' 'create|--type' 'create|--tag' 'create|--meta' 'list|--type' 'list|--tag' 'list|--since' 'list|--until' 'list|--limit' 'list|--sort' 'update|--title' 'update|--content' 'update|--content-file' 'update|--add-tag' 'update|--remove-tag' 'update|--replace-tags' 'update|--type' 'update|--meta' 'restore|--type' 'init|--description' 'context|--tier' 'consolidate|--dry-run' 'consolidate|--older-than' 'backup|--output' 'backup|--keep' 'restore-backup|--target-dir' 'restore-backup|--on-conflict' 'clone|--description' 'contexts create|--description'
+    contains -- "$cmdpath|$opt" 'create|--title' 'create|--content' 'create|--content-file' 'create|--type' 'create|--tag' 'create|--meta' 'list|--type' 'list|--tag' 'list|--since' 'list|--until' 'list|--limit' 'list|--sort' 'update|--title' 'update|--content' 'update|--content-file' 'update|--add-tag' 'update|--remove-tag' 'update|--replace-tags' 'update|--type' 'update|--meta' 'restore|--type' 'init|--description' 'context|--tier' 'search|--type' 'search|--tag' 'search|--since' 'search|--until' 'search|--limit' 'search|--contexts' 'consolidate|--dry-run' 'consolidate|--older-than' 'backup|--output' 'backup|--keep' 'restore-backup|--target-dir' 'restore-backup|--on-conflict' 'clone|--description' 'contexts create|--description'
 end
 
 # Reads the words before the cursor: sets __whitemagic_path, __whitemagic_nargs and __whitemagic_ctx (--base-dir/--context given).
@@ -149,6 +155,9 @@ complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'context' -d 'a context p
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'edit' -d 'open a memory in $VISUAL or $EDITOR; saving an empty file cancels'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'completion' -d 'print the shell completion script (bash, zsh or fish)'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'mcp' -d 'serve the active context to AI assistants over MCP (stdio)'
+complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'search' -d 'ranked full-text search: words, "phrases", -excluded, OR, prefix*'
+complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'reindex' -d 'rebuild the context\'s search index from its memories'
+complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'doctor' -d 'report memories that cannot be read and drift between them and the search index (exit 1 if any)'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'migrate' -d 'convert the active context to another backend (--backend markdown|sqlite), in place, atomically'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'consolidate' -d 'archive or promote old short-term memories (a dry run unless --dry-run false / --no-dry-run)'
 complete -c whitemagic -n '__whitemagic_arg \'\' 0' -a 'backup' -d 'write a .tar.gz snapshot of the context (default: its backups/ folder)'
@@ -194,6 +203,15 @@ complete -c whitemagic -n '__whitemagic_is \'init\'' -l description -x -d 'what 
 complete -c whitemagic -n '__whitemagic_is \'context\'' -l tier -x -a '0 1 2' -d '0 brief, 1 (default) usual, 2 thorough'
 complete -c whitemagic -n '__whitemagic_arg \'edit\' 0' -x -a '(__whitemagic_dyn ids)'
 complete -c whitemagic -n '__whitemagic_arg \'completion\' 0' -x -a 'bash zsh fish'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l type -x -a 'short_term long_term archive' -d 'only memories of this type'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l tag -x -a '(__whitemagic_dyn tags)' -d 'only memories with this tag (repeat: all required)'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l include-archived -d 'include archived memories'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l since -x -d 'created at or after (ISO date, or 7d, 12h, 2w ago)'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l until -x -d 'created at or before (ISO date, or 7d, 12h, 2w ago)'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l limit -x -d 'at most n results'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l titles-only -d 'match titles only'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l contexts -x -a '(__whitemagic_dyn contexts)' -d 'search these contexts of $WHITEMAGIC_HOME instead of the active one'
+complete -c whitemagic -n '__whitemagic_is \'search\'' -l all-contexts -d 'search every context of $WHITEMAGIC_HOME'
 complete -c whitemagic -n '__whitemagic_is \'consolidate\'' -l dry-run -x -d 'only show what would happen (the default)'
 complete -c whitemagic -n '__whitemagic_is \'consolidate\'' -l no-dry-run -d 'apply the consolidation'
 complete -c whitemagic -n '__whitemagic_is \'consolidate\'' -l older-than -x -d 'consolidate memories created before this (7d, 2w, or an ISO date); default 7 days or retention_days'

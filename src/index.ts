@@ -25,6 +25,10 @@ import type { RunSummary } from './commands/consolidation-log.js';
 import type { BackupInfo, BackupInput, BackupResult, VerifyResult } from './commands/backup.js';
 import type { RestoreBackupInput, RestoreBackupResult } from './commands/restore-backup.js';
 import type { CloneResult } from './commands/clone.js';
+import type { SearchInput, SearchOutput } from './commands/search.js';
+import type { FederatedInput, FederatedResult, FederatedHit } from './commands/search-federated.js';
+import type { ReindexOutput } from './commands/reindex.js';
+import type { DoctorResult } from './commands/doctor.js';
 
 export * from './errors.js';
 export type { Memory, MemoryHeader, MemoryType } from './memory/types.js';
@@ -37,6 +41,8 @@ export { resolveContext } from './context/resolve.js';
 export type { ConsolidateInput, ConsolidateResult, RunSummary, BackupInfo, BackupInput, BackupResult, VerifyResult };
 export type { RestoreBackupInput, RestoreBackupResult, CloneResult };
 export type { ContextsList, ContextDetails, ContextInfo, Overview, DeleteContextResult, DescribeResult, RenameResult, SwitchResult };
+export type { SearchInput, SearchOutput, FederatedInput, FederatedResult, FederatedHit, ReindexOutput, DoctorResult };
+export type { SearchHit, MarkedText, IndexCheck, IndexDrift } from './search/types.js';
 
 export interface MemoryManagerOptions {
   /** The context directory (rule 1 of SPEC section 2). */
@@ -129,6 +135,35 @@ export class MemoryManager {
   async contextPackage(tier: ContextTier = 1): Promise<ContextPackage> {
     const { contextPackage } = await import('./commands/context-package.js');
     return this.using((ctx) => contextPackage(ctx, tier));
+  }
+
+  /** Ranked full-text search in this manager's context (SPEC section 5): `search('docker -compose', { limit: 5 })`. */
+  async search(query: string | SearchInput, options: Omit<SearchInput, 'query'> = {}): Promise<SearchOutput> {
+    const { searchMemories } = await import('./commands/search.js');
+    const input = typeof query === 'string' ? { ...options, query } : query;
+    return this.using((ctx) => searchMemories(ctx, input));
+  }
+
+  /**
+   * Search across contexts of $WHITEMAGIC_HOME (`contexts: ['a', 'b']` or `'all'`), scores
+   * normalised per context: `searchFederated('docker', { contexts: 'all' })`.
+   */
+  async searchFederated(query: string | FederatedInput, options?: Omit<FederatedInput, 'query'>): Promise<FederatedResult> {
+    const { searchFederated } = await import('./commands/search-federated.js');
+    const input = typeof query === 'string' ? { contexts: 'all' as const, ...options, query } : query;
+    return searchFederated(this.location.home, input, this.contextOptions);
+  }
+
+  /** Rebuilds the context's search index from its memories. */
+  async reindex(): Promise<ReindexOutput> {
+    const { reindex } = await import('./commands/reindex.js');
+    return this.using((ctx) => reindex(ctx));
+  }
+
+  /** Checks the context: unreadable memories and the search index against them. Changes nothing. */
+  async doctor(): Promise<DoctorResult> {
+    const { doctor } = await import('./commands/doctor.js');
+    return this.using((ctx) => doctor(ctx));
   }
 
   /** Converts the context to another backend in place; the old data is kept in a backup folder. */

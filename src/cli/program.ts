@@ -4,6 +4,7 @@ import { registerContextCommands } from './commands/context.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerContextsCommands } from './commands/contexts.js';
 import { registerMemoryCommands } from './commands/memories.js';
+import { registerSearchCommands } from './commands/search.js';
 import { registerStorageCommands } from './commands/storage.js';
 
 declare const __VERSION__: string;
@@ -34,6 +35,7 @@ export function createProgram(): Command {
   registerMemoryCommands(program);
   registerContextCommands(program);
   registerAgentCommands(program);
+  registerSearchCommands(program);
   registerStorageCommands(program);
   registerLifecycleCommands(program);
   registerContextsCommands(program);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { checkTier } from '../commands/context-package.js';
-import { parseMetaPairs } from '../memory/fields.js';
+import { normaliseTags, parseMetaPairs } from '../memory/fields.js';
 import { MEMORY_TYPES, RESERVED_KEYS } from '../memory/types.js';
 import { renderContextPackage } from '../output/context-package.js';
 import { headerJson, memoryJson } from '../output/memory.js';
@@ -233,5 +233,48 @@ export const CONTEXTS_TOOLS: ToolDefinition[] = [
   },
 ];
 
+const searchFilters = {
+  type: z.enum(MEMORY_TYPES).optional(),
+  tags: tags.optional().describe('all required'),
+  include_archived: z.boolean().optional(),
+  since: date.optional(),
+  until: date.optional(),
+  titles_only: z.boolean().optional(),
+  limit: z.number().int().min(1).optional().describe('default 20'),
+};
+
+/** The search filters of a tool call, as the operations take them. */
+function searchOptions(a: any) {
+  return {
+    type: a.type,
+    tags: a.tags ? normaliseTags(a.tags) : undefined,
+    includeArchived: a.include_archived,
+    since: a.since ? parseDateArg(a.since, 'since').toISOString() : undefined,
+    until: a.until ? parseDateArg(a.until, 'until').toISOString() : undefined,
+    titlesOnly: a.titles_only,
+    limit: a.limit,
+  };
+}
+
+export const SEARCH_TOOLS: ToolDefinition[] = [
+  {
+    name: 'search_memories',
+    title: 'Search memories',
+    description:
+      'Ranked full-text search over titles, tags and bodies of the active context: all words required, "exact phrase", -excluded, OR. Each hit has a score, id, title, tags and a snippet.',
+    input: { query: z.string().min(1), ...searchFilters },
+    readOnly: true,
+    run: (s, a) => s.manager.search(a.query, searchOptions(a)),
+  },
+  {
+    name: 'search_memories_federated',
+    title: 'Search several contexts',
+    description: 'The same search over several contexts (names) or all of them, scores normalised per context, each hit naming its context.',
+    input: { query: z.string().min(1), contexts: z.union([z.array(contextName).min(1), z.literal('all')]).describe("context names, or 'all'"), ...searchFilters },
+    readOnly: true,
+    run: (s, a) => s.manager.searchFederated(a.query, { contexts: a.contexts, ...searchOptions(a) }),
+  },
+];
+
 /** Every tool the server offers. */
-export const TOOLS: ToolDefinition[] = [...MEMORY_TOOLS, ...CONTEXT_TOOLS, ...LIFECYCLE_TOOLS, ...CONTEXTS_TOOLS];
+export const TOOLS: ToolDefinition[] = [...MEMORY_TOOLS, ...SEARCH_TOOLS, ...CONTEXT_TOOLS, ...LIFECYCLE_TOOLS, ...CONTEXTS_TOOLS];

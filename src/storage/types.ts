@@ -1,4 +1,5 @@
 import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
+import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../search/types.js';
 
 /**
  * The storage interface: the only thing commands know about where memories live.
@@ -55,6 +56,19 @@ export interface StorageBackend {
 
   /** Entries that could not be read, with why: malformed files, duplicate ids. */
   problems(): StorageProblem[];
+
+  /**
+   * Ranked full-text search (SPEC section 5) through the shared index of src/search/fts.ts, so
+   * every backend gives the same hits in the same order for the same memories. A backend whose
+   * memories can change behind its back (hand edits) brings its index up to date first.
+   */
+  search(query: SearchQuery): SearchResult;
+
+  /** Rebuilds the search index from the memories (`reindex`). Call under the context's lock. */
+  reindex(): ReindexResult;
+
+  /** Compares the search index with the memories without changing either (`doctor`). */
+  checkIndex(): IndexCheck;
 
   /** Releases handles (a database connection). The backend is unusable afterwards. */
   close(): void;

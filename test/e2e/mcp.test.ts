@@ -30,7 +30,7 @@ describe('MCP server over stdio', () => {
     client = await connectMcp({ ...h.env, WM_BASE_PATH: join(h.home, 'proj') });
     const { tools } = await client.listTools();
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]));
-    for (const name of ['create_memory', 'read_memory', 'update_memory', 'delete_memory', 'restore_memory', 'list_memories', 'get_context', 'list_tags', 'get_stats', 'get_active_context', 'select_context', 'consolidate', 'backup_context', 'clone_context', 'list_contexts', 'get_overview', 'create_context', 'delete_context']) {
+    for (const name of ['search_memories', 'search_memories_federated', 'create_memory', 'read_memory', 'update_memory', 'delete_memory', 'restore_memory', 'list_memories', 'get_context', 'list_tags', 'get_stats', 'get_active_context', 'select_context', 'consolidate', 'backup_context', 'clone_context', 'list_contexts', 'get_overview', 'create_context', 'delete_context']) {
       expect(byName[name], name).toBeDefined();
       expect(byName[name].inputSchema.type).toBe('object');
     }
@@ -187,6 +187,32 @@ describe('MCP server over stdio', () => {
     expect((await callJson('list_contexts')).contexts.map((c: { name: string }) => c.name)).not.toContain('alpha');
     const again = await call('create_context', { name: 'beta' });
     expect(again.isError).toBe(true);
+  });
+
+  it('searches the active context and several contexts', async () => {
+    const seed = (ctx: string, title: string, content: string) => {
+      const r = h.run(['--context', ctx, 'create', '--title', title, '--content', content]);
+      expect(r.code).toBe(0);
+      return r.stdout.trim();
+    };
+    const a = seed('alpha', 'Docker compose setup', 'we run postgres in docker');
+    seed('alpha', 'Lunch', 'pizza on fridays');
+    const b = seed('beta', 'Docker networking', 'bridge networks between containers');
+    client = await connectMcp({ ...h.env, WHITEMAGIC_CONTEXT: 'alpha' });
+    const local = await callJson('search_memories', { query: 'docker' });
+    expect(local.hits.map((hit: { id: string }) => hit.id)).toEqual([a]);
+    expect(local.hits[0]).toMatchObject({ title: 'Docker compose setup' });
+    expect(typeof local.hits[0].score).toBe('number');
+    const fed = await callJson('search_memories_federated', { query: 'docker', contexts: 'all' });
+    expect(fed.hits.map((hit: { id: string; context: string }) => [hit.context, hit.id]).sort()).toEqual([
+      ['alpha', a],
+      ['beta', b],
+    ]);
+    const named = await callJson('search_memories_federated', { query: 'networks', contexts: ['beta'] });
+    expect(named.hits.map((hit: { id: string }) => hit.id)).toEqual([b]);
+    const unknown = await call('search_memories_federated', { query: 'docker', contexts: ['alpha', 'nope'] });
+    expect(unknown.isError).toBe(true);
+    expect(unknown.text).toContain('nope');
   });
 
   it('runs as `whitemagic mcp` too, with --context choosing the context', async () => {

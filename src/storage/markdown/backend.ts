@@ -16,8 +16,10 @@ import type {
   StorageSummary,
   StoredMemory,
 } from '../types.js';
+import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
 import { parseMemoryFile, serialiseMemory } from './file-format.js';
+import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
@@ -70,6 +72,7 @@ export class MarkdownBackend implements StorageBackend {
   private scannedAt = 0;
   /** Own writes since the scan: the catalog is saved on close. */
   private catalogDirty = false;
+  private index?: MarkdownSearchIndex;
 
   constructor(
     readonly dir: string,
@@ -410,10 +413,41 @@ export class MarkdownBackend implements StorageBackend {
     return [...this.scanProblems];
   }
 
+  /** The derived search index (search-index.ts), opened on first use. */
+  private searchIndex(): MarkdownSearchIndex {
+    this.index ??= MarkdownSearchIndex.open(this.dir, isMemoryFileName, { inMemory: this.readonly });
+    return this.index;
+  }
+
+  search(query: SearchQuery): SearchResult {
+    // A context that does not exist yet (the implicit default) has nothing to search: create nothing.
+    if (!existsSync(join(this.dir, MEMORY_DIR))) return { hits: [], total: 0, problems: [] };
+    const index = this.searchIndex();
+    const problems = index.sync();
+    return { ...index.search(query), problems };
+  }
+
+  reindex(): ReindexResult {
+    return { indexed: this.searchIndex().rebuild() };
+  }
+
+  checkIndex(): IndexCheck {
+    const entries = [...this.scan().values()];
+    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: entries.length, drift: [] };
+    const memories: Array<{ memory: Memory; path: string }> = [];
+    for (const entry of entries) {
+      const memory = this.readMemory(entry);
+      if (memory) memories.push({ memory, path: `${MEMORY_DIR}/${entry.header.type}/${entry.file}` });
+    }
+    return this.searchIndex().check(memories);
+  }
+
   close(): void {
     if (this.catalogDirty && !this.readonly) saveCatalog(this.dir, this.records, this.scannedAt);
     this.catalogDirty = false;
     this.entries = undefined;
+    this.index?.close();
+    this.index = undefined;
   }
 }
 

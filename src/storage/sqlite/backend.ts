@@ -14,6 +14,8 @@ import type {
   StorageSummary,
   StoredMemory,
 } from '../types.js';
+import { SearchIndex } from '../../search/fts.js';
+import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy } from './errors.js';
 import { refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
 
@@ -99,12 +101,16 @@ export class SqliteBackend implements StorageBackend {
   readonly capabilities: BackendCapabilities = { handEditable: false, transactions: true, singleFile: true };
 
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** The full-text index in the same database, changed in the same transactions as the rows. */
+  private readonly index: SearchIndex;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
     /** The database file, for messages. */
     readonly path: string,
-  ) {}
+  ) {
+    this.index = new SearchIndex(db);
+  }
 
   /** A prepared statement, prepared once per connection. */
   private sql(text: string): BetterSqlite3.Statement {
@@ -149,12 +155,14 @@ export class SqliteBackend implements StorageBackend {
     }
     const addTag = this.sql('INSERT OR IGNORE INTO memory_tags (tag, seq) VALUES (?, ?)');
     for (const tag of memory.tags) addTag.run(tag, seq);
+    this.index.put(memory);
     const { content: _content, ...rest } = memory;
     void _content;
     return { ...rest, id: memory.id, tags: [...memory.tags], meta: { ...memory.meta }, name, bytes };
   }
 
-  private deleteRow(seq: number): void {
+  private deleteRow(seq: number, id: string): void {
+    this.index.remove(id);
     this.sql('DELETE FROM memory_tags WHERE seq = ?').run(seq);
     this.sql('DELETE FROM memories WHERE seq = ?').run(seq);
   }
@@ -285,7 +293,7 @@ export class SqliteBackend implements StorageBackend {
     return this.write(() => {
       const row = this.existing(id);
       if (!row) return false;
-      this.deleteRow(row.seq);
+      this.deleteRow(row.seq, id);
       return true;
     });
   }
@@ -354,6 +362,26 @@ export class SqliteBackend implements StorageBackend {
 
   problems(): StorageProblem[] {
     return [];
+  }
+
+  search(query: SearchQuery): SearchResult {
+    return { ...this.guard(() => this.index.search(query)), problems: [] };
+  }
+
+  reindex(): ReindexResult {
+    return this.write(() => {
+      this.index.clear();
+      const indexed = this.index.fill(this.sql('SELECT id, title, content, type, tags, created, updated FROM memories').all() as Row[] as never);
+      return { indexed };
+    });
+  }
+
+  checkIndex(): IndexCheck {
+    return this.guard(() => {
+      const corrupt = this.index.integrity();
+      if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
+      return { present: true, pending: 0, drift: this.index.drift(this.readAll()) };
+    });
   }
 
   close(): void {

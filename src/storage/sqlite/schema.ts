@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import type { MemoryType } from '../../memory/types.js';
 import { WhitemagicError } from '../../errors.js';
+import { SearchIndex } from '../../search/fts.js';
 
 type Database = BetterSqlite3.Database;
 
@@ -44,7 +46,19 @@ export const SCHEMA_STEPS: ReadonlyArray<(db: Database) => void> = [
       INSERT OR IGNORE INTO memory_tags (tag, seq)
         SELECT j.value, m.seq FROM memories m, json_each(m.tags) j;
     `),
+  // 3: the full-text index both backends share (src/search/fts.ts), filled from the rows already there.
+  (db) => SearchIndex.create(db).fill(db.prepare('SELECT id, title, content, type, tags, created, updated FROM memories').all() as FullRow[]),
 ];
+
+interface FullRow {
+  id: string;
+  title: string;
+  content: string;
+  type: MemoryType;
+  tags: string;
+  created: string;
+  updated: string;
+}
 
 /** The schema version this build writes and reads. */
 export const SCHEMA_VERSION = SCHEMA_STEPS.length;
