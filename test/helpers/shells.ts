@@ -13,6 +13,18 @@ export function installBin(home: string): string {
   return `${dir}:${process.env.PATH}`;
 }
 
+/**
+ * True when a program the test drives (zsh, fish, direnv) is missing on a developer's machine:
+ * those tests are then skipped with a note, so `npm test` works on a fresh machine. In CI
+ * (CI set), .ci/run installs them and nothing is skipped: a missing one fails the test.
+ */
+export function missingOutsideCi(name: string): boolean {
+  if (process.env.CI) return false;
+  const missing = spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0;
+  if (missing) process.stderr.write(`note: ${name} is not installed; its tests are skipped (apt-get install -y ${name})\n`);
+  return missing;
+}
+
 /** The path of a shell, or a failure saying how to install it (CI installs them from Debian's packages). */
 export function requireShell(name: string): string {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
