@@ -52,7 +52,7 @@ const vendorPlugin = {
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', mcp: 'src/mcp/main.ts' },
   plugins: [vendorPlugin],
   outdir: 'dist',
   bundle: true,

@@ -13,6 +13,7 @@ import type { UpdateInput } from './commands/update.js';
 import type { DeleteResult } from './commands/delete.js';
 import type { StatsResult, TagCount } from './commands/stats.js';
 import type { StatusResult } from './commands/status.js';
+import type { ContextPackage, ContextTier } from './commands/context-package.js';
 import type { MigrateResult } from './commands/migrate.js';
 import type { ContextsList, ContextDetails, ContextsScope, Overview } from './commands/contexts.js';
 import type { DeleteContextResult, DescribeResult, RenameResult, SwitchResult } from './commands/contexts-change.js';
@@ -35,6 +36,8 @@ export { MEMORY_TYPES } from './memory/types.js';
 export type { StorageBackend, BackendName, ListQuery, ListResult, StorageSummary, StorageProblem } from './storage/types.js';
 export type { ContextLocation, ContextSource } from './context/resolve.js';
 export type { CreateInput, ListInput, UpdateInput, DeleteResult, StatsResult, TagCount, StatusResult, MigrateResult };
+export type { ContextPackage, ContextTier, PackagedMemory } from './commands/context-package.js';
+export { resolveContext } from './context/resolve.js';
 export type { ConsolidateInput, ConsolidateResult, RunSummary, BackupInfo, BackupInput, BackupResult, VerifyResult };
 export type { RestoreBackupInput, RestoreBackupResult, CloneResult };
 export type { ContextsList, ContextDetails, ContextInfo, Overview, DeleteContextResult, DescribeResult, RenameResult, SwitchResult };
@@ -52,6 +55,8 @@ export interface MemoryManagerOptions {
   lockTimeout?: number;
   /** Environment to resolve from; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** A context already resolved (resolveContext), used instead of baseDir and context. */
+  location?: ContextLocation;
 }
 
 /** One context's memories, for TypeScript code. Every method opens, works and closes. */
@@ -61,7 +66,7 @@ export class MemoryManager {
   private readonly contextOptions: ContextOptions;
 
   constructor(private readonly options: MemoryManagerOptions = {}) {
-    this.location = resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
+    this.location = options.location ?? resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
     this.contextOptions = {
       backend: options.backend,
       env: options.env,
@@ -124,6 +129,12 @@ export class MemoryManager {
   async status(): Promise<StatusResult> {
     const { status } = await import('./commands/status.js');
     return this.using((ctx) => status(ctx));
+  }
+
+  /** A context package for an AI agent (SPEC section 4, `context --tier`): the newest memories as plain text. */
+  async contextPackage(tier: ContextTier = 1): Promise<ContextPackage> {
+    const { contextPackage } = await import('./commands/context-package.js');
+    return this.using((ctx) => contextPackage(ctx, tier));
   }
 
   /** Ranked full-text search in this manager's context (SPEC section 5): `search('docker -compose', { limit: 5 })`. */
@@ -207,7 +218,9 @@ export class MemoryManager {
   /** The $WHITEMAGIC_HOME this manager's options and environment give, for the contexts methods. */
   private async contextsScope(): Promise<ContextsScope> {
     const { contextsScope } = await import('./commands/contexts.js');
-    return contextsScope({ baseDir: this.options.baseDir, context: this.options.context, env: this.options.env }, this.contextOptions);
+    // A manager made from a resolved location (the MCP server) marks that location as the active one.
+    const where = this.options.location ? { baseDir: this.location.path } : { baseDir: this.options.baseDir, context: this.options.context };
+    return contextsScope({ ...where, env: this.options.env }, this.contextOptions);
   }
 
   /** Every context under $WHITEMAGIC_HOME, the active one marked. */

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
 import { registerContextsCommands } from './commands/contexts.js';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerMemoryCommands(program);
   registerContextCommands(program);
+  registerAgentCommands(program);
   registerSearchCommands(program);
   registerStorageCommands(program);
   registerLifecycleCommands(program);

@@ -1,3 +1,4 @@
+import { isAlive } from '../util/process.js';
 import { assertCapacity, withHomeLock } from '../context/capacity.js';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -140,11 +141,3 @@ function clearAbandoned(parent: string, prefix: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,3 +1,4 @@
+import { isAlive } from '../util/process.js';
 import { mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -41,14 +42,6 @@ function readOwner(dir: string): Owner | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * What to do about the lock as it is now: `held` by a live process on this host (wait, and never
