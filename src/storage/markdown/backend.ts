@@ -16,6 +16,7 @@ import type {
 } from '../types.js';
 import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
 import { memoryFileName, parseMemoryFile, serialiseMemory } from './file-format.js';
+import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles } from './temp-files.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>('write-file-atomic');
@@ -103,6 +104,7 @@ export class MarkdownBackend implements StorageBackend {
       names.sort();
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
+      if (!this.readonly && names.some(isTempFileName)) removeStaleTempFiles(folder, names, scanStart);
       for (const file of names) {
         if (!isMemoryFileName(file)) continue;
         const key = `${type}/${file}`;
@@ -160,6 +162,7 @@ export class MarkdownBackend implements StorageBackend {
       }
     }
     if (kept < catalog.count) changed = true; // files removed or renamed since
+    if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     this.entries = entries;
     this.scanProblems = problems;
     this.records = records;
