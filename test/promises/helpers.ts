@@ -149,8 +149,8 @@ export interface ContextState {
  * no id appears twice, no temporary file is listed as a memory, every memory file parses (markdown)
  * or the database passes its integrity check (SQLite).
  */
-export function inspectContext(run: (args: string[]) => RunResult, dir: string): ContextState {
-  const r = run(['--base-dir', dir, '--json', 'list', '--include-archived']);
+export async function inspectContext(run: (args: string[]) => RunResult | Promise<RunResult>, dir: string): Promise<ContextState> {
+  const r = await run(['--base-dir', dir, '--json', 'list', '--include-archived']);
   expectOk(r, `list ${dir}`);
   const listed = json<{ memories: { id: string; title: string; type: MemoryType; tags: string[]; name?: string }[]; problems: ContextState['problems'] }>(r);
   const ids = listed.memories.map((m) => m.id);
