@@ -27,24 +27,31 @@ export function lockTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 export async function withContextLock<T>(dir: string, fn: () => T | Promise<T>, timeoutMs = lockTimeoutMs()): Promise<T> {
   const lockfile = (await import('proper-lockfile')).default;
   const interval = 50;
+  const deadline = Date.now() + timeoutMs;
   let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(dir, {
-      lockfilePath: join(dir, LOCK_FILE),
-      realpath: false,
-      stale: LOCK_STALE_MS,
-      update: LOCK_UPDATE_MS,
-      retries: { retries: Math.ceil(timeoutMs / interval), factor: 1, minTimeout: interval, maxTimeout: interval },
-      onCompromised: () => {
-        // Another process took the lock as stale while we held it (we were frozen past LOCK_STALE_MS): the
-        // operations under it are each atomic, so keep going rather than crash mid-way.
-      },
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new BusyError(`context is busy: another process holds the lock of ${dir}`, 'try again, or raise --lock-timeout');
+  // Our own wait rather than proper-lockfile's retries: those retry every error, so a read-only or
+  // missing folder would wait the whole timeout before saying so; here only "held by another" waits.
+  for (;;) {
+    try {
+      release = await lockfile.lock(dir, {
+        lockfilePath: join(dir, LOCK_FILE),
+        realpath: false,
+        stale: LOCK_STALE_MS,
+        update: LOCK_UPDATE_MS,
+        retries: 0,
+        onCompromised: () => {
+          // Another process took the lock as stale while we held it (we were frozen past LOCK_STALE_MS):
+          // the operations under it are each atomic, so keep going rather than crash mid-way.
+        },
+      });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw fromFsError(err, join(dir, LOCK_FILE));
+      if (Date.now() >= deadline) {
+        throw new BusyError(`context is busy: another process holds the lock of ${dir}`, 'try again, or raise --lock-timeout');
+      }
+      await new Promise((resolve) => setTimeout(resolve, interval));
     }
-    throw fromFsError(err, join(dir, LOCK_FILE));
   }
   try {
     return await fn();

@@ -32,7 +32,7 @@ describe('promises: atomic writes and temporary files', () => {
     };
     for (const path of Object.values(leftovers)) writeFileSync(path, '---\nid: half-written\ntitle: torn');
     for (const path of [leftovers.stale, leftovers.staleRoot, leftovers.staleCatalog]) utimesSync(path, old, old);
-    const state = await inspectContext(h.run, dir);
+    const state = await inspectContext(h.spawnRun, dir);
     expect(state.ids).toEqual([id]);
     expect(state.problems).toEqual([]);
     expect(existsSync(leftovers.stale), 'an old temporary file is cleaned').toBe(false);

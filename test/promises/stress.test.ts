@@ -67,7 +67,7 @@ describe('promises: many writers at once', () => {
             acknowledged.push(...ids);
           }
           expect(new Set(acknowledged).size).toBe(WORKERS * PER_WORKER);
-          const state = await inspectContext(h.run, dir);
+          const state = await inspectContext(h.spawnRun, dir);
           for (const id of acknowledged) expect(state.byId.has(id), `acknowledged ${id} exists`).toBe(true);
           const stress = [...state.byId.values()].filter((m) => m.tags.includes('stress'));
           expect(stress, 'each memory exactly once').toHaveLength(WORKERS * PER_WORKER);
@@ -81,7 +81,7 @@ describe('promises: many writers at once', () => {
             expect(json(verified).ok).toBe(true);
             const target = join(h.home, `restored-${i}`);
             expectOk(h.run(['--base-dir', dir, 'restore-backup', path, '--target-dir', target]), `restore ${path}`);
-            const copy = await inspectContext(h.run, target);
+            const copy = await inspectContext(h.spawnRun, target);
             for (const id of copy.ids) expect(known.has(id), `restored ${id} is a real memory`).toBe(true);
             restored += copy.ids.length;
           }

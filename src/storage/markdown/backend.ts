@@ -1,7 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { lazyModule } from '../../util/lazy.js';
-import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
@@ -91,6 +91,11 @@ export class MarkdownBackend implements StorageBackend {
       const folder = this.typeDir(type);
       let names: string[];
       try {
+        const linked = this.linkedFolder(type);
+        if (linked) {
+          problems.push({ path: linked, message: 'is a symbolic link; not followed' });
+          continue;
+        }
         names = readdirSync(folder);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -111,10 +116,15 @@ export class MarkdownBackend implements StorageBackend {
         const rel = `${MEMORY_DIR}/${key}`;
         let st: Stats;
         try {
-          st = statSync(prefix + file);
+          // lstat: a link is never followed, so no memory file can make us read outside the context.
+          st = lstatSync(prefix + file);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
           problems.push({ path: rel, message: fsProblem(err) });
+          continue;
+        }
+        if (st.isSymbolicLink()) {
+          problems.push({ path: rel, message: 'is a symbolic link; not followed' });
           continue;
         }
         if (!st.isFile()) continue;
@@ -239,8 +249,22 @@ export class MarkdownBackend implements StorageBackend {
     return entry ? this.readMemory(entry) : undefined;
   }
 
+  /** `memory` or `memory/<type>` when one is a symbolic link (never followed: it may lead outside). */
+  private linkedFolder(type: MemoryType): string | undefined {
+    for (const rel of [MEMORY_DIR, `${MEMORY_DIR}/${type}`]) {
+      try {
+        if (lstatSync(join(this.dir, rel)).isSymbolicLink()) return rel;
+      } catch {
+        return undefined; // missing: nothing to follow
+      }
+    }
+    return undefined;
+  }
+
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
     const folder = this.typeDir(type);
+    const linked = this.linkedFolder(type);
+    if (linked) throw new InvalidInputError(`${join(this.dir, linked)} is a symbolic link; whitemagic does not write through links`, 'make it a real folder');
     mkdirSync(folder, { recursive: true, mode: DIR_MODE });
     const path = join(folder, file);
     const text = serialiseMemory(memory);

@@ -3,6 +3,7 @@ import { derivedId, idSuffix } from '../../memory/ids.js';
 import { normaliseContent, slugify, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
+import { printable } from '../../context/names.js';
 
 type Matter = typeof import('gray-matter');
 type Yaml = typeof import('js-yaml');
@@ -77,11 +78,15 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
     throw new Error('front matter is not closed by a --- line');
   }
 
+  checkFrontMatterSize(data);
   const content = normaliseContent(body);
   const createdFromFile = isoFromValue(asTime(data.created));
   const created = createdFromFile ?? mtime.toISOString();
   const updated = isoFromValue(asTime(data.updated)) ?? createdFromFile ?? mtime.toISOString();
   const idValue = typeof data.id === 'string' || typeof data.id === 'number' ? String(data.id).trim() : '';
+  if (idValue && !isSafeId(idValue)) {
+    throw new Error(`id '${printable(idValue)}' is not allowed: letters, digits, '_', '-' and '.' only, at most 128`);
+  }
   const id = idValue || derivedId(fileName, createdFromFile);
   const meta: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
@@ -112,7 +117,8 @@ function asTime(value: unknown): unknown {
 
 function titleOf(value: unknown, content: string, fileName: string): string {
   if (typeof value === 'string' || typeof value === 'number') {
-    const title = String(value).replace(/\s+/g, ' ').trim();
+    // Control characters (terminal escapes) never reach a screen through a title.
+    const title = String(value).replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
     if (title) return title;
   }
   const heading = /^#\s+(.+)$/m.exec(content);
@@ -138,5 +144,34 @@ export function serialiseMemory(memory: Memory): string {
 
 /** The file name of a new memory: date, slug of the title, the id's random tail (SPEC section 3). */
 export function memoryFileName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
-  return `${memory.created.slice(0, 10)}_${slugify(memory.title)}_${idSuffix(memory.id)}.md`;
+  // Only safe characters reach a path, whatever an imported memory carries in its id or date.
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9-]/g, '');
+  return `${safe(memory.created.slice(0, 10))}_${slugify(memory.title)}_${safe(idSuffix(memory.id)) || 'x'}.md`;
+}
+
+/** An id whitemagic accepts from a file: it may end up in a file name, so no path characters. */
+export function isSafeId(id: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(id) && !id.includes('..');
+}
+
+/**
+ * YAML aliases let a few lines stand for an exponentially large value (the "billion laughs"):
+ * harmless while shared, but JSON or YAML output would expand it. Front matter is refused when,
+ * expanded, it has more than MAX_NODES values or nests deeper than MAX_DEPTH. The walk stops at
+ * the limit, so a bomb costs no more than the limit to detect.
+ */
+const MAX_NODES = 100_000;
+const MAX_DEPTH = 64;
+
+function checkFrontMatterSize(data: unknown): void {
+  const stack: [unknown, number][] = [[data, 0]];
+  let nodes = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (++nodes > MAX_NODES) throw new Error(`front matter is too large once expanded (over ${MAX_NODES} values; YAML aliases?)`);
+    if (depth > MAX_DEPTH) throw new Error(`front matter nests deeper than ${MAX_DEPTH} levels`);
+    if (value && typeof value === 'object') {
+      for (const child of Object.values(value as object)) stack.push([child, depth + 1]);
+    }
+  }
 }

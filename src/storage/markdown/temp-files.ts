@@ -18,7 +18,7 @@ export function isTempFileName(name: string): boolean {
 
 /**
  * Removes the temporary files among `names` (entries of `folder`) last changed before
- * `now - TEMP_MAX_AGE_MS`. Never fails the command: a file that cannot be removed stays for the next.
+ * `now - TEMP_MAX_AGE_MS` (their last write; a live writer keeps writing). Never fails the command: a file that cannot be removed stays for the next.
  * Returns how many were removed.
  */
 export function removeStaleTempFiles(folder: string, names: Iterable<string>, now = Date.now()): number {
@@ -28,7 +28,7 @@ export function removeStaleTempFiles(folder: string, names: Iterable<string>, no
     const path = join(folder, name);
     try {
       const st = statSync(path);
-      if (!st.isFile() || Math.max(st.mtimeMs, st.ctimeMs) > now - TEMP_MAX_AGE_MS) continue;
+      if (!st.isFile() || st.mtimeMs > now - TEMP_MAX_AGE_MS) continue;
       unlinkSync(path);
       removed++;
     } catch {
