@@ -117,7 +117,7 @@ export function* memories(count, lib, seed = 1) {
 function writeMarkdownContext(dir, count, lib, seed) {
   for (const type of ['short_term', 'long_term', 'archive']) mkdirSync(join(dir, 'memory', type), { recursive: true, mode: 0o700 });
   for (const m of memories(count, lib, seed)) {
-    writeFileSync(join(dir, 'memory', m.type, lib.memoryFileName(m)), lib.serialiseMemory(m), { mode: 0o600 });
+    writeFileSync(join(dir, 'memory', m.type, `${lib.memoryName(m)}.md`), lib.serialiseMemory(m), { mode: 0o600 });
   }
   lib.writeManifest(dir, { format: lib.FORMAT_VERSION, backend: 'markdown', created: new Date().toISOString() });
 }

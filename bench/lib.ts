@@ -3,7 +3,8 @@
  * on-disk format (so generated contexts are exactly what whitemagic writes) and the lazy backend
  * registry (so SQLite contexts are filled through the backend itself).
  */
-export { serialiseMemory, memoryFileName } from '../src/storage/markdown/file-format.js';
+export { serialiseMemory } from '../src/storage/markdown/file-format.js';
+export { memoryName } from '../src/memory/fields.js';
 export { newId } from '../src/memory/ids.js';
 export { loadBackend } from '../src/storage/registry.js';
 export { writeManifest, FORMAT_VERSION } from '../src/context/manifest.js';

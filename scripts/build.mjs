@@ -12,7 +12,7 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', mcp: 'src/mcp/main.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

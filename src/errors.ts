@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'permission'
   | 'unsupported'
   | 'corrupt'
+  | 'capacity'
   | 'io';
 
 export class WhitemagicError extends Error {

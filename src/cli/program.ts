@@ -1,6 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
+import { registerLifecycleCommands } from './commands/lifecycle.js';
+import { registerContextsCommands } from './commands/contexts.js';
 import { registerMemoryCommands } from './commands/memories.js';
+import { registerSearchCommands } from './commands/search.js';
+import { registerStorageCommands } from './commands/storage.js';
 
 declare const __VERSION__: string;
 /** The package version, put in by the build. */
@@ -29,6 +34,11 @@ export function createProgram(): Command {
     .configureOutput({ outputError: () => undefined });
   registerMemoryCommands(program);
   registerContextCommands(program);
+  registerAgentCommands(program);
+  registerSearchCommands(program);
+  registerStorageCommands(program);
+  registerLifecycleCommands(program);
+  registerContextsCommands(program);
   return program;
 }
 

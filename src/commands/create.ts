@@ -3,6 +3,9 @@ import { checkTitle, normaliseContent, normaliseTags } from '../memory/fields.js
 import { newId } from '../memory/ids.js';
 import type { Memory, MemoryType } from '../memory/types.js';
 import { UsageError } from '../errors.js';
+import { readManifest } from '../context/manifest.js';
+import { loadBackend } from '../storage/registry.js';
+import type { BackendName } from '../storage/types.js';
 
 export interface CreateInput {
   title: string;
@@ -31,7 +34,34 @@ export async function createMemory(ctx: Context, input: CreateInput): Promise<Me
     updated: now.toISOString(),
     meta: { ...(input.meta ?? {}) },
   };
-  const storage = await ctx.openForWrite();
-  storage.insert(memory, { freshId: true });
-  return memory;
+  for (let attempt = 1; ; attempt++) {
+    const backend = ctx.backendName();
+    try {
+      const storage = await ctx.openForWrite();
+      storage.insert(memory, { freshId: true });
+      await followMigration(ctx, storage.name, memory);
+      return memory;
+    } catch (err) {
+      // A migration switched the backend and moved the old files away mid-write: open afresh, retry.
+      if (attempt >= 5 || readManifest(ctx.path)?.backend === backend) throw err;
+      ctx.close();
+    }
+  }
+}
+
+/**
+ * A create takes no lock, so `migrate` may switch the context's backend while it writes. The
+ * migration copies every memory written to the old backend up to its switch; one written after it
+ * would land only in the old data. So, after writing, check the manifest: if the backend changed,
+ * write the memory again into the one now in use (a copy the migration already made is skipped).
+ */
+async function followMigration(ctx: Context, wroteTo: BackendName, memory: Memory): Promise<void> {
+  const now = readManifest(ctx.path)?.backend;
+  if (!now || now === wroteTo) return;
+  const current = (await loadBackend(now)).open(ctx.path, {});
+  try {
+    current.insertMany([memory], 'skip');
+  } finally {
+    current.close();
+  }
 }

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { InvalidInputError, NotFoundError, fromFsError } from '../errors.js';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InvalidInputError, NotFoundError, WhitemagicError, fromFsError } from '../errors.js';
 import { defaultBackendName, loadBackend } from '../storage/registry.js';
 import type { BackendName, StorageBackend } from '../storage/types.js';
+import { assertCapacity, withHomeLock } from './capacity.js';
+import { touchLastUsed } from './last-used.js';
 import { withContextLock, lockTimeoutMs } from './lock.js';
 import { FORMAT_VERSION, readManifest, writeManifest, type Manifest } from './manifest.js';
 import type { ContextLocation } from './resolve.js';
@@ -90,9 +92,46 @@ export class Context {
       // The implicit default: an empty markdown view of a folder that does not exist yet.
       return (this.storage = (await loadBackend('markdown')).open(this.path, { readonly: true }));
     }
+    // A directory without a manifest (hand-made, copied, whitemagic 2.x) reads as it is: its
+    // first write upgrades it (ensureCreated), never a read (SPEC section 2).
+    if (state === 'context' && this.outdated()) await this.upgrade(true);
+    touchLastUsed(this.path);
     const factory = await loadBackend(this.backendName());
     this.storage = factory.open(this.path, {});
     return this.storage;
+  }
+
+  /** True if the context exists but was written in an older format (no manifest is format 0). */
+  private outdated(): boolean {
+    const manifest = this.manifest();
+    return !manifest || manifest.format < FORMAT_VERSION;
+  }
+
+  /**
+   * Upgrades the context to the current format under its lock (see upgrade.ts). With `readOnlyOk`,
+   * a context that cannot be written is read as it is: every older format still reads.
+   */
+  private async upgrade(readOnlyOk: boolean): Promise<void> {
+    const { upgradeContext } = await import('./upgrade.js');
+    const description = this.options.description;
+    const upgradeAndDescribe = async () => {
+      await upgradeContext(this.path);
+      // A description given to the command that first writes a hand-made context is kept, as for a new one.
+      const manifest = readManifest(this.path);
+      if (manifest && description !== undefined && !manifest.description) writeManifest(this.path, { ...manifest, description });
+    };
+    try {
+      await withContextLock(this.path, upgradeAndDescribe, this.lockTimeout());
+    } catch (err) {
+      if (readOnlyOk && err instanceof WhitemagicError && err.code === 'permission') return;
+      throw err;
+    } finally {
+      this.cachedManifest = undefined;
+    }
+  }
+
+  private lockTimeout(): number {
+    return this.options.lockTimeoutMs ?? lockTimeoutMs(this.options.env);
   }
 
   /** The storage for writing: creates the context first if needed (directories 0700). */
@@ -102,23 +141,55 @@ export class Context {
   }
 
   /**
-   * Makes the context exist with a manifest of the current format: a missing one is created, a
-   * legacy one gets its manifest (its files are left as they are). Returns true if it wrote anything.
+   * Makes the context exist with a manifest of the current format: a missing one is created (if
+   * $WHITEMAGIC_HOME has room for it), an older one is upgraded. Returns true if it wrote anything.
    */
   async ensureCreated(): Promise<boolean> {
     const state = this.state();
-    if (state === 'context') return false;
-    const backend = state === 'legacy' ? 'markdown' : this.defaultBackend();
+    if (state === 'context' || state === 'legacy') {
+      if (!this.outdated()) return false;
+      await this.upgrade(false);
+      return true;
+    }
+    if (!this.underHome()) return this.create();
+    // Counting the contexts and making one must be one step, or two processes could both take
+    // the last place; the home's lock makes it so. Inside it, another process may have won.
+    return withHomeLock(
+      this.location.home,
+      () => {
+        this.cachedManifest = undefined;
+        if (this.state() === 'context') return false;
+        assertCapacity(this.location.home, { env: this.options.env, name: this.name });
+        return this.create();
+      },
+      this.lockTimeout(),
+    );
+  }
+
+  /** True if the context is a direct child of $WHITEMAGIC_HOME: it counts toward the capacity. */
+  private underHome(): boolean {
+    return dirname(this.path) === this.location.home;
+  }
+
+  private async create(): Promise<boolean> {
+    const backend = this.defaultBackend();
     const factory = await loadBackend(backend);
+    let made: string | undefined;
     try {
-      mkdirSync(this.path, { recursive: true, mode: 0o700 });
+      made = mkdirSync(this.path, { recursive: true, mode: 0o700 });
     } catch (err) {
       throw fromFsError(err, this.path);
     }
-    factory.create(this.path);
     const manifest: Manifest = { format: FORMAT_VERSION, backend, created: new Date().toISOString() };
     if (this.options.description !== undefined) manifest.description = this.options.description;
-    writeManifest(this.path, manifest);
+    try {
+      factory.create(this.path);
+      writeManifest(this.path, manifest);
+    } catch (err) {
+      // A creation that fails leaves nothing behind: remove what this call made.
+      if (made) rmSync(made, { recursive: true, force: true });
+      throw err;
+    }
     this.cachedManifest = manifest;
     return true;
   }
@@ -135,7 +206,7 @@ export class Context {
       throw new NotFoundError(`the context ${this.path} has no memories yet`, "create one with 'whitemagic create'");
     }
     await this.ensureCreated();
-    return withContextLock(this.path, fn, this.options.lockTimeoutMs ?? lockTimeoutMs(this.options.env));
+    return withContextLock(this.path, fn, this.lockTimeout());
   }
 
   private notFound(): NotFoundError {
@@ -146,9 +217,10 @@ export class Context {
     );
   }
 
-  /** Closes the storage if it was opened. */
+  /** Closes the storage if it was opened; the next use reads the context afresh. */
   close(): void {
     this.storage?.close();
     this.storage = undefined;
+    this.cachedManifest = undefined;
   }
 }

@@ -5,12 +5,23 @@ export const CONTEXT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const CONTEXT_NAME_RULE =
   'a context name is 1 to 63 characters: lowercase letters, digits, _ and -, starting with a letter or digit';
 
-/** The name if valid, else a usage error stating the rule. */
-export function checkContextName(name: string): string {
+/** The name if valid, else a usage error whose message states the rule (`where`: the option or variable). */
+export function checkContextName(name: string, where?: string): string {
   if (!CONTEXT_NAME_PATTERN.test(name)) {
-    throw new UsageError(`invalid context name '${printable(name)}'`, CONTEXT_NAME_RULE);
+    const prefix = where ? `${where}: ` : '';
+    throw new UsageError(`${prefix}invalid context name '${printable(name)}': ${CONTEXT_NAME_RULE}`, `for example '${suggestName(name)}'`);
   }
   return name;
+}
+
+/** A valid name close to `name`, for the hint: lowercase, other characters turned into '-'. */
+function suggestName(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+|[-_]+$/g, '')
+    .slice(0, 63);
+  return slug || 'my-project';
 }
 
 export function isContextName(name: string): boolean {

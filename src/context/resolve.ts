@@ -74,7 +74,7 @@ export function resolveContext(input: ResolveInput = {}): ContextLocation {
     return { path, name: basename(path), source, explicit: true, home };
   };
   const byName = (name: string, source: ContextSource, explicit = true): ContextLocation => {
-    checkContextName(name);
+    checkContextName(name, source);
     return { path: join(home, name), name, source, explicit, home };
   };
 

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
-import { isMemoryType, MEMORY_TYPES, type MemoryType } from './types.js';
+import { idSuffix } from './ids.js';
+import { isMemoryType, MEMORY_TYPES, type Memory, type MemoryType } from './types.js';
 
 /** Tags as SPEC section 3 stores them: lowercase, trimmed, de-duplicated, empty ones dropped. */
 export function normaliseTags(tags: Iterable<unknown>): string[] {
@@ -73,6 +74,32 @@ export function slugify(title: string): string {
     .slice(0, 48)
     .replace(/-+$/, '');
   return slug || 'memory';
+}
+
+/**
+ * A new memory's name (SPEC section 3): creation date, slug of the title, the id's random tail, as
+ * `YYYY-MM-DD_slug_suffix`. Every backend names a new memory this way, so a REF by name means the
+ * same memory on each; in the markdown backend it is the file name without `.md`.
+ */
+export function memoryName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
+  // Only safe characters reach a path, whatever an imported memory carries in its id or date.
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9-]/g, '');
+  return `${safe(memory.created.slice(0, 10))}_${slugify(memory.title)}_${safe(idSuffix(memory.id)) || 'x'}`;
+}
+
+/**
+ * A name carried over from another backend (migrate, clone, restore) that is safe to keep: one
+ * plain file name, no path, no control characters, not hidden.
+ */
+export function isKeepableName(name: unknown): name is string {
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    name.length <= 200 &&
+    !name.startsWith('.') &&
+    !name.includes('..') &&
+    !/[/\\\u0000-\u001f\u007f]/.test(name)
+  );
 }
 
 /** Body text as whitemagic stores it: no leading blank lines, no trailing white space, LF line ends. */

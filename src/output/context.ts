@@ -31,6 +31,7 @@ export function renderStatus(s: StatusResult, style: Style): string {
     `memories: ${s.total} (short_term ${s.counts.short_term}, long_term ${s.counts.long_term}, archive ${s.counts.archive})`,
   ];
   if (s.description) lines.push(`description: ${s.description}`);
+  if (s.switched && s.source !== 'switch') lines.push(`switched to: ${s.switched} (${s.chosenBy} wins over it)`);
   return lines.join('\n');
 }
 

@@ -14,7 +14,7 @@ export function memoryJson(m: Memory) {
   return { id: m.id, title: m.title, type: m.type, tags: m.tags, created: m.created, updated: m.updated, meta: m.meta, content: m.content };
 }
 
-/** A list entry in --json. `name` and `bytes` are backend-specific (file name, stored size). */
+/** A list entry in --json. `name` is the same on every backend; `bytes` (stored size) is backend-specific. */
 export function headerJson(h: MemoryHeader) {
   return { id: h.id, title: h.title, type: h.type, tags: h.tags, created: h.created, updated: h.updated, meta: h.meta, name: h.name, bytes: h.bytes };
 }

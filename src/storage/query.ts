@@ -41,18 +41,42 @@ export function comparator(sort: 'created' | 'updated' | 'title', reverse: boole
 }
 
 function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareCodePoints(a, b);
+}
+
+/**
+ * Compares two strings by Unicode code point, as SQLite's BINARY collation does on UTF-8. JS `<`
+ * compares UTF-16 code units, which puts an astral character (a surrogate pair, such as an emoji)
+ * before U+E000..U+FFFF; shifting those two ranges past each other restores code point order.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return codePointRank(x) - codePointRank(y);
+  }
+  return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
 }
 
 /** Counts by type, tag counts and bytes of a set of headers. */
 export function summarise(headers: Iterable<MemoryHeader>): StorageSummary {
   const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
-  const tags: Record<string, number> = {};
+  const seen = new Map<string, number>();
   let bytes = 0;
   for (const h of headers) {
     counts[h.type]++;
     bytes += h.bytes;
-    for (const t of h.tags) tags[t] = (tags[t] ?? 0) + 1;
+    for (const t of h.tags) seen.set(t, (seen.get(t) ?? 0) + 1);
   }
+  // Keys in code point order, so `--json` prints the same bytes whichever backend counted them.
+  const tags: Record<string, number> = {};
+  for (const t of [...seen.keys()].sort(compareCodePoints)) tags[t] = seen.get(t)!;
   return { counts, tags, bytes };
 }

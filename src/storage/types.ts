@@ -1,4 +1,5 @@
 import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
+import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../search/types.js';
 
 /**
  * The storage interface: the only thing commands know about where memories live.
@@ -30,7 +31,7 @@ export interface StorageBackend {
   read(id: string): Memory | undefined;
 
   /** Stores a new memory. Throws ConflictError if its id exists. Returns its stored header. */
-  insert(memory: Memory, options?: InsertOptions): MemoryHeader;
+  insert(memory: StoredMemory, options?: InsertOptions): MemoryHeader;
 
   /**
    * Replaces the stored memory with the same id, moving it if its type changed. Throws
@@ -48,7 +49,7 @@ export interface StorageBackend {
    * Stores many memories at once (clone, migrate, restore), in one transaction where the backend
    * has them. `onConflict` says what to do with an id that exists already.
    */
-  insertMany(memories: Iterable<Memory>, onConflict?: 'fail' | 'skip' | 'replace'): BulkResult;
+  insertMany(memories: Iterable<StoredMemory>, onConflict?: 'fail' | 'skip' | 'replace'): BulkResult;
 
   /** Counts by type, tag counts and bytes, for `stats`, `tags`, `status` and `contexts`. */
   summary(): StorageSummary;
@@ -56,9 +57,28 @@ export interface StorageBackend {
   /** Entries that could not be read, with why: malformed files, duplicate ids. */
   problems(): StorageProblem[];
 
+  /**
+   * Ranked full-text search (SPEC section 5) through the shared index of src/search/fts.ts, so
+   * every backend gives the same hits in the same order for the same memories. A backend whose
+   * memories can change behind its back (hand edits) brings its index up to date first.
+   */
+  search(query: SearchQuery): SearchResult;
+
+  /** Rebuilds the search index from the memories (`reindex`). Call under the context's lock. */
+  reindex(): ReindexResult;
+
+  /** Compares the search index with the memories without changing either (`doctor`). */
+  checkIndex(): IndexCheck;
+
   /** Releases handles (a database connection). The backend is unusable afterwards. */
   close(): void;
 }
+
+/**
+ * A memory to store, with the name it had in another backend when it comes from one (migrate,
+ * clone, restore): a backend keeps that name where it safely can, so a REF by name still works.
+ */
+export type StoredMemory = Memory & { name?: string };
 
 /** Names of the registered backends; see registry.ts. */
 export type BackendName = 'markdown' | 'sqlite';
@@ -131,7 +151,7 @@ export interface BackendFactory {
   open(dir: string, options: BackendOpenOptions): StorageBackend;
   /** Creates the backend's storage in `dir` (the directory exists); idempotent. */
   create(dir: string): void;
-  /** Files and folders of a context that belong to this backend's data (for clone, delete, size). */
+  /** Files and folders of a context that belong to this backend's data (for clone, delete, size, migrate); the main one first. */
   dataPaths(dir: string): string[];
 }
 

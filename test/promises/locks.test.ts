@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOCK_FILE, LOCK_STALE_MS, withContextLock } from '../../src/context/lock.js';
+import { LOCK_FILE, STALE_MS, lockTimeoutMs, withContextLock } from '../../src/context/lock.js';
 import { makeHome, type Home } from '../helpers/cli.js';
 import { expectCleanFailure, expectOk, printedId } from './helpers.js';
 
@@ -50,22 +50,25 @@ describe('promises: the context lock', () => {
     expect(r.stdout).toMatch(/^updated /);
   });
 
-  it('a lock left by a SIGKILLed holder is stale and taken over within the default timeout', async () => {
-    const holder = spawn(process.execPath, [join(__dirname, 'workers', 'hold-lock.mjs'), dir, LOCK_FILE], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout.on('data', (d) => String(d).includes('locked') && resolve());
-      holder.on('exit', () => reject(new Error('the lock holder exited early')));
+  for (const owner of ['owner', 'no-owner']) {
+    it(`a lock left by a SIGKILLed holder (${owner} file) is taken over within the default wait`, async () => {
+      const holder = spawn(process.execPath, [join(__dirname, 'workers', 'hold-lock.mjs'), dir, LOCK_FILE, owner], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.on('data', (d) => String(d).includes('locked') && resolve());
+        holder.on('exit', () => reject(new Error('the lock holder exited early')));
+      });
+      holder.removeAllListeners('exit');
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.on('close', r));
+      expect(existsSync(join(dir, LOCK_FILE)), 'the dead holder left its lock').toBe(true);
+      // The default wait (no --lock-timeout) must outlast the staleness of an ownerless lock.
+      expect(STALE_MS).toBeLessThan(lockTimeoutMs({}));
+      const r = await h.spawnRun(['--base-dir', dir, 'update', id, '--title', 'recovered']);
+      expectOk(r);
+      expect(existsSync(join(dir, LOCK_FILE)), 'the lock is released afterwards').toBe(false);
+      expect(JSON.parse(h.run(['--base-dir', dir, '--json', 'show', id]).stdout).title).toBe('recovered');
     });
-    holder.removeAllListeners('exit');
-    holder.kill('SIGKILL');
-    await new Promise((r) => holder.on('close', r));
-    expect(existsSync(join(dir, LOCK_FILE)), 'the dead holder left its lock').toBe(true);
-    const r = await h.spawnRun(['--base-dir', dir, 'update', id, '--title', 'recovered']);
-    expectOk(r);
-    expect(LOCK_STALE_MS).toBeLessThan(10_000); // the default wait outlasts staleness
-    expect(existsSync(join(dir, LOCK_FILE)), 'the lock is released afterwards').toBe(false);
-    expect(JSON.parse(h.run(['--base-dir', dir, '--json', 'show', id]).stdout).title).toBe('recovered');
-  });
+  }
 
   it('refuses a --lock-timeout that is not a number of seconds (exit 2)', () => {
     expectCleanFailure(h.run(['--base-dir', dir, '--lock-timeout', 'soon', 'update', id, '--title', 'x']), 2, /lock-timeout/);

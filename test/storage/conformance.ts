@@ -179,6 +179,15 @@ export function storageConformanceSuite(backendName: BackendName): void {
         expect(titles({ reverse: true })).toEqual(['banana', 'apple', 'carrot', 'Eggplant']);
       });
 
+      it('sorts titles by code point: an astral character (emoji) after the U+FF00 range', () => {
+        // UTF-16 code units would put the emoji (a surrogate pair) first; code points put it last.
+        storage.insert(sampleMemory({ title: '\u{1F600} grin', type: 'archive' }, base));
+        storage.insert(sampleMemory({ title: '\uFF21 fullwidth A', type: 'archive' }, base));
+        storage.insert(sampleMemory({ title: '\uE000 private use', type: 'archive' }, base));
+        expect(titles({ types: ['archive'], sort: 'title' })).toEqual(['durian', '\uE000 private use', '\uFF21 fullwidth A', '\u{1F600} grin']);
+        expect(titles({ types: ['archive'], sort: 'title', reverse: true })).toEqual(['\u{1F600} grin', '\uFF21 fullwidth A', '\uE000 private use', 'durian']);
+      });
+
       it('limits, and says how many matched', () => {
         const r = storage.list({ limit: 2 });
         expect(r.memories.map((h) => h.title)).toEqual(['Eggplant', 'carrot']);
@@ -207,6 +216,8 @@ export function storageConformanceSuite(backendName: BackendName): void {
         const s = storage.summary();
         expect(s.counts).toEqual({ short_term: 2, long_term: 2, archive: 1 });
         expect(s.tags).toEqual({ fruit: 4, yellow: 1, vegetable: 2 });
+        // Tag keys in code point order, so --json is the same bytes on every backend.
+        expect(Object.keys(s.tags)).toEqual(['fruit', 'vegetable', 'yellow']);
         expect(s.bytes).toBeGreaterThan(0);
       });
     });
@@ -220,6 +231,26 @@ export function storageConformanceSuite(backendName: BackendName): void {
         const [h] = storage.lookup(a.id);
         expect(storage.lookup(h.name).map((x) => x.id)).toEqual([a.id]);
         expect(storage.lookup('nothing-like-this')).toEqual([]);
+      });
+
+      it('names a new memory date_slug_suffix, the same on every backend, and keeps it through updates', () => {
+        const m = sampleMemory({ title: 'Named: Thing!' }, Date.UTC(2024, 2, 3, 4, 5, 6));
+        const [h] = [storage.insert(m)];
+        expect(h.name).toBe(`2024-03-03_named-thing_${m.id.slice(-8)}`);
+        storage.update({ ...m, title: 'Renamed', type: 'long_term' });
+        reopen();
+        expect(storage.lookup(h.name).map((x) => [x.id, x.name])).toEqual([[m.id, h.name]]);
+      });
+
+      it('keeps the name a memory carried from another backend', () => {
+        const m = sampleMemory({ title: 'Carried' });
+        storage.insertMany([{ ...m, name: 'notes-by-hand' }]);
+        reopen();
+        expect(storage.lookup('notes-by-hand').map((x) => x.id)).toEqual([m.id]);
+        expect(storage.read(m.id)).toEqual(m);
+        const unsafe = sampleMemory({ title: 'Unsafe name' }, Date.UTC(2024, 0, 2));
+        storage.insert({ ...unsafe, name: '../escape' });
+        expect(storage.lookup(unsafe.id)[0].name).toBe(`2024-01-02_unsafe-name_${unsafe.id.slice(-8)}`);
       });
 
       it('returns every candidate of a shared prefix', () => {

@@ -9,7 +9,8 @@ export function registerMemoryCommands(program: Command): void {
   const create = program
     .command('create')
     .description('make a new memory; prints its id')
-    .requiredOption('--title <title>', 'the title (one line)');
+    .option('--title <title>', 'the title (one line; required unless --edit)')
+    .option('--edit', 'write the memory in $VISUAL or $EDITOR');
   for (const o of contentOptions()) create.addOption(o);
   create
     .addOption(new Option('--type <type>', 'short_term (default) or long_term').choices(['short_term', 'long_term']))

@@ -5,6 +5,7 @@ import { restoreMemory } from '../../commands/restore.js';
 import { showMemory } from '../../commands/show.js';
 import { listTags, stats as contextStats } from '../../commands/stats.js';
 import { updateMemory } from '../../commands/update.js';
+import { UsageError } from '../../errors.js';
 import { parseMetaPairs, tagsFromList } from '../../memory/fields.js';
 import { RESERVED_KEYS, type MemoryType } from '../../memory/types.js';
 import { renderStats, renderTags } from '../../output/context.js';
@@ -17,13 +18,19 @@ import { runInContext, warnProblems, type GlobalOptions } from '../run.js';
 /** CLI glue for the memory commands: options in, command function, rendered result out. */
 
 export async function create(
-  opts: ContentOptions & { title: string; type?: MemoryType; tag?: string[]; meta?: string[] },
+  opts: ContentOptions & { title?: string; edit?: boolean; type?: MemoryType; tag?: string[]; meta?: string[] },
   globals: GlobalOptions,
 ): Promise<void> {
-  const content = readContent(opts, true);
   const meta = parseMetaPairs(opts.meta, RESERVED_KEYS);
+  if (opts.edit) {
+    const { createWithEditor } = await import('./agents.js');
+    return createWithEditor({ ...opts, content: readContent(opts, false), meta }, globals);
+  }
+  const title = opts.title;
+  if (title === undefined) throw new UsageError("required option '--title <title>' not specified", 'or write it in your editor with --edit');
+  const content = readContent(opts, true);
   await runInContext(globals, async (ctx, output) => {
-    const memory = await createMemory(ctx, { title: opts.title, content, type: opts.type, tags: opts.tag, meta });
+    const memory = await createMemory(ctx, { title, content, type: opts.type, tags: opts.tag, meta });
     if (output.json) output.printJson(memoryJson(memory));
     else output.out(memory.id);
   });

@@ -1,7 +1,8 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
-import { join, sep } from 'node:path';
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
+import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
@@ -13,9 +14,12 @@ import type {
   StorageBackend,
   StorageProblem,
   StorageSummary,
+  StoredMemory,
 } from '../types.js';
+import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
-import { memoryFileName, parseMemoryFile, serialiseMemory } from './file-format.js';
+import { parseMemoryFile, serialiseMemory } from './file-format.js';
+import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles } from './temp-files.js';
 
 /** Loaded on first write: reading commands never pay for it. */
@@ -57,12 +61,19 @@ export class MarkdownBackend implements StorageBackend {
   readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false };
 
   private entries?: Map<string, Entry>;
+  /** During insertMany: files written but not yet fsynced (one sync pass at the end is far faster). */
+  private unsynced?: Set<string>;
+  /** During insertMany: old files of moved memories, removed only once the new ones are synced. */
+  private movedFrom: string[] = [];
+  /** Files that lost to another file with the same id, by id (see scan). */
+  private droppedTwins = new Map<string, { type: MemoryType; file: string }[]>();
   private scanProblems: StorageProblem[] = [];
   /** Catalog records of the files as this object last saw them, by `<type>/<file>`. */
   private records = new Map<string, CatalogRecord>();
   private scannedAt = 0;
   /** Own writes since the scan: the catalog is saved on close. */
   private catalogDirty = false;
+  private index?: MarkdownSearchIndex;
 
   constructor(
     readonly dir: string,
@@ -84,6 +95,7 @@ export class MarkdownBackend implements StorageBackend {
     const catalog = loadCatalog(this.dir);
     const records = new Map<string, CatalogRecord>();
     const entries = new Map<string, Entry>();
+    this.droppedTwins.clear();
     const problems: StorageProblem[] = [];
     let changed = false;
     let kept = 0;
@@ -166,6 +178,9 @@ export class MarkdownBackend implements StorageBackend {
             message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${winner.header.type}/${winner.file}); ignored`,
           });
           entries.set(entry.header.id, winner);
+          const twins = this.droppedTwins.get(entry.header.id) ?? [];
+          twins.push({ type: dropped.header.type, file: dropped.file });
+          this.droppedTwins.set(entry.header.id, twins);
           continue;
         }
         entries.set(entry.header.id, entry);
@@ -261,6 +276,16 @@ export class MarkdownBackend implements StorageBackend {
     return undefined;
   }
 
+  /**
+   * A new memory's file name: the name it had in another backend when it carries a safe one that is
+   * free in its folder (so a REF by name survives a migration), else the shared naming rule.
+   */
+  private fileNameFor(memory: StoredMemory): string {
+    const kept = memory.name;
+    if (isKeepableName(kept) && !existsSync(join(this.typeDir(memory.type), `${kept}.md`))) return `${kept}.md`;
+    return `${memoryName(memory)}.md`;
+  }
+
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
     const folder = this.typeDir(type);
     const linked = this.linkedFolder(type);
@@ -269,7 +294,8 @@ export class MarkdownBackend implements StorageBackend {
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
-      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: true });
+      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: !this.unsynced });
+      this.unsynced?.add(path);
     } catch (err) {
       throw fromFsError(err, path);
     }
@@ -283,12 +309,15 @@ export class MarkdownBackend implements StorageBackend {
     return header;
   }
 
-  insert(memory: Memory, options: InsertOptions = {}): MemoryHeader {
-    const file = memoryFileName(memory);
+  insert(memory: StoredMemory, options: InsertOptions = {}): MemoryHeader {
     // A fresh id cannot be in use, so a lone create skips reading the folders; the name is still checked.
-    const exists = options.freshId && !this.entries ? existsSync(join(this.typeDir(memory.type), file)) : this.scan().has(memory.id);
-    if (exists) throw new ConflictError(`a memory with id ${memory.id} exists already`);
-    return this.writeFile(memory.type, file, memory);
+    if (options.freshId && !this.entries) {
+      const file = `${memoryName(memory)}.md`;
+      if (existsSync(join(this.typeDir(memory.type), file))) throw new ConflictError(`a memory named ${file} exists already`);
+      return this.writeFile(memory.type, file, memory);
+    }
+    if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
+    return this.writeFile(memory.type, this.fileNameFor(memory), memory);
   }
 
   update(memory: Memory): MemoryHeader {
@@ -297,10 +326,31 @@ export class MarkdownBackend implements StorageBackend {
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
     if (entry.header.type !== memory.type) {
-      this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+      const old = join(this.typeDir(entry.header.type), entry.file);
+      // Until the new file is on disk, the old one stays; the scan prefers the newer `updated`.
+      if (this.unsynced) this.movedFrom.push(old);
+      else this.unlinkQuiet(old);
       this.records.delete(`${entry.header.type}/${entry.file}`);
     }
+    this.finishInterruptedMove(memory.id, entry.file);
     return header;
+  }
+
+  /**
+   * A move killed between writing the new file and unlinking the old one leaves the old file (same
+   * name, older `updated`) in another folder; the scan ignores it, and the next update of that
+   * memory removes it. A duplicate under another name was made by hand and is left to the user.
+   */
+  private finishInterruptedMove(id: string, file: string): void {
+    const twins = this.droppedTwins.get(id);
+    if (!twins) return;
+    for (const twin of twins.filter((t) => t.file === file)) {
+      this.unlinkQuiet(join(this.typeDir(twin.type), twin.file));
+      this.records.delete(`${twin.type}/${twin.file}`);
+      const rel = `${MEMORY_DIR}/${twin.type}/${twin.file}`;
+      this.scanProblems = this.scanProblems.filter((p) => p.path !== rel);
+    }
+    this.droppedTwins.delete(id);
   }
 
   /** Moves a memory's file to another type folder without rewriting it (a rename). */
@@ -342,7 +392,27 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
-  insertMany(memories: Iterable<Memory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+  /**
+   * Each file is still written whole (temporary file, rename), so a reader or a killed process
+   * never sees a part; the fsyncs are done together at the end, before this returns.
+   */
+  insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+    if (this.unsynced) return this.insertEach(memories, onConflict);
+    this.unsynced = new Set();
+    try {
+      return this.insertEach(memories, onConflict);
+    } finally {
+      const written = this.unsynced;
+      const moved = this.movedFrom;
+      this.unsynced = undefined;
+      this.movedFrom = [];
+      syncAll(written);
+      for (const old of moved) this.unlinkQuiet(old);
+      syncAll(new Set(), moved);
+    }
+  }
+
+  private insertEach(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace'): BulkResult {
     const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
     for (const memory of memories) {
       if (this.scan().has(memory.id)) {
@@ -370,9 +440,63 @@ export class MarkdownBackend implements StorageBackend {
     return [...this.scanProblems];
   }
 
+  /** The derived search index (search-index.ts), opened on first use. */
+  private searchIndex(): MarkdownSearchIndex {
+    this.index ??= MarkdownSearchIndex.open(this.dir, isMemoryFileName, { inMemory: this.readonly });
+    return this.index;
+  }
+
+  search(query: SearchQuery): SearchResult {
+    // A context that does not exist yet (the implicit default) has nothing to search: create nothing.
+    if (!existsSync(join(this.dir, MEMORY_DIR))) return { hits: [], total: 0, problems: [] };
+    const index = this.searchIndex();
+    const problems = index.sync();
+    return { ...index.search(query), problems };
+  }
+
+  reindex(): ReindexResult {
+    return { indexed: this.searchIndex().rebuild() };
+  }
+
+  checkIndex(): IndexCheck {
+    const entries = [...this.scan().values()];
+    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: entries.length, drift: [] };
+    const memories: Array<{ memory: Memory; path: string }> = [];
+    for (const entry of entries) {
+      const memory = this.readMemory(entry);
+      if (memory) memories.push({ memory, path: `${MEMORY_DIR}/${entry.header.type}/${entry.file}` });
+    }
+    return this.searchIndex().check(memories);
+  }
+
   close(): void {
     if (this.catalogDirty && !this.readonly) saveCatalog(this.dir, this.records, this.scannedAt);
     this.catalogDirty = false;
     this.entries = undefined;
+    this.index?.close();
+    this.index = undefined;
+  }
+}
+
+/** Flushes written files, then their folders and those of `removed` files (so renames and unlinks are durable too). */
+function syncAll(paths: Set<string>, removed: string[] = []): void {
+  const folders = new Set(removed.map((p) => dirname(p)));
+  for (const path of paths) {
+    folders.add(dirname(path));
+    fsyncPath(path);
+  }
+  for (const folder of folders) fsyncPath(folder);
+}
+
+function fsyncPath(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch (err) {
+    // Gone since (moved or removed by a later write of the same batch): nothing left to flush.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fromFsError(err, path);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -1,6 +1,6 @@
 import { lazyModule } from '../../util/lazy.js';
-import { derivedId, idSuffix } from '../../memory/ids.js';
-import { normaliseContent, slugify, tagsFromFrontMatter } from '../../memory/fields.js';
+import { derivedId } from '../../memory/ids.js';
+import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 import { printable } from '../../context/names.js';
@@ -117,8 +117,12 @@ function asTime(value: unknown): unknown {
 
 function titleOf(value: unknown, content: string, fileName: string): string {
   if (typeof value === 'string' || typeof value === 'number') {
-    // Control characters (terminal escapes) never reach a screen through a title.
-    const title = String(value).replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
+    // Only line breaks are folded (a title is one line); other spacing is kept as written. Other
+    // control characters (terminal escapes) are dropped: a title never drives a terminal.
+    const title = String(value)
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+      .trim();
     if (title) return title;
   }
   const heading = /^#\s+(.+)$/m.exec(content);
@@ -140,13 +144,6 @@ export function serialiseMemory(memory: Memory): string {
   }
   const body = normaliseContent(memory.content);
   return `---\n${dumpYaml(front)}---\n${body ? `\n${body}\n` : ''}`;
-}
-
-/** The file name of a new memory: date, slug of the title, the id's random tail (SPEC section 3). */
-export function memoryFileName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
-  // Only safe characters reach a path, whatever an imported memory carries in its id or date.
-  const safe = (text: string) => text.replace(/[^A-Za-z0-9-]/g, '');
-  return `${safe(memory.created.slice(0, 10))}_${slugify(memory.title)}_${safe(idSuffix(memory.id)) || 'x'}.md`;
 }
 
 /** An id whitemagic accepts from a file: it may end up in a file name, so no path characters. */

@@ -1,0 +1,263 @@
+import type { Context } from '../context/context.js';
+import { UsageError } from '../errors.js';
+import { newId } from '../memory/ids.js';
+import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
+import type { StorageBackend } from '../storage/types.js';
+import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
+import { applyUpdate } from './update.js';
+
+/** Tags that promote a short-term memory to long-term instead of archiving it (SPEC section 6). */
+export const PROMOTION_TAGS = ['heuristic', 'pattern', 'proven', 'decision', 'insight'];
+/** Days a short-term memory stays when neither --older-than nor the manifest says otherwise. */
+export const DEFAULT_RETENTION_DAYS = 7;
+const DAY_MS = 86_400_000;
+
+export interface ConsolidateInput {
+  /** Default true: report what would happen and change nothing. */
+  dryRun?: boolean;
+  /** Consolidate short-term memories created before this time; default now minus the retention. */
+  olderThan?: Date;
+  /** The time of the run (tests and the library may fix it). */
+  now?: Date;
+}
+
+/** A memory a run promoted or archived. */
+export interface ConsolidatedMemory {
+  id: string;
+  title: string;
+  created: string;
+  tags: string[];
+}
+
+export interface ConsolidationRun {
+  /** The run's id; also the id of its "Consolidated Insights" memory. */
+  run: string | null;
+  /** A run an earlier, interrupted process planned and this one finished. */
+  resumed: boolean;
+  cutoff: string;
+  promoted: ConsolidatedMemory[];
+  archived: ConsolidatedMemory[];
+  /** The long-term memory listing what was archived; none when nothing was. */
+  insights: { id: string | null; title: string } | null;
+}
+
+export interface ConsolidateResult {
+  dryRun: boolean;
+  /** Short-term memories created before this were consolidated. */
+  cutoff: string;
+  /** Where the cutoff came from: --older-than, the manifest's retention_days, or the default. */
+  retention: string;
+  runs: ConsolidationRun[];
+  /** Ids promoted (or that would be), over all runs. */
+  promoted: string[];
+  /** Ids archived (or that would be), over all runs. */
+  archived: string[];
+}
+
+/**
+ * Consolidates the context (SPEC section 6): old short-term memories are promoted by tag or
+ * archived, and one "Consolidated Insights" memory lists the archived ones. A dry run (the default)
+ * returns exactly what a real run would do. A real run holds the context's lock, first finishes any
+ * run a kill interrupted, and journals its plan before moving anything, so a rerun converges.
+ */
+export async function consolidate(ctx: Context, input: ConsolidateInput = {}): Promise<ConsolidateResult> {
+  const now = input.now ?? new Date();
+  const dryRun = input.dryRun ?? true;
+  if (!dryRun) return ctx.withLock(async () => run(ctx, await ctx.openForWrite(), now, input.olderThan, false), { create: false });
+  const storage = await ctx.open();
+  return run(ctx, storage, now, input.olderThan, true);
+}
+
+async function run(ctx: Context, storage: StorageBackend, now: Date, olderThan: Date | undefined, dryRun: boolean): Promise<ConsolidateResult> {
+  const { cutoff, retention } = cutoffFor(ctx, now, olderThan);
+  const runs: ConsolidationRun[] = [];
+  const records = ctx.state() === 'missing' ? [] : readLog(ctx.path);
+  const planned = new Set<string>();
+  for (const plan of pendingPlans(records)) {
+    runs.push(dryRun ? previewPlan(storage, plan) : applyPlan(ctx, storage, plan, true, now));
+    for (const id of [...plan.promote, ...plan.archive]) planned.add(id);
+  }
+  const plan = makePlan(storage, cutoff, now, planned);
+  if (dryRun) runs.push(previewPlan(storage, plan, false));
+  else {
+    appendLog(ctx.path, plan);
+    runs.push(applyPlan(ctx, storage, plan, false, now));
+  }
+  if (dryRun) for (const r of runs) if (!r.resumed) r.run = null;
+  return {
+    dryRun,
+    cutoff,
+    retention,
+    runs,
+    promoted: runs.flatMap((r) => r.promoted.map((m) => m.id)),
+    archived: runs.flatMap((r) => r.archived.map((m) => m.id)),
+  };
+}
+
+/** The past runs of the context's consolidation log, newest first. */
+export async function consolidationLog(ctx: Context): Promise<RunSummary[]> {
+  return ctx.state() === 'missing' ? [] : summariseLog(readLog(ctx.path));
+}
+
+/** The cutoff time: --older-than, else now minus the manifest's retention_days, else 7 days. */
+function cutoffFor(ctx: Context, now: Date, olderThan: Date | undefined): { cutoff: string; retention: string } {
+  if (olderThan) return { cutoff: olderThan.toISOString(), retention: '--older-than' };
+  const days = ctx.state() === 'context' ? ctx.manifest()?.retention_days : undefined;
+  if (days !== undefined) {
+    if (typeof days !== 'number' || !Number.isFinite(days) || days < 0) {
+      throw new UsageError(`retention_days in ${ctx.path}/whitemagic.json must be a number of days, not ${JSON.stringify(days)}`);
+    }
+    return { cutoff: new Date(now.getTime() - days * DAY_MS).toISOString(), retention: `retention_days ${days}` };
+  }
+  return { cutoff: new Date(now.getTime() - DEFAULT_RETENTION_DAYS * DAY_MS).toISOString(), retention: `default ${DEFAULT_RETENTION_DAYS} days` };
+}
+
+/** Short-term memories created strictly before the cutoff, oldest first, split by tag. */
+function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: Set<string>): PlanRecord {
+  const { memories } = storage.list({ types: ['short_term'], sort: 'created', reverse: true });
+  const promote: string[] = [];
+  const archive: string[] = [];
+  for (const h of memories) {
+    if (h.created >= cutoff || exclude.has(h.id)) continue;
+    (isPromoted(h) ? promote : archive).push(h.id);
+  }
+  return { event: 'plan', run: newId(now.getTime()), at: now.toISOString(), cutoff, promote, archive };
+}
+
+function isPromoted(memory: Pick<MemoryHeader, 'tags'>): boolean {
+  return memory.tags.some((t) => PROMOTION_TAGS.includes(t.toLowerCase()));
+}
+
+/** What applying `plan` would do now: the planned memories still in short_term. */
+function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true): ConsolidationRun {
+  const waiting = (ids: string[]) =>
+    ids.map((id) => storage.read(id)).filter((m): m is Memory => m !== undefined && m.type === 'short_term').map(item);
+  const archived = waiting(plan.archive);
+  const insightsExists = resumed && storage.read(plan.run) !== undefined;
+  return {
+    run: plan.run,
+    resumed,
+    cutoff: plan.cutoff,
+    promoted: waiting(plan.promote),
+    archived,
+    insights: archived.length && !insightsExists ? { id: resumed ? plan.run : null, title: insightsTitle(plan) } : null,
+  };
+}
+
+/**
+ * Applies a plan with steps that are each atomic and idempotent: the Insights memory first (its id
+ * is the run's, so it is made once), then each memory moved only if it is still short-term.
+ */
+function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resumed: boolean, now: Date): ConsolidationRun {
+  let insights: ConsolidationRun['insights'] = null;
+  if (plan.archive.length) {
+    const existing = storage.read(plan.run);
+    if (existing) insights = { id: existing.id, title: existing.title };
+    else {
+      // Nothing of the plan has moved yet (the Insights memory is written first), so the archived
+      // memories are read as they are now; any deleted meanwhile are simply not listed.
+      const archived = plan.archive
+        .map((id) => storage.read(id))
+        .filter((m): m is Memory => m !== undefined && m.type === 'short_term');
+      if (archived.length) {
+        const memory = insightsMemory(plan, archived);
+        storage.insert(memory);
+        insights = { id: memory.id, title: memory.title };
+      }
+    }
+  }
+  // The moves go to the backend as one batch: one transaction in SQLite, one sync pass in markdown.
+  const batch: Memory[] = [];
+  const promoted = plan.promote.map((id) => move(storage, id, plan, 'long_term', now, resumed, batch)).filter(isItem);
+  const archived = plan.archive.map((id) => move(storage, id, plan, 'archive', now, resumed, batch)).filter(isItem);
+  if (batch.length) storage.insertMany(batch, 'replace');
+  appendLog(ctx.path, {
+    event: 'done',
+    run: plan.run,
+    at: new Date().toISOString(),
+    promoted: promoted.length,
+    archived: archived.length,
+    ...(insights?.id ? { insights: insights.id } : {}),
+  });
+  return { run: plan.run, resumed, cutoff: plan.cutoff, promoted, archived, insights };
+}
+
+function isItem(value: ConsolidatedMemory | undefined): value is ConsolidatedMemory {
+  return value !== undefined;
+}
+
+/**
+ * The move of one memory of a plan, added to `batch` if the memory is still short-term. One moved by
+ * the interrupted run itself is written again as it is: on the markdown backend that removes a
+ * stale copy a kill left behind.
+ */
+function move(
+  storage: StorageBackend,
+  id: string,
+  plan: PlanRecord,
+  to: MemoryType,
+  now: Date,
+  resumed: boolean,
+  batch: Memory[],
+): ConsolidatedMemory | undefined {
+  const current = storage.read(id);
+  if (!current) return undefined;
+  if (current.type === to && current.meta.consolidation === plan.run) {
+    if (resumed) batch.push(current);
+    return item(current);
+  }
+  if (current.type !== 'short_term') return undefined;
+  const meta: Record<string, unknown> =
+    to === 'long_term'
+      ? { promoted_from: 'short_term', promoted_at: plan.at, consolidation: plan.run }
+      : { archived_from: 'short_term', consolidation: plan.run };
+  const next = applyUpdate(current, { type: to, meta }, now);
+  // A newer `updated` than the old file's is what lets the markdown backend tell, after a kill
+  // between writing the moved file and unlinking the old one, which copy is current.
+  if (next.updated <= current.updated) next.updated = new Date(Date.parse(current.updated) + 1).toISOString();
+  batch.push(next);
+  return item(next);
+}
+
+function item(m: Memory): ConsolidatedMemory {
+  return { id: m.id, title: m.title, created: m.created, tags: m.tags };
+}
+
+function insightsTitle(plan: PlanRecord): string {
+  return `Consolidated Insights - ${plan.at.slice(0, 10)}`;
+}
+
+/** The long-term memory that lists what a run archived: title, id, created, tags, first lines. */
+function insightsMemory(plan: PlanRecord, archived: Memory[]): Memory {
+  const lines = [
+    `Consolidation of ${plan.at.slice(0, 10)}: ${archived.length} short-term ${archived.length === 1 ? 'memory' : 'memories'} created before ${plan.cutoff} archived, ${plan.promote.length} promoted to long-term.`,
+    '',
+    '## Archived',
+  ];
+  for (const m of archived) {
+    lines.push('', `### ${m.title}`, '', `- id: ${m.id}`, `- created: ${m.created}`, `- tags: ${m.tags.join(', ') || '(none)'}`);
+    const first = firstLines(m.content);
+    if (first) lines.push('', ...first.split('\n').map((l) => `> ${l}`));
+  }
+  return {
+    id: plan.run,
+    title: insightsTitle(plan),
+    content: lines.join('\n'),
+    type: 'long_term',
+    tags: ['consolidated'],
+    created: plan.at,
+    updated: plan.at,
+    meta: { consolidation: plan.run, archived_count: archived.length },
+  };
+}
+
+/** The first three non-empty lines of a body, each cut at 200 characters. */
+function firstLines(content: string): string {
+  return content
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 3)
+    .map((l) => (l.length > 200 ? l.slice(0, 199) + '…' : l))
+    .join('\n');
+}

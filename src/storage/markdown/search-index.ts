@@ -1,0 +1,366 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
+import { SearchIndex } from '../../search/fts.js';
+import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
+import type { StorageProblem } from '../types.js';
+import { parseMemoryFile } from './file-format.js';
+
+/**
+ * The markdown backend's search index: a derived, disposable SQLite file inside the context
+ * (`.index.db`), never in a backup; deleting it loses nothing. Before each search it is brought up
+ * to date from what changed on disk: every memory file's size and mtime are compared with what the
+ * index recorded, only changed files are read again, vanished ones are dropped. So hand edits are
+ * always seen and a search reads no file that did not change.
+ *
+ * better-sqlite3 is loaded here, on first use, so create/show/list never load it.
+ */
+
+/** The index file, at the root of the context. */
+export const INDEX_FILE = '.index.db';
+/** Bump when the index's tables change: an index of another version is rebuilt. */
+const INDEX_VERSION = 3;
+/** A file changed less than this long before it was read may change again unseen within the same mtime tick. */
+const RACY_MS = 1000;
+const MEMORY_DIR = 'memory';
+
+const FILES_SCHEMA = `
+CREATE TABLE IF NOT EXISTS files (
+  path TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime REAL NOT NULL,
+  id TEXT,
+  updated TEXT,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS files_id ON files (id);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+type Database = BetterSqlite3.Database;
+
+/** A memory file as found on disk. */
+interface DiskFile {
+  /** Relative to the context: `memory/<type>/<name>`. */
+  path: string;
+  type: MemoryType;
+  name: string;
+  size: number;
+  mtime: number;
+}
+
+interface FileRow {
+  path: string;
+  type: MemoryType;
+  name: string;
+  size: number;
+  mtime: number;
+  id: string | null;
+  updated: string | null;
+  error: string | null;
+}
+
+let driver: typeof BetterSqlite3 | undefined;
+function loadDriver(): typeof BetterSqlite3 {
+  // A synchronous, lazy load: the storage interface is synchronous, and only search needs SQLite.
+  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  return driver;
+}
+
+const TYPE_ORDER: Record<MemoryType, number> = Object.fromEntries(MEMORY_TYPES.map((t, i) => [t, i])) as Record<MemoryType, number>;
+
+/** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
+export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) => boolean): { files: DiskFile[]; problems: StorageProblem[] } {
+  const files: DiskFile[] = [];
+  const problems: StorageProblem[] = [];
+  for (const type of MEMORY_TYPES) {
+    const folder = join(dir, MEMORY_DIR, type);
+    let names: string[];
+    try {
+      names = readdirSync(folder);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      problems.push({ path: `${MEMORY_DIR}/${type}`, message: code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message });
+      continue;
+    }
+    names.sort();
+    // Plain concatenation: path.join per file is a measurable part of checking 10,000 files.
+    const prefix = folder + '/';
+    for (const name of names) {
+      if (!isMemoryFileName(name)) continue;
+      const st = statSync(prefix + name, { throwIfNoEntry: false });
+      if (!st || !st.isFile()) continue;
+      files.push({ path: `${MEMORY_DIR}/${type}/${name}`, type, name, size: st.size, mtime: st.mtimeMs });
+    }
+  }
+  return { files, problems };
+}
+
+function sqliteCode(err: unknown): string {
+  return String((err as { code?: unknown })?.code ?? '');
+}
+
+/** The derived search index of one markdown context. */
+export class MarkdownSearchIndex {
+  private readonly fts: SearchIndex;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: Database,
+    private readonly isMemoryFileName: (name: string) => boolean,
+  ) {
+    this.fts = new SearchIndex(db);
+  }
+
+  /**
+   * Opens (creating if needed) the index of the context at `dir`. An index of another version, or
+   * one SQLite finds corrupt, is deleted and rebuilt; where the context cannot be written, the
+   * index lives in memory for this command (as it does for a backend opened read-only).
+   */
+  static open(dir: string, isMemoryFileName: (name: string) => boolean, options: { inMemory?: boolean } = {}): MarkdownSearchIndex {
+    const Driver = loadDriver();
+    const path = join(dir, INDEX_FILE);
+    const attempt = (file: string): Database => {
+      if (file !== ':memory:') closeSync(openSync(file, 'a', 0o600)); // owner-only from the start
+      const db = new Driver(file, { timeout: 10_000 });
+      try {
+        if (file !== ':memory:') db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version !== INDEX_VERSION) {
+          if (version !== 0) throw Object.assign(new Error('index of another version'), { code: 'WM_REBUILD' });
+          db.transaction(() => {
+            db.exec(FILES_SCHEMA);
+            SearchIndex.ensureSchema(db);
+            db.pragma(`user_version = ${INDEX_VERSION}`);
+          }).immediate();
+        }
+        return db;
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    };
+    let db: Database;
+    try {
+      db = attempt(options.inMemory ? ':memory:' : path);
+    } catch (err) {
+      const code = sqliteCode(err);
+      if (code === 'WM_REBUILD' || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+        removeIndexFiles(dir);
+        db = attempt(path);
+      } else if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM'].includes(code)) {
+        db = attempt(':memory:');
+      } else {
+        throw err;
+      }
+    }
+    return new MarkdownSearchIndex(dir, db, isMemoryFileName);
+  }
+
+  /**
+   * Brings the index up to date with the files on disk; returns the files it could not read.
+   * When the listing (names, sizes, mtimes) hashes to what it was after the last sync, nothing
+   * changed and nothing more is read: the common case costs a directory listing and a stat per file.
+   */
+  sync(): StorageProblem[] {
+    const { files, problems } = listMemoryFiles(this.dir, this.isMemoryFileName);
+    const signature = listingSignature(files);
+    const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string }>;
+    const state = new Map(saved.map((r) => [r.key, r.value]));
+    if (state.get('signature') === signature && state.has('problems')) {
+      return [...problems, ...(JSON.parse(state.get('problems')!) as StorageProblem[])];
+    }
+    const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
+    const changed = files.filter((f) => {
+      const row = known.get(f.path);
+      return !row || row.size !== f.size || row.mtime !== f.mtime;
+    });
+    const onDisk = new Set(files.map((f) => f.path));
+    const removed = [...known.values()].filter((r) => !onDisk.has(r.path));
+    let fileProblems: StorageProblem[] = [];
+    this.db.transaction(() => {
+      const racy = this.apply(changed, removed, known);
+      fileProblems = this.fileProblems();
+      const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
+      // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
+      put.run('signature', racy ? '' : signature);
+      put.run('problems', JSON.stringify(fileProblems));
+    }).immediate();
+    return [...problems, ...fileProblems];
+  }
+
+  /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
+  private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>): boolean {
+    const affected = new Set<string>();
+    const parsed = new Map<string, Memory>();
+    const del = this.db.prepare('DELETE FROM files WHERE path = ?');
+    const upsert = this.db.prepare(
+      `INSERT INTO files (path, type, name, size, mtime, id, updated, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, id = excluded.id,
+         updated = excluded.updated, error = excluded.error`,
+    );
+    for (const row of removed) {
+      if (row.id) affected.add(row.id);
+      del.run(row.path);
+    }
+    const now = Date.now();
+    let racy = false;
+    for (const f of changed) {
+      const old = known.get(f.path);
+      if (old?.id) affected.add(old.id);
+      // Recorded as never seen when it changed just now, so a second write in the same tick is not missed.
+      const mtime = now - f.mtime < RACY_MS ? -1 : f.mtime;
+      if (mtime === -1) racy = true;
+      try {
+        const memory = this.readFile(f);
+        parsed.set(f.path, memory);
+        affected.add(memory.id);
+        upsert.run(f.path, f.type, f.name, f.size, mtime, memory.id, memory.updated, null);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'ENOENT') {
+          del.run(f.path);
+          continue;
+        }
+        const message = e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check its permissions' : e.message;
+        upsert.run(f.path, f.type, f.name, f.size, mtime, null, null, message);
+      }
+    }
+    const candidates = this.db.prepare('SELECT * FROM files WHERE id = ? AND error IS NULL');
+    for (const id of affected) {
+      const rows = candidates.all(id) as FileRow[];
+      const winner = pickWinner(rows);
+      let memory: Memory | undefined;
+      if (winner) {
+        try {
+          memory = parsed.get(winner.path) ?? this.readFile(winner);
+        } catch {
+          memory = undefined; // vanished or broken since: the next search sees it changed
+        }
+      }
+      if (memory && memory.id === id) this.fts.put(memory);
+      else this.fts.remove(id);
+    }
+    return racy;
+  }
+
+  private readFile(f: { path: string; type: MemoryType; name: string }): Memory {
+    const full = join(this.dir, f.path);
+    const st = statSync(full);
+    const text = readFileSync(full, 'utf8');
+    return parseMemoryFile(text, f.name, f.type, st.mtime).memory;
+  }
+
+  /** Unreadable files and duplicate ids, as the backend reports them. */
+  private fileProblems(): StorageProblem[] {
+    const problems: StorageProblem[] = [];
+    for (const row of this.db.prepare('SELECT path, error FROM files WHERE error IS NOT NULL ORDER BY path').all() as FileRow[]) {
+      problems.push({ path: row.path, message: row.error ?? 'unreadable' });
+    }
+    const dupIds = this.db.prepare('SELECT id FROM files WHERE id IS NOT NULL AND error IS NULL GROUP BY id HAVING count(*) > 1').all() as Array<{ id: string }>;
+    const rowsOf = this.db.prepare('SELECT * FROM files WHERE id = ? AND error IS NULL');
+    for (const { id } of dupIds) {
+      const rows = rowsOf.all(id) as FileRow[];
+      const kept = pickWinner(rows)!;
+      for (const r of rows) {
+        if (r.path !== kept.path) problems.push({ path: r.path, message: `duplicate id ${id} (also in ${kept.path}); ignored` });
+      }
+    }
+    return problems;
+  }
+
+  /** Searches the index as it is (call sync first). */
+  search(query: SearchQuery): Omit<SearchResult, 'problems'> {
+    return this.fts.search(query);
+  }
+
+  /** Empties the index and reads every file again; returns how many memories it holds. */
+  rebuild(): number {
+    this.db.transaction(() => {
+      this.db.exec('DELETE FROM files; DELETE FROM state;');
+      this.fts.clear();
+    }).immediate();
+    this.sync();
+    return this.fts.count();
+  }
+
+  /**
+   * What doctor reports: the index's own consistency, how many files changed since it was last
+   * brought up to date, and drift the change check cannot see (a file edited while keeping its
+   * size and mtime). `memories` are the backend's memories with their files; reading only.
+   */
+  check(memories: Array<{ memory: Memory; path: string }>): IndexCheck {
+    const corrupt = this.fts.integrity();
+    if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
+    const { files } = listMemoryFiles(this.dir, this.isMemoryFileName);
+    const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
+    const pendingPaths = new Set<string>();
+    const skip = new Set<string>();
+    // Files recorded as changed-just-now: compared by content below; a difference there is pending.
+    const racy = new Set<string>();
+    for (const f of files) {
+      const row = known.get(f.path);
+      if (row && row.mtime === -1 && row.size === f.size && row.id) racy.add(row.id);
+      else if (!row || row.size !== f.size || row.mtime !== f.mtime) {
+        pendingPaths.add(f.path);
+        if (row?.id) skip.add(row.id);
+      }
+    }
+    const onDisk = new Set(files.map((f) => f.path));
+    for (const row of known.values()) {
+      if (!onDisk.has(row.path)) {
+        pendingPaths.add(row.path);
+        if (row.id) skip.add(row.id);
+      }
+    }
+    const pathOf = new Map<string, string>();
+    for (const { memory, path } of memories) {
+      pathOf.set(memory.id, path);
+      if (pendingPaths.has(path)) skip.add(memory.id);
+    }
+    const drift = this.fts.drift(
+      memories.map((m) => m.memory),
+      skip,
+    ).map((d) => ({ ...d, path: pathOf.get(d.id) }));
+    const racyDrift = drift.filter((d) => racy.has(d.id)).length;
+    return { present: true, pending: pendingPaths.size + racyDrift, drift: drift.filter((d) => !racy.has(d.id)) };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** The file that holds an id when several do: the newest `updated`, then the first in reading order. */
+function pickWinner(rows: FileRow[]): FileRow | undefined {
+  let best: FileRow | undefined;
+  for (const r of rows) {
+    if (!best) {
+      best = r;
+      continue;
+    }
+    const newer = (r.updated ?? '') > (best.updated ?? '');
+    const same = (r.updated ?? '') === (best.updated ?? '');
+    const earlier = TYPE_ORDER[r.type] < TYPE_ORDER[best.type] || (r.type === best.type && r.name < best.name);
+    if (newer || (same && earlier)) best = r;
+  }
+  return best;
+}
+
+/** A digest of a listing: equal digests, same names, sizes and mtimes. */
+function listingSignature(files: DiskFile[]): string {
+  const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtime}`);
+  return createHash('sha256').update(lines.join('\n')).digest('base64');
+}
+
+/** Deletes the index and SQLite's files beside it. */
+export function removeIndexFiles(dir: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(dir, INDEX_FILE + suffix), { force: true });
+}

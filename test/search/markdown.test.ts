@@ -1,0 +1,129 @@
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
+import { sampleMemory } from '../storage/conformance.js';
+import { backendWith, find, searchSuite } from './search-suite.js';
+
+searchSuite('markdown');
+
+/** The markdown backend's derived index: hand edits, its file, its checks. */
+describe('markdown search index', () => {
+  let ctx: Awaited<ReturnType<typeof backendWith>>;
+  const folder = () => join(ctx.dir, 'memory', 'short_term');
+  const fileOf = (title: string) => readdirSync(folder()).find((f) => readFileSync(join(folder(), f), 'utf8').includes(`title: ${title}`))!;
+  const titles = (q: string) => find(ctx.storage, q).hits.map((h) => h.title);
+  // Hand edits happen between commands: each command opens the backend afresh.
+  const nextCommand = () => ctx.reopen();
+
+  beforeEach(async () => {
+    ctx = await backendWith('markdown', [
+      sampleMemory({ title: 'Alpha notes', content: 'apples and pears' }, Date.UTC(2024, 0, 1)),
+      sampleMemory({ title: 'Beta notes', content: 'bananas and cherries' }, Date.UTC(2024, 0, 2)),
+    ]);
+  });
+  afterEach(() => ctx.cleanup());
+
+  it('is a file inside the context, owner-only, made by the first search', () => {
+    expect(existsSync(join(ctx.dir, INDEX_FILE))).toBe(false);
+    expect(titles('apples')).toEqual(['Alpha notes']);
+    expect(statSync(join(ctx.dir, INDEX_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('sees files added, edited, renamed and removed by hand', () => {
+    expect(titles('notes')).toHaveLength(2);
+    nextCommand();
+    writeFileSync(join(folder(), 'by-hand.md'), '---\ntitle: Gamma by hand\ntags: fruit, hand\n---\n\ngrapes\n');
+    const alpha = fileOf('Alpha notes');
+    writeFileSync(join(folder(), alpha), readFileSync(join(folder(), alpha), 'utf8').replace('apples and pears', 'plums only'));
+    const beta = fileOf('Beta notes');
+    renameSync(join(folder(), beta), join(folder(), 'renamed.md'));
+    expect(titles('grapes')).toEqual(['Gamma by hand']);
+    expect(titles('fruit')).toEqual(['Gamma by hand']);
+    expect(titles('apples')).toEqual([]);
+    expect(titles('plums')).toEqual(['Alpha notes']);
+    expect(titles('bananas')).toEqual(['Beta notes']);
+    nextCommand();
+    rmSync(join(folder(), 'renamed.md'));
+    expect(titles('bananas')).toEqual([]);
+    expect(titles('notes')).toEqual(['Alpha notes']);
+  });
+
+  it('loses nothing when the index is deleted', () => {
+    const before = find(ctx.storage, 'notes');
+    ctx.storage.close();
+    for (const f of readdirSync(ctx.dir)) if (f.startsWith(INDEX_FILE)) rmSync(join(ctx.dir, f));
+    nextCommand();
+    expect(find(ctx.storage, 'notes')).toEqual(before);
+  });
+
+  it('rebuilds an index that is not a database', () => {
+    titles('apples');
+    ctx.storage.close();
+    for (const f of readdirSync(ctx.dir)) if (f.startsWith(INDEX_FILE)) rmSync(join(ctx.dir, f));
+    writeFileSync(join(ctx.dir, INDEX_FILE), 'this is not sqlite at all, just some text that is long enough '.repeat(100));
+    nextCommand();
+    expect(titles('apples')).toEqual(['Alpha notes']);
+  });
+
+  it('reports unreadable files by name and still searches the rest', () => {
+    writeFileSync(join(folder(), 'broken.md'), '---\ntitle: [unclosed\n---\nbody apples\n');
+    nextCommand();
+    const r = find(ctx.storage, 'apples');
+    expect(r.hits.map((h) => h.title)).toEqual(['Alpha notes']);
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0].path).toBe('memory/short_term/broken.md');
+  });
+
+  it('reports a duplicate id once, keeping the newer file, as list does', () => {
+    const alpha = fileOf('Alpha notes');
+    const text = readFileSync(join(folder(), alpha), 'utf8').replace(/updated: .*/, "updated: '2030-01-01T00:00:00.000Z'").replace('apples', 'quinces');
+    writeFileSync(join(folder(), 'copy.md'), text);
+    nextCommand();
+    const r = find(ctx.storage, 'notes');
+    expect(r.hits.map((h) => h.title).sort()).toEqual(['Alpha notes', 'Beta notes']);
+    expect(titles('quinces')).toEqual(['Alpha notes']);
+    expect(titles('apples')).toEqual([]);
+    expect(r.problems.map((p) => p.path)).toEqual([`memory/short_term/${alpha}`]);
+    expect(ctx.storage.list({}).problems.map((p) => p.path)).toEqual([`memory/short_term/${alpha}`]);
+  });
+
+  it('doctor: pending changes are not drift; an edit keeping size and mtime is, and reindex repairs it', () => {
+    expect(ctx.storage.checkIndex()).toEqual({ present: false, pending: 2, drift: [] });
+    titles('apples');
+    nextCommand();
+    expect(ctx.storage.checkIndex()).toMatchObject({ pending: 0, drift: [] });
+    // An edit that keeps size and modification time: invisible to the change check.
+    const alpha = join(folder(), fileOf('Alpha notes'));
+    const old = Date.now() / 1000 - 3600;
+    utimesSync(alpha, old, old);
+    nextCommand();
+    titles('apples');
+    writeFileSync(alpha, readFileSync(alpha, 'utf8').replace('apples', 'lemons'));
+    utimesSync(alpha, old, old);
+    nextCommand();
+    expect(titles('lemons')).toEqual([]);
+    const check = ctx.storage.checkIndex();
+    expect(check.drift).toEqual([{ id: expect.any(String), kind: 'stale', path: `memory/short_term/${fileOf('Alpha notes')}` }]);
+    // A file added since the last search is pending, not drift.
+    writeFileSync(join(folder(), 'new.md'), '---\ntitle: New one\n---\n\nnew\n');
+    nextCommand();
+    expect(ctx.storage.checkIndex()).toMatchObject({ pending: 1, drift: [expect.objectContaining({ kind: 'stale' })] });
+    expect(ctx.storage.reindex()).toEqual({ indexed: 3 });
+    expect(titles('lemons')).toEqual(['Alpha notes']);
+    nextCommand();
+    expect(ctx.storage.checkIndex()).toMatchObject({ pending: 0, drift: [] });
+  });
+
+  it('searches a context it cannot write, with an index in memory', () => {
+    if (process.getuid?.() === 0) return; // root writes anywhere: nothing to test
+    chmodSync(ctx.dir, 0o500);
+    try {
+      nextCommand();
+      expect(titles('apples')).toEqual(['Alpha notes']);
+      expect(existsSync(join(ctx.dir, INDEX_FILE))).toBe(false);
+    } finally {
+      chmodSync(ctx.dir, 0o700);
+    }
+  });
+});

@@ -1,0 +1,146 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WhitemagicError } from '../../src/errors.js';
+import { loadBackend } from '../../src/storage/registry.js';
+import { SCHEMA_STEPS, SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
+import type { BackendFactory } from '../../src/storage/types.js';
+import { sampleMemory, variedMemories } from './conformance.js';
+
+/** What only the SQLite backend has: its file, its schema versions, its errors. */
+describe('sqlite backend: the database file', () => {
+  let dir: string;
+  let factory: BackendFactory;
+  let db: string;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wm-sqlite-'));
+    factory = await loadBackend('sqlite');
+    db = join(dir, 'whitemagic.db');
+  });
+
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const openError = (): WhitemagicError => {
+    try {
+      const s = factory.open(dir, {});
+      // Some damage shows only when pages are read.
+      s.list({ types: ['short_term', 'long_term', 'archive'] });
+      [...s.readAll()];
+      s.close();
+    } catch (err) {
+      return err as WhitemagicError;
+    }
+    throw new Error('expected the open to fail');
+  };
+
+  it('makes one owner-only file in WAL mode, at the current schema version', () => {
+    factory.create(dir);
+    factory.create(dir); // idempotent
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+    const raw = new Database(db, { readonly: true });
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    raw.close();
+    expect(factory.dataPaths(dir)[0]).toBe(db);
+  });
+
+  it('upgrades an older schema on open, keeping every memory, idempotently', () => {
+    // A database as the first schema version made it: only the memories table, tags as JSON.
+    const old = new Database(db);
+    SCHEMA_STEPS[0](old);
+    old.pragma('user_version = 1');
+    const m = sampleMemory({ tags: ['keep', 'these'] });
+    old
+      .prepare('INSERT INTO memories (id, name, title, content, type, tags, created, updated, meta, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(m.id, 'old-name', m.title, m.content, m.type, JSON.stringify(m.tags), m.created, m.updated, '{}', 10);
+    old.close();
+
+    for (let i = 0; i < 2; i++) {
+      const s = factory.open(dir, {});
+      expect(s.read(m.id)).toEqual(m);
+      expect(s.list({ tags: ['these'] }).memories.map((h) => h.id)).toEqual([m.id]);
+      expect(s.summary().tags).toEqual({ keep: 1, these: 1 });
+      s.close();
+    }
+    const raw = new Database(db, { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect((raw.prepare('SELECT count(*) AS n FROM memory_tags').get() as { n: number }).n).toBe(2);
+    raw.close();
+  });
+
+  it('refuses a database made by a newer whitemagic, naming both versions', () => {
+    factory.create(dir);
+    const raw = new Database(db);
+    raw.pragma(`user_version = ${SCHEMA_VERSION + 5}`);
+    raw.close();
+    const err = openError();
+    expect(err).toBeInstanceOf(WhitemagicError);
+    expect(err.code).toBe('unsupported');
+    expect(err.message).toContain(db);
+    expect(err.message).toContain(`schema ${SCHEMA_VERSION + 5}`);
+    expect(err.message).toContain(`up to ${SCHEMA_VERSION}`);
+  });
+
+  it('reports a file that is not a database as corrupt, naming it and pointing at restore-backup', () => {
+    writeFileSync(db, 'this is not a database at all, just text that is long enough to fill a header.'.repeat(20));
+    const err = openError();
+    expect(err).toBeInstanceOf(WhitemagicError);
+    expect(err.code).toBe('corrupt');
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toContain(db);
+    expect(err.hint).toContain('restore-backup');
+  });
+
+  it('reports an emptied (0 bytes) database as truncated, never as an empty context', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    s.insert(sampleMemory());
+    s.close();
+    truncateSync(db, 0);
+    const err = openError();
+    expect(err.code).toBe('corrupt');
+    expect(err.message).toContain(db);
+    expect(err.hint).toContain('restore-backup');
+  });
+
+  it('reports a database cut short as corrupt', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    // Enough rows for many pages, so the cut lands inside the data.
+    s.insertMany(Array.from({ length: 300 }, (_, i) => sampleMemory({ title: `memory ${i}`, content: 'x'.repeat(500) }, Date.UTC(2024, 0, 1) + i)));
+    s.close();
+    const size = statSync(db).size;
+    truncateSync(db, Math.floor(size / 3));
+    const err = openError();
+    expect(err.code).toBe('corrupt');
+    expect(err.message).toContain(db);
+  });
+
+  it('reports a database whose pages were overwritten as corrupt', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    s.insertMany(Array.from({ length: 200 }, (_, i) => sampleMemory({ title: `memory ${i}`, content: 'y'.repeat(400) }, Date.UTC(2024, 0, 1) + i)));
+    s.close();
+    const bytes = readFileSync(db);
+    // Keep the header page, scribble over the b-tree pages after it.
+    bytes.fill(0xa5, 4096, bytes.length - 4096);
+    writeFileSync(db, bytes);
+    const err = openError();
+    expect(err.code).toBe('corrupt');
+  });
+
+  it('keeps tags and extra keys in their stored order', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    const [, , many, extra] = variedMemories();
+    s.insertMany([many, extra]);
+    s.close();
+    const again = factory.open(dir, {});
+    expect(again.read(many.id)!.tags).toEqual(many.tags);
+    expect(Object.keys(again.read(extra.id)!.meta)).toEqual(Object.keys(extra.meta));
+    again.close();
+  });
+});

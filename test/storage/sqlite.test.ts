@@ -1,0 +1,3 @@
+import { storageConformanceSuite } from './conformance.js';
+
+storageConformanceSuite('sqlite');
