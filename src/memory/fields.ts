@@ -104,5 +104,6 @@ export function isKeepableName(name: unknown): name is string {
 
 /** Body text as whitemagic stores it: no leading blank lines, no trailing white space, LF line ends. */
 export function normaliseContent(content: string): string {
-  return content.replace(/\r\n/g, '\n').replace(/^(?:[ \t]*\n)+/, '').replace(/\s+$/, '');
+  // `\r+\n`, not `\r\n`: "\r\r\n" would otherwise become "\r\n" and change again when read back.
+  return content.replace(/\r+\n/g, '\n').replace(/^(?:[ \t]*\n)+/, '').replace(/\s+$/, '');
 }
