@@ -83,7 +83,7 @@ export function availableBackends(): string[] {
 
 /** A run the tool ended with a clean failure: the exit code, one `whitemagic: error:` line, no stack. */
 export function expectCleanFailure(r: RunResult, exitCode: 1 | 2, message?: RegExp): void {
-  expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: exitCode });
+  expect(r.code, `exit code; stderr: ${r.stderr}`).toBe(exitCode);
   expectNoStack(r);
   const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('whitemagic: warning:'));
   expect(lines, r.stderr).toHaveLength(1);
@@ -98,7 +98,7 @@ export function expectNoStack(r: RunResult): void {
 
 /** A run succeeded: exit 0 (stderr shown when not). */
 export function expectOk(r: RunResult, what = ''): void {
-  expect({ what, code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+  expect(r.code, `${what} failed: ${r.stderr}`).toBe(0);
 }
 
 export interface Killed {

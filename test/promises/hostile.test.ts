@@ -228,7 +228,7 @@ async function runCase(c: HostileCase, backend: string): Promise<void> {
     const r = await h.spawnRun(c.args(e), { input: c.input, env: c.env });
     if (c.code === 0) {
       expectNoStack(r);
-      expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
+      expect(r.code, r.stderr).toBe(0);
     } else expectCleanFailure(r, c.code);
     if (c.stderr) expect(r.stderr).toMatch(c.stderr);
     await c.after?.(e, r);

@@ -1,3 +1,4 @@
+import { normaliseContent } from '../../src/memory/fields.js';
 import { newId } from '../../src/memory/ids.js';
 import type { Memory, MemoryType } from '../../src/memory/types.js';
 import { loadBackend } from '../../src/storage/registry.js';
@@ -37,7 +38,8 @@ export async function addMemories(
     return {
       id: newId(at + i),
       title: `${options.label ?? 'seeded'} ${i}`,
-      content: `${options.word ?? 'crashword'} body ${i}\n\n${'Some text to give the file weight. '.repeat(20)}`,
+      // As the commands store it (normalised): the backends take content as given.
+      content: normaliseContent(`${options.word ?? 'crashword'} body ${i}\n\n${'Some text to give the file weight. '.repeat(20)}`),
       type: options.type ?? 'short_term',
       tags: i % 3 === 0 ? ['seeded', PROMOTING_TAG] : ['seeded'],
       created: iso,
