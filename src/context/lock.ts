@@ -115,7 +115,19 @@ export async function withContextLock<T>(dir: string, fn: () => T | Promise<T>, 
         });
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw fromFsError(err, join(dir, LOCK_FILE));
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY') {
+          // proper-lockfile found the lock stale by mtime but could not remove it: it still holds an
+          // owner file nobody can act on (empty, from a holder killed while writing it, or from
+          // another host). The lock is stale either way: clear the file and try again.
+          try {
+            unlinkSync(join(dir, LOCK_FILE, OWNER_FILE));
+          } catch {
+            // Another waiter cleared it first.
+          }
+          continue;
+        }
+        if (code !== 'ELOCKED') throw fromFsError(err, join(dir, LOCK_FILE));
       }
     }
     if (Date.now() >= deadline) {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE, STALE_MS, lockTimeoutMs, withContextLock } from '../../src/context/lock.js';
@@ -69,6 +69,16 @@ describe('promises: the context lock', () => {
       expect(JSON.parse(h.run(['--base-dir', dir, '--json', 'show', id]).stdout).title).toBe('recovered');
     });
   }
+
+  it('a stale lock holding an empty owner file (holder killed while naming itself) is recovered', async () => {
+    mkdirSync(join(dir, LOCK_FILE));
+    writeFileSync(join(dir, LOCK_FILE, 'owner'), '');
+    const old = Date.now() / 1000 - 60;
+    utimesSync(join(dir, LOCK_FILE), old, old);
+    const r = await h.spawnRun(['--base-dir', dir, 'update', id, '--title', 'recovered']);
+    expectOk(r);
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
 
   it('refuses a --lock-timeout that is not a number of seconds (exit 2)', () => {
     expectCleanFailure(h.run(['--base-dir', dir, '--lock-timeout', 'soon', 'update', id, '--title', 'x']), 2, /lock-timeout/);
