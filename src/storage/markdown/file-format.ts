@@ -115,19 +115,26 @@ function asTime(value: unknown): unknown {
   return value;
 }
 
+/** The title: the front matter's, else the body's first `# ` heading, else the file name. */
 function titleOf(value: unknown, content: string, fileName: string): string {
-  if (typeof value === 'string' || typeof value === 'number') {
-    // Only line breaks are folded (a title is one line); other spacing is kept as written. Other
-    // control characters (terminal escapes) are dropped: a title never drives a terminal.
-    const title = String(value)
-      .replace(/[\r\n]+/g, ' ')
-      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
-      .trim();
+  const written = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  const heading = /^#[ \t]+(.+)$/m.exec(content)?.[1] ?? '';
+  for (const candidate of [written, heading, fileName.replace(/\.md$/, '')]) {
+    const title = oneLine(candidate);
     if (title) return title;
   }
-  const heading = /^#\s+(.+)$/m.exec(content);
-  if (heading) return heading[1].trim();
-  return fileName.replace(/\.md$/, '');
+  return 'untitled';
+}
+
+/**
+ * A title as read back: line breaks folded (a title is one line), other spacing kept as written,
+ * other control characters (terminal escapes) dropped, so a file never drives a terminal.
+ */
+function oneLine(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+    .trim();
 }
 
 /** The text of a memory file: front matter (id, title, tags, created, updated, then extra keys), body. */
