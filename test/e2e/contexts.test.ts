@@ -56,6 +56,19 @@ describe('contexts: discovery', () => {
     expect(r2.stderr).toBe("whitemagic: error: unknown command 'contexts lsit' (hint: see 'whitemagic contexts --help')\n");
   });
 
+  it('counts the memories of a real SQLite context beside a markdown one', () => {
+    ok(['--backend', 'sqlite', 'contexts', 'create', 'lite']);
+    ok(['--context', 'lite', 'create', '--title', 'One', '--content', 'x', '--tag', 'a']);
+    ok(['--context', 'lite', 'create', '--title', 'Two', '--content', 'y', '--type', 'long_term']);
+    ok(['--context', 'md', 'create', '--title', 'Three', '--content', 'z']);
+    const list = ok(['contexts']);
+    expect(names(list)).toEqual(['lite', 'md']);
+    expect(list.contexts[0]).toMatchObject({ backend: 'sqlite', total: 2, counts: { short_term: 1, long_term: 1, archive: 0 }, tags: 1 });
+    expect(list.contexts[0].size).toBeGreaterThan(0);
+    expect(list.contexts[1]).toMatchObject({ backend: 'markdown', total: 1 });
+    expect(ok(['overview']).totals).toMatchObject({ contexts: 2, memories: 3, counts: { short_term: 2, long_term: 1, archive: 0 } });
+  });
+
   it('marks the active context, in --json and in tab-separated lines off a terminal', () => {
     ok(['contexts', 'create', 'alpha']);
     ok(['contexts', 'create', 'beta', '--description', 'Second']);
