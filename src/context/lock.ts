@@ -14,10 +14,12 @@ const BREAKER = '.whitemagic.lock.break';
 /**
  * proper-lockfile's own staleness (the lock directory's mtime, refreshed every UPDATE_MS while the
  * holder's event loop runs): the fallback for a lock whose owner is unknown (another host, or a
- * process killed between making the directory and writing its owner file).
+ * process killed between making the directory and writing its owner file). Shorter than the default
+ * wait (10 s), so that even such a lock is recovered by the next command instead of failing "busy";
+ * a live holder on this host is never judged by mtime, so a long synchronous operation is safe.
  */
-const STALE_MS = 10_000;
-const UPDATE_MS = 2_000;
+export const STALE_MS = 5_000;
+const UPDATE_MS = 1_000;
 const RETRY_MS = 50;
 
 /** How long a command waits for another process's lock before failing "context is busy". */
@@ -113,7 +115,19 @@ export async function withContextLock<T>(dir: string, fn: () => T | Promise<T>, 
         });
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw fromFsError(err, join(dir, LOCK_FILE));
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY') {
+          // proper-lockfile found the lock stale by mtime but could not remove it: it still holds an
+          // owner file nobody can act on (empty, from a holder killed while writing it, or from
+          // another host). The lock is stale either way: clear the file and try again.
+          try {
+            unlinkSync(join(dir, LOCK_FILE, OWNER_FILE));
+          } catch {
+            // Another waiter cleared it first.
+          }
+          continue;
+        }
+        if (code !== 'ELOCKED') throw fromFsError(err, join(dir, LOCK_FILE));
       }
     }
     if (Date.now() >= deadline) {

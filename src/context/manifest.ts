@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lazyModule } from '../util/lazy.js';
 import { InvalidInputError, WhitemagicError, fromFsError } from '../errors.js';
+import { printable } from './names.js';
+import { BACKEND_NAMES } from '../storage/registry.js';
 import type { BackendName } from '../storage/types.js';
 
 /** Loaded on first write: reading commands never pay for it. */
@@ -57,6 +59,9 @@ export function readManifest(dir: string): Manifest | undefined {
     );
   }
   const backend = typeof m.backend === 'string' ? m.backend : 'markdown';
+  if (!(BACKEND_NAMES as string[]).includes(backend)) {
+    throw new InvalidInputError(`${path}: unknown backend '${printable(backend)}'`, `a context's backend is one of: ${BACKEND_NAMES.join(', ')}`);
+  }
   return { ...m, format, backend: backend as BackendName, created: typeof m.created === 'string' ? m.created : '' };
 }
 

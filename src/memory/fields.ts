@@ -82,7 +82,9 @@ export function slugify(title: string): string {
  * same memory on each; in the markdown backend it is the file name without `.md`.
  */
 export function memoryName(memory: Pick<Memory, 'id' | 'title' | 'created'>): string {
-  return `${memory.created.slice(0, 10)}_${slugify(memory.title)}_${idSuffix(memory.id)}`;
+  // Only safe characters reach a path, whatever an imported memory carries in its id or date.
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9-]/g, '');
+  return `${safe(memory.created.slice(0, 10))}_${slugify(memory.title)}_${safe(idSuffix(memory.id)) || 'x'}`;
 }
 
 /**
@@ -102,5 +104,6 @@ export function isKeepableName(name: unknown): name is string {
 
 /** Body text as whitemagic stores it: no leading blank lines, no trailing white space, LF line ends. */
 export function normaliseContent(content: string): string {
-  return content.replace(/\r\n/g, '\n').replace(/^(?:[ \t]*\n)+/, '').replace(/\s+$/, '');
+  // `\r+\n`, not `\r\n`: "\r\r\n" would otherwise become "\r\n" and change again when read back.
+  return content.replace(/\r+\n/g, '\n').replace(/^(?:[ \t]*\n)+/, '').replace(/\s+$/, '');
 }

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fsyncMany } from '../../util/fsync-many.js';
 import { lazyModule } from '../../util/lazy.js';
-import { ConflictError, NotFoundError, fromFsError } from '../../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { applyListQuery, summarise } from '../query.js';
@@ -21,6 +21,7 @@ import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../..
 import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
 import { parseMemoryFile, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
+import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles } from './temp-files.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
@@ -103,6 +104,11 @@ export class MarkdownBackend implements StorageBackend {
       const folder = this.typeDir(type);
       let names: string[];
       try {
+        const linked = this.linkedFolder(type);
+        if (linked) {
+          problems.push({ path: linked, message: 'is a symbolic link; not followed' });
+          continue;
+        }
         names = readdirSync(folder);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
@@ -116,16 +122,22 @@ export class MarkdownBackend implements StorageBackend {
       names.sort();
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
+      if (!this.readonly && names.some(isTempFileName)) removeStaleTempFiles(folder, names, scanStart);
       for (const file of names) {
         if (!isMemoryFileName(file)) continue;
         const key = `${type}/${file}`;
         const rel = `${MEMORY_DIR}/${key}`;
         let st: Stats;
         try {
-          st = statSync(prefix + file);
+          // lstat: a link is never followed, so no memory file can make us read outside the context.
+          st = lstatSync(prefix + file);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
           problems.push({ path: rel, message: fsProblem(err) });
+          continue;
+        }
+        if (st.isSymbolicLink()) {
+          problems.push({ path: rel, message: 'is a symbolic link; not followed' });
           continue;
         }
         if (!st.isFile()) continue;
@@ -176,6 +188,7 @@ export class MarkdownBackend implements StorageBackend {
       }
     }
     if (kept < catalog.count) changed = true; // files removed or renamed since
+    if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     this.entries = entries;
     this.scanProblems = problems;
     this.records = records;
@@ -252,6 +265,18 @@ export class MarkdownBackend implements StorageBackend {
     return entry ? this.readMemory(entry) : undefined;
   }
 
+  /** `memory` or `memory/<type>` when one is a symbolic link (never followed: it may lead outside). */
+  private linkedFolder(type: MemoryType): string | undefined {
+    for (const rel of [MEMORY_DIR, `${MEMORY_DIR}/${type}`]) {
+      try {
+        if (lstatSync(join(this.dir, rel)).isSymbolicLink()) return rel;
+      } catch {
+        return undefined; // missing: nothing to follow
+      }
+    }
+    return undefined;
+  }
+
   /**
    * A new memory's file name: the name it had in another backend when it carries a safe one that is
    * free in its folder (so a REF by name survives a migration), else the shared naming rule.
@@ -264,6 +289,8 @@ export class MarkdownBackend implements StorageBackend {
 
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
     const folder = this.typeDir(type);
+    const linked = this.linkedFolder(type);
+    if (linked) throw new InvalidInputError(`${join(this.dir, linked)} is a symbolic link; whitemagic does not write through links`, 'make it a real folder');
     mkdirSync(folder, { recursive: true, mode: DIR_MODE });
     const path = join(folder, file);
     const text = serialiseMemory(memory);

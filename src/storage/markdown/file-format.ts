@@ -3,6 +3,7 @@ import { derivedId } from '../../memory/ids.js';
 import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
+import { printable } from '../../context/names.js';
 
 type Yaml = typeof import('js-yaml');
 // Loaded on first use: most commands parse no file at all (the catalog holds the front matter; see
@@ -90,11 +91,15 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
     throw new Error('front matter is not closed by a --- line');
   }
 
+  checkFrontMatterSize(data);
   const content = normaliseContent(body);
   const createdFromFile = isoFromValue(asTime(data.created));
   const created = createdFromFile ?? mtime.toISOString();
   const updated = isoFromValue(asTime(data.updated)) ?? createdFromFile ?? mtime.toISOString();
   const idValue = typeof data.id === 'string' || typeof data.id === 'number' ? String(data.id).trim() : '';
+  if (idValue && !isSafeId(idValue)) {
+    throw new Error(`id '${printable(idValue)}' is not allowed: letters, digits, '_', '-' and '.' only, at most 128`);
+  }
   const id = idValue || derivedId(fileName, createdFromFile);
   const meta: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
@@ -123,15 +128,26 @@ function asTime(value: unknown): unknown {
   return value;
 }
 
+/** The title: the front matter's, else the body's first `# ` heading, else the file name. */
 function titleOf(value: unknown, content: string, fileName: string): string {
-  if (typeof value === 'string' || typeof value === 'number') {
-    // Only line breaks are folded (a title is one line); other spacing is kept as written.
-    const title = String(value).replace(/[\r\n]+/g, ' ').trim();
+  const written = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  const heading = /^#[ \t]+(.+)$/m.exec(content)?.[1] ?? '';
+  for (const candidate of [written, heading, fileName.replace(/\.md$/, '')]) {
+    const title = oneLine(candidate);
     if (title) return title;
   }
-  const heading = /^#\s+(.+)$/m.exec(content);
-  if (heading) return heading[1].trim();
-  return fileName.replace(/\.md$/, '');
+  return 'untitled';
+}
+
+/**
+ * A title as read back: line breaks folded (a title is one line), other spacing kept as written,
+ * other control characters (terminal escapes) dropped, so a file never drives a terminal.
+ */
+function oneLine(text: string): string {
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+    .trim();
 }
 
 /** The text of a memory file: front matter (id, title, tags, created, updated, then extra keys), body. */
@@ -150,3 +166,29 @@ export function serialiseMemory(memory: Memory): string {
   return `---\n${dumpYaml(front)}---\n${body ? `\n${body}\n` : ''}`;
 }
 
+/** An id whitemagic accepts from a file: it may end up in a file name, so no path characters. */
+export function isSafeId(id: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(id) && !id.includes('..');
+}
+
+/**
+ * YAML aliases let a few lines stand for an exponentially large value (the "billion laughs"):
+ * harmless while shared, but JSON or YAML output would expand it. Front matter is refused when,
+ * expanded, it has more than MAX_NODES values or nests deeper than MAX_DEPTH. The walk stops at
+ * the limit, so a bomb costs no more than the limit to detect.
+ */
+const MAX_NODES = 100_000;
+const MAX_DEPTH = 64;
+
+function checkFrontMatterSize(data: unknown): void {
+  const stack: [unknown, number][] = [[data, 0]];
+  let nodes = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (++nodes > MAX_NODES) throw new Error(`front matter is too large once expanded (over ${MAX_NODES} values; YAML aliases?)`);
+    if (depth > MAX_DEPTH) throw new Error(`front matter nests deeper than ${MAX_DEPTH} levels`);
+    if (value && typeof value === 'object') {
+      for (const child of Object.values(value as object)) stack.push([child, depth + 1]);
+    }
+  }
+}

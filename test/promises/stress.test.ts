@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, json, makeHome, type RunResult } from '../helpers/cli.js';
+import { FULL, availableBackends, expectOk, figure, hasCommands, inspectContext } from './helpers.js';
+
+/**
+ * SPEC section 9, concurrency: many processes create memories in one context while another runs
+ * consolidate in a loop and another runs backup in a loop. Afterwards every acknowledged memory
+ * exists exactly once, every file or row parses, and every backup verifies and restores to a
+ * consistent state. `npm run stress`: 16 processes x 250 creates; `npm test`: 4 x 25.
+ */
+const WORKERS = FULL ? 16 : 4;
+const PER_WORKER = FULL ? 250 : 25;
+
+function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe('promises: many writers at once', () => {
+  for (const backend of ['markdown', 'sqlite']) {
+    it.skipIf(!availableBackends().includes(backend))(
+      `${backend}: ${WORKERS} processes x ${PER_WORKER} creates beside a consolidate loop and a backup loop`,
+      async () => {
+        const h = makeHome(`wm-stress-${backend}-`);
+        try {
+          const dir = join(h.home, 'ctx');
+          expectOk(h.run(['--base-dir', dir, '--backend', backend, 'init']));
+          const started = Date.now();
+          let writing = true;
+          const loops = { consolidate: 0, backup: 0 };
+          const backups: string[] = [];
+          const loop = async (name: keyof typeof loops, args: string[], onDone?: (r: RunResult) => void) => {
+            if (!hasCommands(name)) return;
+            while (writing) {
+              const r = await h.spawnRun(['--base-dir', dir, ...args], { env: { WHITEMAGIC_LOCK_TIMEOUT: '120' } });
+              expectOk(r, name);
+              loops[name]++;
+              onDone?.(r);
+            }
+          };
+          const consolidating = loop('consolidate', ['consolidate', '--no-dry-run', '--older-than', '1s']);
+          const backingUp = loop('backup', ['--json', 'backup', '--output', join(h.home, 'backups') + '/'], (r) => backups.push(json(r).path));
+          const library = join(ROOT, 'dist', 'index.js');
+          const writers = await Promise.all(
+            Array.from({ length: WORKERS }, (_, w) =>
+              runNode([join(__dirname, 'workers', 'creator.mjs'), library, dir, String(w), String(PER_WORKER)], h.env),
+            ),
+          );
+          writing = false;
+          await Promise.all([consolidating, backingUp]);
+          const writeMs = Date.now() - started;
+
+          const acknowledged: string[] = [];
+          for (const r of writers) {
+            expectOk(r, 'a writer');
+            const ids = r.stdout.split('\n').filter(Boolean);
+            expect(ids).toHaveLength(PER_WORKER);
+            acknowledged.push(...ids);
+          }
+          expect(new Set(acknowledged).size).toBe(WORKERS * PER_WORKER);
+          const state = await inspectContext(h.spawnRun, dir);
+          for (const id of acknowledged) expect(state.byId.has(id), `acknowledged ${id} exists`).toBe(true);
+          const stress = [...state.byId.values()].filter((m) => m.tags.includes('stress'));
+          expect(stress, 'each memory exactly once').toHaveLength(WORKERS * PER_WORKER);
+          expect(state.problems).toEqual([]);
+
+          const known = new Set(state.ids);
+          let restored = 0;
+          for (const [i, path] of backups.entries()) {
+            const verified = h.run(['--json', 'verify-backup', path]);
+            expectOk(verified, `verify ${path}`);
+            expect(json(verified).ok).toBe(true);
+            const target = join(h.home, `restored-${i}`);
+            expectOk(h.run(['--base-dir', dir, 'restore-backup', path, '--target-dir', target]), `restore ${path}`);
+            const copy = await inspectContext(h.spawnRun, target);
+            for (const id of copy.ids) expect(known.has(id), `restored ${id} is a real memory`).toBe(true);
+            restored += copy.ids.length;
+          }
+          figure(
+            'stress',
+            `${backend}: ${WORKERS}x${PER_WORKER} creates in ${writeMs} ms (${Math.round((WORKERS * PER_WORKER * 1000) / writeMs)}/s), ` +
+              `${loops.consolidate} consolidate runs, ${loops.backup} backups (all verified, ${restored} memories restored), ` +
+              `${state.ids.length} memories at the end, ${state.tempFiles.length} temporary files left` +
+              (hasCommands('consolidate', 'backup') ? '' : '; consolidate/backup loops not in this build'),
+          );
+        } finally {
+          h.cleanup();
+        }
+      },
+      FULL ? 900_000 : 180_000,
+    );
+  }
+});
