@@ -32,7 +32,9 @@ const log = (text) => process.stderr.write(`bench: ${text}\n`);
 async function loadLib() {
   const outfile = join(CACHE, 'lib.mjs');
   mkdirSync(CACHE, { recursive: true });
-  await build({ entryPoints: [join(ROOT, 'bench', 'lib.ts')], outfile, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning' });
+  // The storage code loads some packages with require() on first use: give the ESM bundle a real one.
+  const banner = { js: "import { createRequire as __wmCreateRequire } from 'node:module';\nconst require = __wmCreateRequire(import.meta.url);" };
+  await build({ entryPoints: [join(ROOT, 'bench', 'lib.ts')], outfile, bundle: true, format: 'esm', platform: 'node', packages: 'external', banner, logLevel: 'warning' });
   return import(`${outfile}?${Date.now()}`);
 }
 
