@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/mcp.js';
+// The server is an ES module; this folder is CommonJS (bin/package.json).
+import('../dist/mcp.js');

@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/cli.js';
+// CommonJS (bin/package.json): its loader starts far faster than the ES module loader.
+require('../dist/cli.cjs');

@@ -1,15 +1,8 @@
 /**
- * The CLI entry: the one place that turns errors into exit codes and calls process.exit.
- * `--version` is answered before anything else is loaded.
+ * The CLI's bundle entry (run by ./launch.ts, which answers `--version` itself): the one place that
+ * turns errors into exit codes and calls process.exit.
  */
-declare const __VERSION__: string;
-
-const argv = process.argv.slice(2);
-if (argv.length === 1 && argv[0] === '--version') {
-  process.stdout.write(`${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`);
-} else {
-  void main(argv);
-}
+void main(process.argv.slice(2));
 
 async function main(args: string[]): Promise<void> {
   const json = args.includes('--json');

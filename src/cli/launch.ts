@@ -1,0 +1,14 @@
+/**
+ * The command line's first file (bin/whitemagic.js loads it): answers `--version` before anything
+ * else is read, and otherwise runs the command line's bundle (./main.ts, built as cli-main.cjs)
+ * through V8's code cache, so a command does not compile the bundle from scratch every time.
+ */
+declare const __VERSION__: string;
+
+const argv = process.argv.slice(2);
+if (argv.length === 1 && argv[0] === '--version') {
+  process.stdout.write(`${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`);
+} else {
+  // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
+  void import('../util/code-cache.js').then(({ runWithCodeCache }) => runWithCodeCache(`${__dirname}/cli-main.cjs`));
+}

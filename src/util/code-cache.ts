@@ -1,0 +1,65 @@
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire, wrap } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+/**
+ * Runs a CommonJS bundle with V8's code cache, as Node 22's `module.enableCompileCache` does (Node
+ * 20, which we support, lacks it). Compiling the command line's bundle is the largest part of a
+ * command's start-up; with the cache, V8 reuses the compiled code of the functions earlier runs used.
+ *
+ * The cache lives in the temporary folder, in a folder of this user's own (`0700`, checked to be
+ * owned by this user and not a link, since compiled code is trusted as it is), one file per bundle
+ * and Node.js version. It is written at exit when missing or refused by V8 (another V8, other
+ * flags, another bundle of the same size), atomically; any failure only means compiling as usual.
+ */
+export function runWithCodeCache(file: string): void {
+  const source = readFileSync(file, 'utf8');
+  const cacheFile = cachePathFor(file, source.length);
+  let cachedData: Buffer | undefined;
+  if (cacheFile) {
+    try {
+      cachedData = readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new Script(wrap(source), { filename: file, cachedData });
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    // At exit, so the cache holds the functions this command compiled, not only the top level.
+    process.once('exit', () => saveCache(cacheFile, () => script.createCachedData()));
+  }
+  const run = script.runInThisContext() as (exports: object, require: NodeRequire, module: object, filename: string, dirname: string) => void;
+  const module = { exports: {} };
+  run.call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+}
+
+/** The cache file of a bundle, or undefined when the user's cache folder cannot be trusted or made. */
+function cachePathFor(file: string, length: number): string | undefined {
+  try {
+    const uid = process.getuid?.() ?? 0;
+    const folder = join(tmpdir(), `whitemagic-code-cache-${uid}`);
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const st = lstatSync(folder);
+    // Another user's folder, or one others can write to, could hold code we would run as ours.
+    if (!st.isDirectory() || (process.getuid && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    const fd = openSync(file, 'r');
+    const mtime = Math.trunc(fstatSync(fd).mtimeMs);
+    closeSync(fd);
+    const name = `${process.version}-${process.arch}-${length}-${mtime}-${file.replace(/[^A-Za-z0-9]+/g, '_').slice(-80)}`;
+    return join(folder, name);
+  } catch {
+    return undefined;
+  }
+}
+
+function saveCache(cacheFile: string, produce: () => Buffer): void {
+  try {
+    const temp = `${cacheFile}.${process.pid}`;
+    writeFileSync(temp, produce(), { mode: 0o600 });
+    renameSync(temp, cacheFile);
+  } catch {
+    // A cache only: the next command compiles as usual and tries again.
+  }
+}

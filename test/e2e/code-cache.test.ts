@@ -1,0 +1,53 @@
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeHome, type Home } from '../helpers/cli.js';
+
+// The command line runs its bundle through V8's code cache, kept in the temporary folder.
+describe('the code cache of the command line', () => {
+  let h: Home;
+  let tmp: string;
+  beforeEach(() => {
+    h = makeHome();
+    tmp = join(h.home, 'tmp');
+    mkdirSync(tmp);
+  });
+  afterEach(() => h.cleanup());
+
+  const cacheFolder = () => join(tmp, `whitemagic-code-cache-${process.getuid?.() ?? 0}`);
+
+  it('is written by the first command and used by the next, with the same results', () => {
+    const env = { TMPDIR: tmp };
+    const first = h.run(['create', '--title', 'Cached', '--content', 'c', '--json'], { env });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('');
+    const files = readdirSync(cacheFolder());
+    expect(files).toHaveLength(1);
+    const second = h.run(['list', '--json'], { env });
+    expect(second.code).toBe(0);
+    expect(second.stderr).toBe('');
+    expect(JSON.parse(second.stdout).memories.map((m: { title: string }) => m.title)).toEqual(['Cached']);
+    expect(readdirSync(cacheFolder())).toEqual(files);
+  });
+
+  it('a damaged cache file is refused by V8 and replaced; the command still works', () => {
+    const env = { TMPDIR: tmp };
+    expect(h.run(['list'], { env }).code).toBe(0);
+    const [file] = readdirSync(cacheFolder());
+    writeFileSync(join(cacheFolder(), file), 'not a code cache');
+    const r = h.run(['create', '--title', 'After damage', '--content', 'c'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(h.run(['list'], { env }).stdout).toContain('After damage');
+  });
+
+  it('a cache folder others can write to is not used', () => {
+    const env = { TMPDIR: tmp };
+    mkdirSync(cacheFolder(), { mode: 0o700 });
+    chmodSync(cacheFolder(), 0o777);
+    const r = h.run(['create', '--title', 'T', '--content', 'c'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(readdirSync(cacheFolder())).toEqual([]);
+  });
+});
