@@ -79,7 +79,8 @@ await build({
 await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli/launch.ts', 'cli-main': 'src/cli/main.ts' },
-  plugins: [vendorPlugin('./chunks/')],
+  // js-yaml and write-file-atomic are bundled too: still run only on first require, and compiled
+  // once into the code cache rather than read and compiled as separate files by every command.
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
