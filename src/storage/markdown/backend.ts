@@ -64,6 +64,8 @@ export class MarkdownBackend implements StorageBackend {
   private entries?: Map<string, Entry>;
   /** During insertMany: files written but not yet fsynced (one sync pass at the end is far faster). */
   private unsynced?: Set<string>;
+  /** During insertMany: type folders already checked (not a link) and made. */
+  private checkedFolders?: Set<MemoryType>;
   /** During insertMany: old files of moved memories, removed only once the new ones are synced. */
   private movedFrom: string[] = [];
   /** Files that lost to another file with the same id, by id (see scan). */
@@ -289,9 +291,13 @@ export class MarkdownBackend implements StorageBackend {
 
   private writeFile(type: MemoryType, file: string, memory: Memory): MemoryHeader {
     const folder = this.typeDir(type);
-    const linked = this.linkedFolder(type);
-    if (linked) throw new InvalidInputError(`${join(this.dir, linked)} is a symbolic link; whitemagic does not write through links`, 'make it a real folder');
-    mkdirSync(folder, { recursive: true, mode: DIR_MODE });
+    // A bulk write checks each folder once (two lstats and a mkdir per file were a tenth of a restore).
+    if (!this.checkedFolders?.has(type)) {
+      const linked = this.linkedFolder(type);
+      if (linked) throw new InvalidInputError(`${join(this.dir, linked)} is a symbolic link; whitemagic does not write through links`, 'make it a real folder');
+      mkdirSync(folder, { recursive: true, mode: DIR_MODE });
+      this.checkedFolders?.add(type);
+    }
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
@@ -400,12 +406,14 @@ export class MarkdownBackend implements StorageBackend {
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
     if (this.unsynced) return this.insertEach(memories, onConflict);
     this.unsynced = new Set();
+    this.checkedFolders = new Set();
     try {
       return this.insertEach(memories, onConflict);
     } finally {
       const written = this.unsynced;
       const moved = this.movedFrom;
       this.unsynced = undefined;
+      this.checkedFolders = undefined;
       this.movedFrom = [];
       syncAll(written);
       for (const old of moved) this.unlinkQuiet(old);
