@@ -1,14 +1,16 @@
-// Builds what the bins and the library need: esbuild bundles src/ into dist/ (code-split, so each
-// command's modules load lazily), then tsc checks types and writes the declarations.
+// Builds what the bins and the library need: esbuild bundles src/ into dist/, then tsc checks types
+// and writes the declarations.
+// - The command line: one CommonJS bundle (dist/cli-main.cjs) behind a tiny dist/cli.cjs that
+//   answers --version; run through V8's code cache (src/util/code-cache.ts). The CommonJS loader
+//   and one cached file start far faster than the ES module loader and dozens of chunks.
+// - The library and the MCP server: ES modules, code-split, so each command's modules load lazily.
 //
 // How dependencies are loaded is a large part of a command's start-up, so it is chosen per package:
-// - small ones every command needs, or loaded with import() (commander, proper-lockfile, chalk,
-//   cli-table3), are bundled into the chunks that use them: resolving and reading a package file by
-//   file costs more than its code (commander: 11 ms as a package, 5 ms bundled);
-// - those the storage code loads synchronously on first use (`lazyModule(() => require(...))`:
-//   js-yaml, write-file-atomic) become one vendored CommonJS file each, beside the
-//   chunks: loaded in one read when first needed, and never even compiled by a command that does
-//   not need them (a `list` served from the catalog);
+// - small pure-JS ones (commander, proper-lockfile, chalk, cli-table3, js-yaml, write-file-atomic)
+//   are bundled: resolving and reading a package file by file costs more than its code;
+// - in the ES module build, those the storage code loads synchronously on first use
+//   (`lazyModule(() => require(...))`: js-yaml, write-file-atomic) become one vendored CommonJS
+//   file each beside the chunks, never even compiled by a command that does not need them;
 // - native or large ones used by few commands (better-sqlite3, tar, the MCP SDK) stay packages.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
