@@ -1,4 +1,6 @@
 import type { Context } from '../context/context.js';
+import { tagsFromList } from '../memory/fields.js';
+import { parseDateArg } from '../util/dates.js';
 import type { MemoryType } from '../memory/types.js';
 import { MEMORY_TYPES } from '../memory/types.js';
 import { DEFAULT_LIST_TYPES } from '../storage/query.js';
@@ -38,5 +40,28 @@ export function toListQuery(input: ListInput): ListQuery {
     sort: input.sort,
     reverse: input.reverse,
     limit: input.limit,
+  };
+}
+
+/** Filters as people and tools type them: tags as given (comma lists allowed), dates as text. */
+export interface FilterOptions {
+  type?: MemoryType;
+  tags?: string[];
+  includeArchived?: boolean;
+  since?: string;
+  until?: string;
+}
+
+/**
+ * The filters of list and search, checked and normalised the same way for the CLI and the MCP
+ * server: tags lowercased, dates (ISO or `7d`) as ISO times; `option` names a bad date's option.
+ */
+export function readFilters(o: FilterOptions, option: (name: string) => string = (name) => `--${name}`) {
+  return {
+    type: o.type,
+    tags: o.tags ? tagsFromList(o.tags.join(',')) : undefined,
+    includeArchived: o.includeArchived,
+    since: o.since ? parseDateArg(o.since, option('since')).toISOString() : undefined,
+    until: o.until ? parseDateArg(o.until, option('until')).toISOString() : undefined,
   };
 }

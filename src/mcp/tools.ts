@@ -1,6 +1,7 @@
+import { readFilters } from '../commands/list.js';
 import { z } from 'zod';
 import { checkTier } from '../commands/context-package.js';
-import { normaliseTags, parseMetaPairs } from '../memory/fields.js';
+import { parseMetaPairs } from '../memory/fields.js';
 import { MEMORY_TYPES, RESERVED_KEYS } from '../memory/types.js';
 import { renderContextPackage } from '../output/context-package.js';
 import { headerJson, memoryJson } from '../output/memory.js';
@@ -111,11 +112,7 @@ export const MEMORY_TOOLS: ToolDefinition[] = [
     readOnly: true,
     run: async (s, a) => {
       const result = await s.manager.listMemories({
-        type: a.type,
-        tags: a.tags,
-        includeArchived: a.include_archived,
-        since: a.since ? parseDateArg(a.since, 'since').toISOString() : undefined,
-        until: a.until ? parseDateArg(a.until, 'until').toISOString() : undefined,
+        ...readFilters({ ...a, includeArchived: a.include_archived }, (name) => name),
         sort: a.sort,
         reverse: a.reverse,
         limit: a.limit,
@@ -246,11 +243,7 @@ const searchFilters = {
 /** The search filters of a tool call, as the operations take them. */
 function searchOptions(a: any) {
   return {
-    type: a.type,
-    tags: a.tags ? normaliseTags(a.tags) : undefined,
-    includeArchived: a.include_archived,
-    since: a.since ? parseDateArg(a.since, 'since').toISOString() : undefined,
-    until: a.until ? parseDateArg(a.until, 'until').toISOString() : undefined,
+    ...readFilters({ ...a, includeArchived: a.include_archived }, (name) => name),
     titlesOnly: a.titles_only,
     limit: a.limit,
   };

@@ -66,6 +66,8 @@ describe('MCP server over stdio', () => {
     expect(list.total).toBe(1);
     expect(list.memories[0]).toMatchObject({ id: created.id, title: 'Renamed' });
     expect(list.memories[0]).not.toHaveProperty('content');
+    // Tags are matched as stored (lowercase), whatever case the assistant sends.
+    expect((await callJson('list_memories', { tags: [' Agent'] })).total).toBe(1);
 
     expect(await callJson('list_tags')).toEqual({ tags: [{ tag: 'agent', count: 1 }, { tag: 'more', count: 1 }] });
     expect(await callJson('get_stats')).toMatchObject({ total: 1, counts: { short_term: 1, long_term: 0, archive: 0 } });

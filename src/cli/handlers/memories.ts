@@ -1,6 +1,6 @@
 import { createMemory } from '../../commands/create.js';
 import { deleteMemory } from '../../commands/delete.js';
-import { listMemories, type ListInput } from '../../commands/list.js';
+import { listMemories, readFilters, type ListInput } from '../../commands/list.js';
 import { restoreMemory } from '../../commands/restore.js';
 import { showMemory } from '../../commands/show.js';
 import { listTags, stats as contextStats } from '../../commands/stats.js';
@@ -11,7 +11,6 @@ import { RESERVED_KEYS, type MemoryType } from '../../memory/types.js';
 import { renderStats, renderTags } from '../../output/context.js';
 import { headerJson, memoryJson, renderListPlain, renderListTable, renderMemory } from '../../output/memory.js';
 import { makeStyle } from '../../output/style.js';
-import { parseDateArg } from '../../util/dates.js';
 import { readContent, type ContentOptions } from '../input.js';
 import { runInContext, warnProblems, type GlobalOptions } from '../run.js';
 
@@ -49,11 +48,7 @@ export async function list(
   globals: GlobalOptions,
 ): Promise<void> {
   const input = {
-    type: opts.type,
-    tags: opts.tag ? tagsFromList(opts.tag.join(',')) : undefined,
-    includeArchived: opts.includeArchived,
-    since: opts.since ? parseDateArg(opts.since, '--since').toISOString() : undefined,
-    until: opts.until ? parseDateArg(opts.until, '--until').toISOString() : undefined,
+    ...readFilters({ ...opts, tags: opts.tag }),
     sort: opts.sort,
     reverse: opts.reverse,
     limit: opts.limit,

@@ -5,12 +5,11 @@ import { checkFederatedOptions, searchFederated, type FederatedHit } from '../..
 import { whitemagicHome } from '../../context/resolve.js';
 import { printable } from '../../context/names.js';
 import { UsageError, WhitemagicError } from '../../errors.js';
-import { tagsFromList } from '../../memory/fields.js';
+import { readFilters } from '../../commands/list.js';
 import type { MemoryType } from '../../memory/types.js';
 import { bracketMark, renderDoctor, renderSearchPlain, renderSearchTerminal, searchHitJson } from '../../output/search.js';
 import { makeStyle } from '../../output/style.js';
 import type { SearchHit } from '../../search/types.js';
-import { parseDateArg } from '../../util/dates.js';
 import { makeOutput, runInContext, warnProblems, type GlobalOptions, type Output } from '../run.js';
 
 /** CLI glue for search, reindex and doctor. */
@@ -34,11 +33,7 @@ export async function search(words: string[], opts: SearchOptions, globals: Glob
   checkFederatedOptions(opts.contexts, opts.allContexts);
   const input: SearchInput = {
     query: words.join(' '),
-    type: opts.type,
-    tags: opts.tag ? tagsFromList(opts.tag.join(',')) : undefined,
-    includeArchived: opts.includeArchived,
-    since: opts.since ? parseDateArg(opts.since, '--since').toISOString() : undefined,
-    until: opts.until ? parseDateArg(opts.until, '--until').toISOString() : undefined,
+    ...readFilters({ ...opts, tags: opts.tag }),
     titlesOnly: opts.titlesOnly,
     limit: opts.limit,
   };

@@ -5,6 +5,7 @@ import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
+import { insertEach } from '../bulk.js';
 import { applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
@@ -422,22 +423,11 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   private insertEach(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace'): BulkResult {
-    const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
-    for (const memory of memories) {
-      if (this.scan().has(memory.id)) {
-        if (onConflict === 'skip') {
-          result.skipped++;
-          continue;
-        }
-        if (onConflict === 'fail') throw new ConflictError(`a memory with id ${memory.id} exists already`);
-        this.update(memory);
-        result.replaced++;
-      } else {
-        this.insert(memory);
-        result.inserted++;
-      }
-    }
-    return result;
+    return insertEach(memories, onConflict, {
+      has: (id) => this.scan().has(id),
+      insert: (m) => this.insert(m),
+      update: (m) => this.update(m),
+    });
   }
 
   summary(): StorageSummary {

@@ -1,3 +1,4 @@
+import { insertEach } from '../bulk.js';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.js';
@@ -325,24 +326,13 @@ export class SqliteBackend implements StorageBackend {
   }
 
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
-    return this.write(() => {
-      const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
-      for (const memory of memories) {
-        if (this.existing(memory.id)) {
-          if (onConflict === 'fail') throw new ConflictError(`a memory with id ${memory.id} exists already`);
-          if (onConflict === 'skip') {
-            result.skipped++;
-            continue;
-          }
-          this.updateOne(memory);
-          result.replaced++;
-        } else {
-          this.insertOne(memory);
-          result.inserted++;
-        }
-      }
-      return result;
-    });
+    return this.write(() =>
+      insertEach(memories, onConflict, {
+        has: (id) => this.existing(id) !== undefined,
+        insert: (m) => this.insertOne(m),
+        update: (m) => this.updateOne(m),
+      }),
+    );
   }
 
   summary(): StorageSummary {

@@ -1,0 +1,31 @@
+import { ConflictError } from '../errors.js';
+import type { BulkResult, StoredMemory } from './types.js';
+
+/** How a backend stores one memory, for `insertEach`. */
+export interface BulkTarget {
+  has(id: string): boolean;
+  insert(memory: StoredMemory): unknown;
+  update(memory: StoredMemory): unknown;
+}
+
+/**
+ * The rule of `insertMany` for every backend: each memory is inserted, or, if its id exists,
+ * skipped, replaced, or refused with a ConflictError, as `onConflict` says.
+ */
+export function insertEach(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace', target: BulkTarget): BulkResult {
+  const result: BulkResult = { inserted: 0, skipped: 0, replaced: 0 };
+  for (const memory of memories) {
+    if (!target.has(memory.id)) {
+      target.insert(memory);
+      result.inserted++;
+    } else if (onConflict === 'skip') {
+      result.skipped++;
+    } else if (onConflict === 'replace') {
+      target.update(memory);
+      result.replaced++;
+    } else {
+      throw new ConflictError(`a memory with id ${memory.id} exists already`);
+    }
+  }
+  return result;
+}
