@@ -63,8 +63,13 @@ export function makeHome(prefix = 'wm-test-') {
 export type Home = ReturnType<typeof makeHome>;
 
 export function runAsync(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return runProcess([BIN, ...args], options);
+}
+
+/** Runs `node` with `args` as a child process, collecting its output; resolves when it exits. */
+export function runProcess(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));

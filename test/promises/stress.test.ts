@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, json, makeHome, type RunResult } from '../helpers/cli.js';
+import { ROOT, json, makeHome, runProcess, type RunResult } from '../helpers/cli.js';
 import { FULL, availableBackends, expectOk, figure, hasCommands, inspectContext } from './helpers.js';
 
 /**
@@ -13,17 +12,6 @@ import { FULL, availableBackends, expectOk, figure, hasCommands, inspectContext 
 const WORKERS = FULL ? 16 : 4;
 const PER_WORKER = FULL ? 250 : 25;
 
-function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('promises: many writers at once', () => {
   for (const backend of ['markdown', 'sqlite']) {
@@ -52,7 +40,7 @@ describe('promises: many writers at once', () => {
           const library = join(ROOT, 'dist', 'index.js');
           const writers = await Promise.all(
             Array.from({ length: WORKERS }, (_, w) =>
-              runNode([join(__dirname, 'workers', 'creator.mjs'), library, dir, String(w), String(PER_WORKER)], h.env),
+              runProcess([join(__dirname, 'workers', 'creator.mjs'), library, dir, String(w), String(PER_WORKER)], { env: h.env }),
             ),
           );
           writing = false;
