@@ -78,7 +78,10 @@ export async function runInContext<T>(
   extra: ContextOptions = {},
 ): Promise<T> {
   const output = makeOutput(globals);
-  const ctx = contextFor(globals, extra);
+  // Progress of long work: on a terminal only, and never with --json or --quiet.
+  const progress =
+    process.stderr.isTTY && !output.json && !output.quiet ? (await import('../output/progress.js')).terminalProgress() : undefined;
+  const ctx = contextFor(globals, { progress, ...extra });
   try {
     return await fn(ctx, output);
   } finally {

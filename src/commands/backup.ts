@@ -13,6 +13,7 @@ import {
   type ArchiveProblem,
 } from '../backup/archive.js';
 import type { StorageBackend, StorageProblem } from '../storage/types.js';
+import { counted, memoryCount } from './progress.js';
 
 /** Where `backup` writes by default, inside the context (SPEC section 2). */
 export const BACKUPS_DIR = 'backups';
@@ -103,7 +104,7 @@ export async function writeSnapshot(
   kind: ArchiveManifest['kind'],
   now: Date,
 ): Promise<Omit<BackupResult, 'deleted'>> {
-  const { data, manifest } = await buildArchive(storage.readAll(), {
+  const { data, manifest } = await buildArchive(counted(ctx, kind, storage.readAll(), memoryCount(storage)), {
     context: { name: ctx.name, path: ctx.path },
     backend: storage.name,
     kind,

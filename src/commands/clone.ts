@@ -9,6 +9,7 @@ import { expandPath, whitemagicHome } from '../context/resolve.js';
 import { ConflictError, NotFoundError, UsageError, fromFsError } from '../errors.js';
 import { loadBackend } from '../storage/registry.js';
 import type { BackendName } from '../storage/types.js';
+import { counted, memoryCount } from './progress.js';
 
 export interface CloneInput {
   /** A context name (then $WHITEMAGIC_HOME/NAME) or a path (has a `/`, or starts with `.` or `~`). */
@@ -78,7 +79,7 @@ export async function cloneContext(ctx: Context, input: CloneInput): Promise<Clo
     try {
       await ctx.withLock(async () => {
         const source = await ctx.open();
-        memories = copy.insertMany(source.readAll(), 'fail').inserted;
+        memories = copy.insertMany(counted(ctx, 'clone', source.readAll(), memoryCount(source)), 'fail').inserted;
       }, { create: false });
     } finally {
       copy.close();

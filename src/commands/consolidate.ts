@@ -5,6 +5,7 @@ import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
 import type { StorageBackend } from '../storage/types.js';
 import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
 import { applyUpdate } from './update.js';
+import { counted } from './progress.js';
 
 /** Tags that promote a short-term memory to long-term instead of archiving it (SPEC section 6). */
 export const PROMOTION_TAGS = ['heuristic', 'pattern', 'proven', 'decision', 'insight'];
@@ -170,7 +171,7 @@ function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resu
   const batch: Memory[] = [];
   const promoted = plan.promote.map((id) => move(storage, id, plan, 'long_term', now, resumed, batch)).filter(isItem);
   const archived = plan.archive.map((id) => move(storage, id, plan, 'archive', now, resumed, batch)).filter(isItem);
-  if (batch.length) storage.insertMany(batch, 'replace');
+  if (batch.length) storage.insertMany(counted(ctx, 'consolidate', batch, batch.length), 'replace');
   appendLog(ctx.path, {
     event: 'done',
     run: plan.run,

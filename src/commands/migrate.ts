@@ -9,6 +9,7 @@ import { MEMORY_TYPES, type Memory } from '../memory/types.js';
 import { loadBackend } from '../storage/registry.js';
 import type { BackendFactory, BackendName, StoredMemory } from '../storage/types.js';
 import { faultPoint } from '../util/fault.js';
+import { counted } from './progress.js';
 
 /**
  * `migrate --backend B` (SPEC sections 4 and 7): converts a context to another backend in place.
@@ -69,12 +70,13 @@ export async function migrateContext(ctx: Context, input: { backend: BackendName
       const memories = await countMemories(dir, to);
       return { path: dir, from, to, changed: false, memories, ...(recovered ? { recovered } : {}) };
     }
-    const { memories, backup } = await convert(dir, manifest, to);
+    const { memories, backup } = await convert(ctx, manifest, to);
     return { path: dir, from, to, changed: true, memories, backup, ...(recovered ? { recovered } : {}) };
   });
 }
 
-async function convert(dir: string, manifest: Manifest, to: BackendName): Promise<{ memories: number; backup: string }> {
+async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promise<{ memories: number; backup: string }> {
+  const dir = ctx.path;
   const from = manifest.backend;
   const [fromFactory, toFactory] = await Promise.all([loadBackend(from), loadBackend(to)]);
   const journal: Journal = { from, to, backup: freshBackupName(dir), started: new Date().toISOString() };
@@ -93,7 +95,7 @@ async function convert(dir: string, manifest: Manifest, to: BackendName): Promis
     toFactory.create(work);
     const copy = toFactory.open(work, {});
     try {
-      copy.insertMany(memories, 'fail');
+      copy.insertMany(counted(ctx, 'migrate', memories, memories.length), 'fail');
       checkSameMemories(memories, [...copy.readAll()], to);
     } finally {
       copy.close();

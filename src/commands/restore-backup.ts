@@ -6,6 +6,7 @@ import { serialiseMemory } from '../storage/markdown/file-format.js';
 import type { StorageBackend } from '../storage/types.js';
 import { memoriesOf, readArchive, verifyContents } from '../backup/archive.js';
 import { archivePath, BACKUPS_DIR, verificationError, writeSnapshot } from './backup.js';
+import { counted } from './progress.js';
 
 /** What to do with a memory of the backup whose id the target has, with other content. */
 export type OnConflict = 'skip' | 'replace' | 'fail';
@@ -67,9 +68,9 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
     if (onConflict === 'replace' && plan.conflicts.length) {
       const snapshot = await writeSnapshot(target, storage, { dir: join(target.path, BACKUPS_DIR) }, 'pre-restore', new Date());
       preRestoreBackup = snapshot.path;
-      storage.insertMany(plan.conflicts, 'replace');
+      storage.insertMany(counted(target, 'restore (replacing)', plan.conflicts, plan.conflicts.length), 'replace');
     }
-    storage.insertMany(plan.fresh, 'skip');
+    storage.insertMany(counted(target, 'restore', plan.fresh, plan.fresh.length), 'skip');
     return { ...base, backend: storage.name, ...outcome(plan, onConflict), preRestoreBackup };
   });
 }

@@ -28,7 +28,12 @@ export interface ContextOptions {
   /** How long to wait for another process's lock. */
   lockTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Told how far long work on many memories has got (the CLI draws it on a terminal). */
+  progress?: ProgressReporter;
 }
+
+/** `done` of `total` memories handled by the work named `label`; `done === total` when it ends. */
+export type ProgressReporter = (label: string, done: number, total: number) => void;
 
 /**
  * One context, as a command uses it: where it is, what is there, and its storage, opened lazily.

@@ -1,0 +1,28 @@
+import type { Context } from '../context/context.js';
+import type { StorageBackend } from '../storage/types.js';
+
+/**
+ * The items of `items`, passed through unchanged, telling the context's progress reporter (if
+ * any) how many have gone by: how a command shows progress of a bulk write without the storage
+ * knowing about it.
+ */
+export function* counted<T>(ctx: Context, label: string, items: Iterable<T>, count: number | (() => number)): Iterable<T> {
+  const report = ctx.options.progress;
+  if (!report) {
+    yield* items;
+    return;
+  }
+  // Counted only when someone is watching: for a backend, counting may cost a query.
+  const total = typeof count === 'function' ? count() : count;
+  let done = 0;
+  for (const item of items) {
+    yield item;
+    report(label, ++done, Math.max(total, done));
+  }
+  report(label, Math.max(total, done), Math.max(total, done));
+}
+
+/** How many memories a storage holds: the total of a bulk read of all of them. */
+export function memoryCount(storage: StorageBackend): () => number {
+  return () => Object.values(storage.summary().counts).reduce((a, b) => a + b, 0);
+}
