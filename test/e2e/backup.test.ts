@@ -126,7 +126,7 @@ describe('backup', () => {
 });
 
 describe('verify-backup and restore-backup refuse a tampered archive, writing nothing', () => {
-  let good: { path: string; type: string; data: Buffer }[];
+  let good: Awaited<ReturnType<typeof archiveEntries>>;
   let src: string;
 
   beforeEach(async () => {
@@ -144,8 +144,8 @@ describe('verify-backup and restore-backup refuse a tampered archive, writing no
     ['a ../ entry', () => [...good, { path: '../escape.md', data: Buffer.from('x') }], /\.\.\/escape\.md: '\.\.' in path refused/],
     ['a nested .. entry', () => [...good, { path: 'memory/short_term/../../escape.md', data: Buffer.from('x') }], /'\.\.' in path refused/],
     ['an absolute path', () => [...good, { path: '/tmp/abs.md', data: Buffer.from('x') }], /\/tmp\/abs\.md: absolute path refused/],
-    ['a symlink entry', () => [...good, { path: 'memory/short_term/link.md', type: 'SymbolicLink', linkpath: '/etc/passwd' }], /a link \(SymbolicLink/],
-    ['a hard link entry', () => [...good, { path: 'memory/short_term/hard.md', type: 'Link', linkpath: 'manifest.json' }], /a link \(Link/],
+    ['a symlink entry', () => [...good, { path: 'memory/short_term/link.md', type: 'SymbolicLink' as const, linkpath: '/etc/passwd' }], /a link \(SymbolicLink/],
+    ['a hard link entry', () => [...good, { path: 'memory/short_term/hard.md', type: 'Link' as const, linkpath: 'manifest.json' }], /a link \(Link/],
     ['a missing file', () => good.filter((_, i) => i !== 1), /missing from the archive/],
   ];
 

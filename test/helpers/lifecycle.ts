@@ -69,14 +69,14 @@ export async function readContext(dir: string, backend: BackendName): Promise<{ 
 }
 
 /** The entries of a .tar.gz, as written, with their bytes. */
-export async function archiveEntries(file: string): Promise<{ path: string; type: string; data: Buffer }[]> {
-  const entries: { path: string; type: string; data: Buffer }[] = [];
+export async function archiveEntries(file: string): Promise<{ path: string; type: CraftedEntry['type']; data: Buffer }[]> {
+  const entries: { path: string; type: CraftedEntry['type']; data: Buffer }[] = [];
   await list({
     file,
     onReadEntry: (e) => {
       const chunks: Buffer[] = [];
       e.on('data', (c: Buffer) => chunks.push(c));
-      e.on('end', () => entries.push({ path: e.path, type: e.type, data: Buffer.concat(chunks) }));
+      e.on('end', () => entries.push({ path: e.path, type: e.type as CraftedEntry['type'], data: Buffer.concat(chunks) }));
     },
   });
   return entries;
