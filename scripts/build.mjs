@@ -38,7 +38,7 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  minify: !process.argv.includes('--no-minify'),
   legalComments: 'inline',
   logLevel: 'warning',
 });
@@ -93,7 +93,7 @@ await build({
   external: EXTERNAL,
   define: { __VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__wmImportMetaUrl' },
   banner: { js: "const __wmImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  minify: true,
+  minify: !process.argv.includes('--no-minify'),
   sourcemap: 'linked',
   logLevel: 'warning',
 });
