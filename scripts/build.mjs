@@ -15,6 +15,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,7 +24,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 
 /** Dependencies left as packages: native (better-sqlite3), or large and used by one command each. */
-export const EXTERNAL = ['better-sqlite3', 'tar', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', 'zod'];
+export const EXTERNAL = ['better-sqlite3', 'bindings', 'tar', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', 'zod'];
 
 /** Loaded synchronously on first use: one CommonJS file each, `dist/chunks/vendor-<name>.cjs`. */
 const VENDORED = ['js-yaml', 'write-file-atomic'];
@@ -43,6 +44,52 @@ await build({
   logLevel: 'warning',
 });
 
+/**
+ * better-sqlite3 stays a package (its native addon is loaded from it), but its JavaScript, reached
+ * as `better-sqlite3/lib/...`, is bundled: a dozen files resolved and compiled one by one cost
+ * about 9 ms of every SQLite command (src/storage/sqlite/driver.ts).
+ */
+const sqliteJsPlugin = {
+  name: 'sqlite-js',
+  setup(b) {
+    b.onResolve({ filter: /^better-sqlite3\/(lib\/.+|package\.json)$/ }, (args) => ({ path: join(root, 'node_modules', args.path) }));
+  },
+};
+
+/**
+ * Requires of Node's own modules that dependencies make at load time and the command line never
+ * needs, each turned into a lazy or fixed value in the CLI bundle. Each cost milliseconds of every
+ * command; the build fails if a dependency's source no longer has the line, so an upgrade cannot
+ * silently undo a patch.
+ */
+const LOAD_TIME_PATCHES = [
+  {
+    // For executable subcommands, which we have none of; `child_process` brings `net` and streams.
+    file: /[\\/]commander[\\/]lib[\\/]command\.js$/,
+    from: "const childProcess = require('node:child_process');",
+    to: "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };",
+  },
+  {
+    // For a thread id in temporary file names; the command line runs on the main thread (id 0).
+    file: /[\\/]write-file-atomic[\\/]lib[\\/]index\.js$/,
+    from: "const workerThreads = require('worker_threads')",
+    to: 'const workerThreads = { threadId: 0 }',
+  },
+];
+
+const loadTimePatchPlugin = {
+  name: 'load-time-patches',
+  setup(b) {
+    for (const patch of LOAD_TIME_PATCHES) {
+      b.onLoad({ filter: patch.file }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        if (!source.includes(patch.from)) throw new Error(`build: ${args.path} no longer has \`${patch.from}\`; update LOAD_TIME_PATCHES`);
+        return { contents: source.replace(patch.from, patch.to), loader: 'js' };
+      });
+    }
+  },
+};
+
 /** Points the code's `require('js-yaml')` and the like at the vendored file, from `folder` (the bundle's). */
 const vendorPlugin = (folder) => ({
   name: 'vendor',
@@ -56,7 +103,7 @@ const vendorPlugin = (folder) => ({
 await build({
   absWorkingDir: root,
   entryPoints: { index: 'src/index.ts', mcp: 'src/mcp/main.ts' },
-  plugins: [vendorPlugin('./')],
+  plugins: [vendorPlugin('./'), sqliteJsPlugin],
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -81,6 +128,7 @@ await build({
 await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli/launch.ts', 'cli-main': 'src/cli/main.ts' },
+  plugins: [sqliteJsPlugin, loadTimePatchPlugin],
   // js-yaml and write-file-atomic are bundled too: still run only on first require, and compiled
   // once into the code cache rather than read and compiled as separate files by every command.
   outdir: 'dist',

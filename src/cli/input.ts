@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidInputError, UsageError, fromFsError } from '../errors.js';
+import { isTerminal } from './stdio.js';
 
 export interface ContentOptions {
   content?: string;
@@ -21,7 +22,7 @@ export function readContent(options: ContentOptions, required: boolean): string 
   }
   if (options.stdin) return readStdin();
   if (required) {
-    if (!process.stdin.isTTY) {
+    if (!isTerminal(0)) {
       const piped = readStdin();
       if (piped.length) return piped;
     }

@@ -2,6 +2,7 @@ import { Context, type ContextOptions } from '../context/context.js';
 import { resolveContext } from '../context/resolve.js';
 import { WhitemagicError } from '../errors.js';
 import { checkBackendName } from '../storage/registry.js';
+import { isTerminal, writeTo } from './stdio.js';
 import type { StorageProblem } from '../storage/types.js';
 import type { BackendName } from '../storage/types.js';
 
@@ -33,7 +34,7 @@ export interface Output {
 
 export function makeOutput(globals: GlobalOptions): Output {
   const json = Boolean(globals.json);
-  const tty = Boolean(process.stdout.isTTY) && !json;
+  const tty = isTerminal(1) && !json;
   const color = tty && globals.color !== false && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
   return {
     json,
@@ -41,13 +42,13 @@ export function makeOutput(globals: GlobalOptions): Output {
     tty,
     color,
     out(text) {
-      process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+      writeTo(1, text.endsWith('\n') ? text : text + '\n');
     },
     warn(text) {
-      if (!globals.quiet) process.stderr.write(`whitemagic: warning: ${text}\n`);
+      if (!globals.quiet) writeTo(2, `whitemagic: warning: ${text}\n`);
     },
     printJson(value) {
-      process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+      writeTo(1, JSON.stringify(value, null, 2) + '\n');
     },
   };
 }
@@ -80,7 +81,7 @@ export async function runInContext<T>(
   const output = makeOutput(globals);
   // Progress of long work: on a terminal only, and never with --json or --quiet.
   const progress =
-    process.stderr.isTTY && !output.json && !output.quiet ? (await import('../output/progress.js')).terminalProgress() : undefined;
+    isTerminal(2) && !output.json && !output.quiet ? (await import('../output/progress.js')).terminalProgress() : undefined;
   const ctx = contextFor(globals, { progress, ...extra });
   try {
     return await fn(ctx, output);
@@ -100,13 +101,14 @@ export function reportError(err: unknown, json: boolean): number {
     error = new WhitemagicError('io', message, { hint: debug ? undefined : 'set WHITEMAGIC_DEBUG=1 for details' });
   }
   if (json) {
-    process.stderr.write(
+    writeTo(
+      2,
       JSON.stringify({ error: { code: error.code, message: error.message, hint: error.hint, exitCode: error.exitCode } }) + '\n',
     );
   } else {
     const hint = error.hint ? ` (hint: ${error.hint})` : '';
-    process.stderr.write(`whitemagic: error: ${error.message}${hint}\n`);
+    writeTo(2, `whitemagic: error: ${error.message}${hint}\n`);
   }
-  if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  if (debug && err instanceof Error && err.stack) writeTo(2, err.stack + '\n');
   return error.exitCode;
 }

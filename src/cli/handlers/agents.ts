@@ -10,6 +10,7 @@ import { renderContextPackage } from '../../output/context-package.js';
 import { memoryJson } from '../../output/memory.js';
 import { cancelled, editText, parseEdited, renderTemplate } from '../editor.js';
 import { runInContext, type GlobalOptions } from '../run.js';
+import { writeTo } from '../stdio.js';
 
 /** CLI glue for context, edit, create --edit, completion, mcp and __complete. */
 
@@ -95,14 +96,14 @@ export async function edit(ref: string, globals: GlobalOptions): Promise<void> {
 export async function completion(shell: string): Promise<void> {
   const { createProgram } = await import('../program.js');
   const { completionScript } = await import('../../completion/index.js');
-  process.stdout.write(completionScript(createProgram(), shell as 'bash' | 'zsh' | 'fish'));
+  writeTo(1, completionScript(createProgram(), shell as 'bash' | 'zsh' | 'fish'));
 }
 
 export async function complete(topic: string, globals: GlobalOptions): Promise<void> {
   await runInContext(globals, async (ctx) => {
     const values = await completionValues(ctx, topic as 'contexts' | 'tags' | 'ids');
     if (values.length) {
-      process.stdout.write(values.map((v) => (v.description ? `${v.value}\t${v.description.replace(/[\t\r\n]+/g, ' ')}` : v.value)).join('\n') + '\n');
+      writeTo(1, values.map((v) => (v.description ? `${v.value}\t${v.description.replace(/[\t\r\n]+/g, ' ')}` : v.value)).join('\n') + '\n');
     }
   });
 }

@@ -19,6 +19,7 @@ import { makeStyle } from '../../output/style.js';
 import { checkBackendName } from '../../storage/registry.js';
 import { parseDateArg } from '../../util/dates.js';
 import { makeOutput, runInContext, type GlobalOptions } from '../run.js';
+import { writeTo } from '../stdio.js';
 
 /** CLI glue for consolidation, backups, restore and clone. */
 
@@ -45,7 +46,7 @@ export async function backup(opts: { output?: string; keep?: number }, globals: 
     else if (!output.quiet) output.out(renderBackup(result));
     if (result.problems.length) {
       // The backup is written, but it lacks these files: a cron job must hear about it.
-      for (const p of result.problems) process.stderr.write(`whitemagic: warning: ${p.path}: ${p.message}\n`);
+      for (const p of result.problems) writeTo(2, `whitemagic: warning: ${p.path}: ${p.message}\n`);
       throw new WhitemagicError('io', `backup ${basename(result.path)} is missing ${result.problems.length} memory files that could not be read`, {
         hint: "fix them (see 'whitemagic doctor') and back up again",
       });

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
 import { SearchIndex } from '../../search/fts.js';
+import { openSqlite } from '../sqlite/driver.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
@@ -65,12 +64,6 @@ interface FileRow {
   error: string | null;
 }
 
-let driver: typeof BetterSqlite3 | undefined;
-function loadDriver(): typeof BetterSqlite3 {
-  // A synchronous, lazy load: the storage interface is synchronous, and only search needs SQLite.
-  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-  return driver;
-}
 
 const TYPE_ORDER: Record<MemoryType, number> = Object.fromEntries(MEMORY_TYPES.map((t, i) => [t, i])) as Record<MemoryType, number>;
 
@@ -124,11 +117,10 @@ export class MarkdownSearchIndex {
    * index lives in memory for this command (as it does for a backend opened read-only).
    */
   static open(dir: string, isMemoryFileName: (name: string) => boolean, options: { inMemory?: boolean } = {}): MarkdownSearchIndex {
-    const Driver = loadDriver();
     const path = join(dir, INDEX_FILE);
     const attempt = (file: string): Database => {
       if (file !== ':memory:') closeSync(openSync(file, 'a', 0o600)); // owner-only from the start
-      const db = new Driver(file, { timeout: 10_000 });
+      const db = openSqlite(file, { timeout: 10_000 });
       try {
         if (file !== ':memory:') db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
@@ -357,6 +349,8 @@ function pickWinner(rows: FileRow[]): FileRow | undefined {
 /** A digest of a listing: equal digests, same names, sizes and mtimes. */
 function listingSignature(files: DiskFile[]): string {
   const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtime}`);
+  // Loaded here, not at import: every markdown command loads this module, few need a hash.
+  const { createHash } = require('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(lines.join('\n')).digest('base64');
 }
 

@@ -1,5 +1,4 @@
 import { insertEach } from '../bulk.js';
-import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
@@ -18,6 +17,7 @@ import type {
 import { SearchIndex } from '../../search/fts.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy } from './errors.js';
+import { openSqlite } from './driver.js';
 import { refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
 
 /** A row of `memories`; `content` only when the body was asked for. */
@@ -47,7 +47,7 @@ const ALL_COLUMNS = `${HEADER_COLUMNS}, content`;
 export function openDatabase(path: string, options: { creating?: boolean; readonly?: boolean } = {}): BetterSqlite3.Database {
   let db: BetterSqlite3.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: !options.creating, readonly: Boolean(options.readonly), timeout: BUSY_TIMEOUT_MS });
+    db = openSqlite(path, { fileMustExist: !options.creating, readonly: Boolean(options.readonly), timeout: BUSY_TIMEOUT_MS });
     const conn = db;
     const version = retryBusy(() => schemaVersion(conn), path);
     refuseNewer(version, path);

@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+
+export type Database = BetterSqlite3.Database;
+type DatabaseConstructor = typeof BetterSqlite3;
+type OpenOptions = BetterSqlite3.Options;
+
+let open: ((file: string, options: OpenOptions) => Database) | undefined;
+
+/**
+ * Opens a SQLite database with better-sqlite3, loaded on first use (a markdown `list` never loads it).
+ *
+ * Loaded as a package, better-sqlite3 is a dozen CommonJS files, each resolved, read and compiled,
+ * and its native addon is found by the `bindings` package probing a dozen paths: about 9 ms of every
+ * SQLite command. So its JavaScript is bundled into ours (compiled once into the code cache with the
+ * rest of the command line) and its addon is loaded straight from the installed package's
+ * `build/Release`. The installed package stays the authority: when its version differs from the
+ * one bundled, or its addon is elsewhere (a prebuilt binary in another layout), the package is
+ * loaded as usual.
+ */
+export function openSqlite(file: string, options: OpenOptions): Database {
+  open ??= loadDriver();
+  return open(file, options);
+}
+
+function loadDriver(): (file: string, options: OpenOptions) => Database {
+  const requireHere = createRequire(import.meta.url);
+  const asPackage = (): ((file: string, options: OpenOptions) => Database) => {
+    const Driver = requireHere('better-sqlite3') as DatabaseConstructor;
+    return (file, options) => new Driver(file, options);
+  };
+  let packageDir: string;
+  try {
+    packageDir = dirname(requireHere.resolve('better-sqlite3/package.json'));
+  } catch {
+    return asPackage();
+  }
+  const addonFile = join(packageDir, 'build', 'Release', 'better_sqlite3.node');
+  const bundledVersion = (require('better-sqlite3/package.json') as { version: string }).version;
+  let installedVersion: unknown;
+  try {
+    installedVersion = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version?: unknown }).version;
+  } catch {
+    installedVersion = undefined;
+  }
+  if (installedVersion !== bundledVersion || !existsSync(addonFile)) return asPackage();
+  const Driver = require('better-sqlite3/lib/database.js') as DatabaseConstructor;
+  const addon = requireHere(addonFile) as object;
+  // The addon object itself is accepted (better-sqlite3 documents it; its types say only a path).
+  return (file, options) => new Driver(file, { ...options, nativeBinding: addon as unknown as string });
+}

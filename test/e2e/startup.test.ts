@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BIN, makeHome, type Home } from '../helpers/cli.js';
+
+/**
+ * What a command loads (docs/performance.md, "Levers used"): Node modules the command line keeps
+ * out of cheap commands, and better-sqlite3's JavaScript served from the bundle. Timings are the
+ * benchmark's; these check the levers themselves, which a change can silently undo.
+ */
+describe('start-up: what a command loads', () => {
+  let h: Home;
+  let probe: string;
+  beforeEach(() => {
+    h = makeHome();
+    // Reports at exit Node's own modules loaded and the files better-sqlite3 was required from.
+    probe = join(h.home, 'probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => {\n" +
+        "  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));\n" +
+        "  const sqlite = Object.keys(require.cache).filter((k) => k.includes('better-sqlite3')).map((k) => k.slice(k.indexOf('better-sqlite3')));\n" +
+        "  process._rawDebug(JSON.stringify({ builtins, sqlite }));\n" +
+        '});\n',
+    );
+  });
+  afterEach(() => h.cleanup());
+
+  const loaded = (args: string[]): { builtins: string[]; sqlite: string[] } => {
+    const r = h.run(args, { env: { NODE_OPTIONS: `--require=${probe}` } });
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stderr.trim().split('\n').pop()!);
+  };
+  // child_process, net and streams came with commander and with process.stdout on a pipe; crypto
+  // with new ids; worker_threads with write-file-atomic; tty with checking for a terminal.
+  const UNWANTED = ['child_process', 'net', 'stream', 'crypto', 'worker_threads', 'tty'];
+
+  for (const backend of ['markdown', 'sqlite']) {
+    it(`create, list, show and status on ${backend} to a pipe load none of ${UNWANTED.join(', ')}`, () => {
+      expect(h.run(['--context', 'c', 'init', '--backend', backend]).code).toBe(0);
+      const id = h.run(['--context', 'c', 'create', '--title', 'Startup', '--content', 'body', '--tag', 'a']).stdout.trim();
+      for (const args of [
+        ['create', '--title', 'Another', '--content', 'x'],
+        ['list', '--limit', '20'],
+        ['show', id],
+        ['status'],
+      ]) {
+        const { builtins } = loaded(['--context', 'c', ...args]);
+        expect(builtins.filter((b) => UNWANTED.includes(b)), args[0]).toEqual([]);
+      }
+    });
+  }
+
+  it("a SQLite command runs better-sqlite3's bundled JavaScript and loads only its native addon", () => {
+    expect(h.run(['--context', 'sq', 'init', '--backend', 'sqlite']).code).toBe(0);
+    const { sqlite } = loaded(['--context', 'sq', 'list']);
+    expect(sqlite).toEqual(['better-sqlite3/build/Release/better_sqlite3.node']);
+  });
+
+  it('output to a reader that goes away ends quietly (`list | head -1`)', () => {
+    // Enough memories that the listing overflows a pipe's buffer after the reader has gone.
+    const folder = join(h.wmHome, 'big', 'memory', 'short_term');
+    mkdirSync(folder, { recursive: true });
+    const long = 'word '.repeat(60).trim();
+    for (let i = 0; i < 1500; i++) {
+      writeFileSync(join(folder, `m${i}.md`), `---\ntitle: ${long} ${i}\ncreated: 2026-01-01T00:00:00.000Z\n---\nbody ${i}\n`);
+    }
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${BIN}" --context big list --limit 2000 | head -1`], {
+      env: h.env,
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});
