@@ -4,6 +4,7 @@ import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 import { printable } from '../../context/names.js';
+import { dumpSimpleYaml } from './yaml-dump.js';
 
 type Yaml = typeof import('js-yaml');
 // Loaded on first use: most commands parse no file at all (the catalog holds the front matter; see
@@ -58,8 +59,9 @@ function parseBlock(language: string, block: string): unknown {
   throw new Error(`unknown front matter language '${language}'; use YAML`);
 }
 
-function dumpYaml(data: object): string {
-  return yaml().dump(data, { schema: yaml().CORE_SCHEMA, lineWidth: -1, noRefs: true, sortKeys: false });
+function dumpYaml(data: Record<string, unknown>): string {
+  // Most front matter is plain text and lists of it: written without loading js-yaml (yaml-dump.ts).
+  return dumpSimpleYaml(data) ?? yaml().dump(data, { schema: yaml().CORE_SCHEMA, lineWidth: -1, noRefs: true, sortKeys: false });
 }
 
 
