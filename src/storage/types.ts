@@ -64,8 +64,11 @@ export interface StorageBackend {
    */
   search(query: SearchQuery): SearchResult;
 
-  /** Rebuilds the search index from the memories (`reindex`). Call under the context's lock. */
-  reindex(): ReindexResult;
+  /**
+   * Rebuilds the search index from the memories (`reindex`). Call under the context's lock.
+   * `onIndexed`, if given, is told how many memories are indexed so far (for a progress line).
+   */
+  reindex(onIndexed?: IndexProgress): ReindexResult;
 
   /** Compares the search index with the memories without changing either (`doctor`). */
   checkIndex(): IndexCheck;
@@ -159,3 +162,6 @@ export interface BackendOpenOptions {
   /** Open for reading only: no files are created or repaired. */
   readonly?: boolean;
 }
+
+/** `done` of `total` memories indexed so far (reindex). */
+export type IndexProgress = (done: number, total: number) => void;

@@ -11,6 +11,7 @@ import type {
   ListResult,
   StorageBackend,
   StorageProblem,
+  IndexProgress,
   StorageSummary,
   StoredMemory,
 } from '../types.js';
@@ -367,10 +368,11 @@ export class SqliteBackend implements StorageBackend {
     return { ...this.guard(() => this.index.search(query)), problems: [] };
   }
 
-  reindex(): ReindexResult {
+  reindex(onIndexed?: IndexProgress): ReindexResult {
     return this.write(() => {
       this.index.clear();
-      const indexed = this.index.fill(this.sql('SELECT id, title, content, type, tags, created, updated FROM memories').all() as Row[] as never);
+      const rows = this.sql('SELECT id, title, content, type, tags, created, updated FROM memories').all() as Row[];
+      const indexed = this.index.fill(rows as never, onIndexed && ((done) => onIndexed(done, rows.length)));
       return { indexed };
     });
   }
