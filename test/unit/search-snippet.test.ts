@@ -50,3 +50,40 @@ describe('markMatches', () => {
     expect(markMatches(parseMarked(`a ${O}b${C} c ${O}d${C}`), (w) => `[${w}]`)).toBe('a [b] c [d]');
   });
 });
+
+describe('parseMarked against the character-by-character rule', () => {
+  /** The rule as first written: one character at a time. */
+  function reference(marked: string) {
+    let text = '';
+    const matches: Array<[number, number]> = [];
+    let open = -1;
+    let space = false;
+    for (const ch of marked) {
+      if (ch === O) {
+        if (space && text) text += ' ';
+        space = false;
+        open = text.length;
+      } else if (ch === C) {
+        if (open >= 0 && text.length > open) matches.push([open, text.length]);
+        open = -1;
+      } else if (/\s/.test(ch)) space = true;
+      else {
+        if (space && text) text += ' ';
+        space = false;
+        text += ch;
+      }
+    }
+    return { text, matches };
+  }
+
+  it('agrees on generated text with markers, every kind of white space and astral characters', () => {
+    const alphabet = ['a', 'b', 'é', '🚀', ' ', '  ', '\n', '\t', '\u00a0', '\u2028', O, C, O, C, 'word', '.'];
+    let state = 11;
+    const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 5000; i++) {
+      let s = '';
+      for (let j = next() % 24; j > 0; j--) s += alphabet[next() % alphabet.length];
+      expect(parseMarked(s), JSON.stringify(s)).toEqual(reference(s));
+    }
+  });
+});
