@@ -73,17 +73,21 @@ export async function searchFederated(home: string, input: FederatedInput, optio
       }
     }),
   );
-  const hits: FederatedHit[] = [];
+  const ranked: Array<{ hit: SearchHit; context: string; score: number }> = [];
   const problems: FederatedResult['problems'] = [];
   let total = 0;
   for (const r of perContext) {
     total += r.total;
     problems.push(...r.problems.map((p) => ({ ...p, context: r.name })));
     const best = r.hits.length ? Math.max(...r.hits.map((h) => h.score)) : 0;
-    for (const h of r.hits) hits.push({ ...h, context: r.name, rawScore: h.score, score: best > 0 ? h.score / best : 1 });
+    for (const hit of r.hits) ranked.push({ hit, context: r.name, score: best > 0 ? hit.score / best : 1 });
   }
-  hits.sort((a, b) => b.score - a.score || cmp(a.context, b.context) || -cmp(a.id, b.id));
-  return { hits: hits.slice(0, query.limit), total, contexts: names, problems, ignored: parsed.ignored };
+  ranked.sort((a, b) => b.score - a.score || cmp(a.context, b.context) || -cmp(a.hit.id, b.hit.id));
+  // Only the hits kept are copied: copying reads a hit's snippet, which is worked out on first read.
+  const hits = ranked
+    .slice(0, query.limit)
+    .map(({ hit, context, score }): FederatedHit => ({ ...hit, context, rawScore: hit.score, score }));
+  return { hits, total, contexts: names, problems, ignored: parsed.ignored };
 }
 
 /** Refuses a search that names contexts both ways. */

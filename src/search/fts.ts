@@ -144,17 +144,12 @@ export class SearchIndex {
     }
     const hits = ranked.map((r): SearchHit => {
       const m = marks.get(r.rowid);
-      return {
-        id: r.id,
-        title: r.title,
-        type: r.type,
-        tags: JSON.parse(r.tags) as string[],
-        created: r.created,
-        updated: r.updated,
-        score: -r.rank,
-        titleMarks: parseMarked(m?.t ?? r.title),
-        snippet: pickSnippet(parseMarked(m?.c ?? '')),
-      };
+      const hit = { id: r.id, title: r.title, type: r.type, tags: JSON.parse(r.tags) as string[], created: r.created, updated: r.updated, score: -r.rank };
+      // Worked out when first read: a federated search drops most hits of each context unread.
+      return withLazyFields(hit, {
+        titleMarks: () => parseMarked(m?.t ?? r.title),
+        snippet: () => pickSnippet(parseMarked(m?.c ?? '')),
+      });
     });
     return { hits, total };
   }
@@ -285,4 +280,23 @@ export class SearchIndex {
     for (const id of this.ids()) if (!seen.has(id) && !skip.has(id)) drift.push({ id, kind: 'orphan' });
     return drift;
   }
+}
+
+/**
+ * `target` with more fields, each computed on first read (then an ordinary field): still a plain
+ * object, whole to JSON.stringify, spread and deep equality.
+ */
+function withLazyFields<T extends object, L extends Record<string, unknown>>(target: T, fields: { [K in keyof L]: () => L[K] }): T & L {
+  for (const [key, compute] of Object.entries(fields)) {
+    Object.defineProperty(target, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = compute();
+        Object.defineProperty(target, key, { value, enumerable: true, configurable: true, writable: true });
+        return value;
+      },
+    });
+  }
+  return target as T & L;
 }
