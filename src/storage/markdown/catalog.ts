@@ -1,7 +1,7 @@
-import { readFileSync, type Stats } from 'node:fs';
+import { readFileSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { lazyModule } from '../../util/lazy.js';
-import type { MemoryHeader } from '../../memory/types.js';
+import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
@@ -13,119 +13,311 @@ const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => req
  *
  * It is a cache, never the truth: every command still lists the three folders and stats each file
  * (SPEC section 3: files edited, added, copied in or removed by hand are seen by the next command),
- * and any file whose stat differs from its record is parsed again. A missing, unreadable or
- * foreign catalog reads as empty and is rebuilt. It is written atomically and never backed up.
+ * and any file whose stat differs from its record is parsed again. A missing, unreadable, foreign
+ * or damaged catalog only costs a rebuild. It is written atomically and never backed up.
+ *
+ * The format is one line per file, in the order the backend reads the folders (type, then file
+ * name), so a command walks it beside the sorted folder listing without building a map of it:
+ *
+ *     whitemagic-catalog 2 <scannedAt>
+ *     <type>/<file> TAB size TAB mtimeMs TAB ctimeMs TAB ino TAB id TAB created TAB updated TAB tags TAB rest
+ *
+ * `tags` is a JSON list and `rest` a JSON array [title, meta or 0, derivedId 0/1]: both are parsed
+ * only when a command needs them (a `list` of 20 parses 20, not 10,000). A file that cannot be read
+ * has `!` for its id and the problem as a JSON string after it. The file is plain ASCII (other
+ * characters are JSON escapes; a key that is not plain is a JSON string), so it loads as a one-byte
+ * string, half the memory of a two-byte one.
  */
-export const CATALOG_FILE = '.whitemagic-catalog.json';
+export const CATALOG_FILE = '.whitemagic-catalog.tsv';
 
-/** Bump when the record layout changes: an older catalog is then ignored and rebuilt. */
-const CATALOG_VERSION = 1;
+/** Catalogs of earlier versions: removed when a new one is written. */
+const OLD_CATALOG_FILES = ['.whitemagic-catalog.json'];
+
+/** The first line's start; bump the version when the record layout changes (an older catalog is then rebuilt). */
+const MAGIC = 'whitemagic-catalog 2 ';
 
 /**
  * A record is trusted only if its file was last changed this long before the catalog's scan began.
  * File times are coarse (a clock tick, up to 2 s on some file systems): a file rewritten within the
  * same tick as it was read could keep the same size and times, the "racily clean" case git knows.
  */
-const RACY_MS = 2_000;
+export const RACY_MS = 2_000;
 
-/** The front matter of a memory as the catalog keeps it; `type`, `name` and `bytes` come from the file. */
-export type CatalogHeader = Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { derivedId: boolean };
-
-/**
- * What the catalog knows of one file, kept as the array stored on disk (small to store, and no
- * copying at load: a command over 10,000 unchanged files allocates as little as it can):
- * [size, mtimeMs, ctimeMs, ino, id, title, tags, created, updated, meta | 0, derivedId 0/1], or for
- * a file that cannot be read [size, mtimeMs, ctimeMs, ino, problem].
- */
-export type CatalogRecord = [number, number, number, number, ...unknown[]];
-
-/** The catalog as loaded: stored records by `<type>/<file>` (unchecked), and when its scan began. */
-export interface Catalog {
-  files: Record<string, unknown>;
-  /** How many records it holds (to notice files removed since). */
-  count: number;
-  scannedAt: number;
-}
+/** The id column of a record of a file that cannot be read (no memory id starts with `!`). */
+const PROBLEM = '!';
 
 type FileStat = Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>;
 
+/** The catalog as loaded: its record lines (from `start` in `text`) and when its scan began. */
+export interface Catalog {
+  text: string;
+  start: number;
+  scannedAt: number;
+}
+
 /** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
 export function loadCatalog(dir: string): Catalog {
-  const empty: Catalog = { files: {}, count: 0, scannedAt: 0 };
-  let data: { version?: unknown; scannedAt?: unknown; count?: unknown; files?: unknown };
+  let text: string;
   try {
-    data = JSON.parse(readFileSync(join(dir, CATALOG_FILE), 'utf8'));
+    // latin1: the file is ASCII, and this makes a one-byte string without decoding UTF-8.
+    text = readFileSync(join(dir, CATALOG_FILE), 'latin1');
   } catch {
-    return empty;
+    return { text: '', start: 0, scannedAt: 0 };
   }
-  if (
-    !data ||
-    data.version !== CATALOG_VERSION ||
-    typeof data.scannedAt !== 'number' ||
-    typeof data.count !== 'number' ||
-    !data.files ||
-    typeof data.files !== 'object'
-  ) {
-    return empty;
-  }
-  return { files: data.files as Record<string, unknown>, count: data.count, scannedAt: data.scannedAt };
-}
-
-/**
- * The stored record of a file if it can be used as is: well formed, the file exactly as recorded
- * (same inode, size and times), and changed long enough before the catalog's scan (see RACY_MS).
- * A catalog edited or damaged by hand must never crash a command: anything odd means "read the file".
- */
-export function trustedRecord(stored: unknown, st: FileStat, scannedAt: number): CatalogRecord | undefined {
-  if (!Array.isArray(stored) || !sameFile(stored as CatalogRecord, st) || !settled(stored as CatalogRecord, scannedAt)) return undefined;
-  if (stored.length === 5) return typeof stored[4] === 'string' ? (stored as CatalogRecord) : undefined;
-  return headerOf(stored as CatalogRecord) ? (stored as CatalogRecord) : undefined;
-}
-
-/** The file is exactly as recorded: same inode, size and times. */
-export function sameFile(record: CatalogRecord, st: FileStat): boolean {
-  return record[0] === st.size && record[1] === st.mtimeMs && record[2] === st.ctimeMs && record[3] === st.ino;
+  const eol = text.indexOf('\n');
+  const scannedAt = text.startsWith(MAGIC) && eol > 0 ? Number(text.slice(MAGIC.length, eol)) : NaN;
+  if (!Number.isFinite(scannedAt)) return { text: '', start: 0, scannedAt: 0 };
+  return { text, start: eol + 1, scannedAt };
 }
 
 /** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content. */
-export function settled(record: CatalogRecord, scanStart: number): boolean {
-  return Math.max(record[1], record[2]) < scanStart - RACY_MS;
+export function settled(st: FileStat, scanStart: number): boolean {
+  return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
 }
 
-/** The header of a record, or undefined for a record of an unreadable file or a malformed one. */
-export function headerOf(record: CatalogRecord): CatalogHeader | undefined {
-  if (record.length !== 11) return undefined;
-  const [, , , , id, title, tags, created, updated, meta, derived] = record;
-  if (typeof id !== 'string' || typeof title !== 'string' || typeof created !== 'string' || typeof updated !== 'string') return undefined;
-  if (!Array.isArray(tags)) return undefined;
-  const metaObject = meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : {};
-  return { id, title, tags: tags as string[], created, updated, meta: metaObject, derivedId: derived === 1 };
+/** What a catalog line says of a file beyond its stat: a header's eager columns, or a problem. */
+export type LineRecord =
+  | { id: string; created: string; updated: string; tailStart: number; tailEnd: number; problem?: undefined }
+  | { problem: string };
+
+/**
+ * Walks the catalog's lines in step with the backend's reading order (type, then file name). Lines
+ * of files passed over were removed since; a file with no line is new. A line that is out of order
+ * or damaged only means its file is read again, never a crash.
+ */
+export class CatalogCursor {
+  /** Start of the current line. */
+  pos: number;
+  /** Lines passed over: files removed or renamed since, or damaged lines. */
+  skipped = 0;
+
+  constructor(readonly text: string, start: number) {
+    this.pos = start;
+  }
+
+  /** The end of the line starting at `at` (its newline), or -1 for an unterminated last line. */
+  private lineEnd(at: number): number {
+    return this.text.indexOf('\n', at);
+  }
+
+  /**
+   * Moves to the line of `type`/`file` and returns where its fields begin (after the key's tab),
+   * or -1 when the catalog has no line for it; lines of files ordered before it are passed over.
+   */
+  seek(typeIndex: number, type: string, file: string): number {
+    const text = this.text;
+    while (this.pos < text.length) {
+      const pos = this.pos;
+      // The common case: the next line is this file's (a plain key needs no decoding).
+      const slash = pos + type.length;
+      const tab = slash + 1 + file.length;
+      if (text.startsWith(type, pos) && text.charCodeAt(slash) === 47 && text.startsWith(file, slash + 1) && text.charCodeAt(tab) === 9) return tab + 1;
+      const order = compareKey(text, pos, typeIndex, file);
+      if (order > 0) return -1; // a new file: the line here belongs to a later one
+      const end = this.lineEnd(pos);
+      this.pos = end === -1 ? text.length : end + 1;
+      this.skipped++;
+      if (order === 0) return -1; // this file's line, but damaged (a non-plain key is handled below)
+    }
+    return -1;
+  }
+
+  /** Like seek, for a key that is not plain (written as a JSON string). */
+  seekQuoted(typeIndex: number, type: string, file: string): number {
+    const quoted = quoteKey(type, file);
+    const text = this.text;
+    while (this.pos < text.length) {
+      const pos = this.pos;
+      if (text.startsWith(quoted, pos) && text.charCodeAt(pos + quoted.length) === 9) return pos + quoted.length + 1;
+      if (compareKey(text, pos, typeIndex, file) > 0) return -1;
+      const end = this.lineEnd(pos);
+      this.pos = end === -1 ? text.length : end + 1;
+      this.skipped++;
+    }
+    return -1;
+  }
+
+  /**
+   * The record on the current line if the file is exactly as recorded (same size, times and inode),
+   * given where its fields begin; consumes the line either way. Undefined: read the file.
+   */
+  take(fields: number, st: FileStat): { record: LineRecord; start: number; end: number } | undefined {
+    const text = this.text;
+    const start = this.pos;
+    const end = this.lineEnd(fields);
+    if (end === -1) {
+      this.pos = text.length;
+      return undefined;
+    }
+    this.pos = end + 1;
+    const stat = `${st.size}\t${st.mtimeMs}\t${st.ctimeMs}\t${st.ino}\t`;
+    if (!text.startsWith(stat, fields)) return undefined;
+    const a = fields + stat.length;
+    const t1 = text.indexOf('\t', a);
+    if (t1 === -1 || t1 > end) return undefined;
+    if (t1 - a === 1 && text.charCodeAt(a) === 33) {
+      const problem = parseJson(text.slice(t1 + 1, end));
+      return typeof problem === 'string' ? { record: { problem }, start, end: end + 1 } : undefined;
+    }
+    const t2 = text.indexOf('\t', t1 + 1);
+    const t3 = t2 === -1 ? -1 : text.indexOf('\t', t2 + 1);
+    if (t3 === -1 || t3 > end || t1 === a || t2 === t1 + 1 || t3 === t2 + 1) return undefined;
+    return {
+      record: { id: text.slice(a, t1), created: text.slice(t1 + 1, t2), updated: text.slice(t2 + 1, t3), tailStart: t3 + 1, tailEnd: end },
+      start,
+      end: end + 1,
+    };
+  }
+
+  /** The current line is of no use (its file was read again): pass over it. */
+  skipLine(): void {
+    const end = this.lineEnd(this.pos);
+    this.pos = end === -1 ? this.text.length : end + 1;
+  }
+
+  /** Lines left after the last file: their files are gone. */
+  get rest(): boolean {
+    return this.pos < this.text.length;
+  }
 }
 
-/** Why the file of a record cannot be read, if that is what it records. */
-export function problemOf(record: CatalogRecord): string | undefined {
-  return record.length === 5 ? String(record[4]) : undefined;
+/** A key that can be written as is: printable ASCII, no backslash, not starting with a quote. */
+export function isPlainKey(name: string): boolean {
+  return /^[\x20-\x5b\x5d-\x7e]+$/.test(name) && name.charCodeAt(0) !== 34;
 }
 
-/** A new record for a file with these stats: its header, or the problem that stops it being read. */
-export function recordFor(st: FileStat, body: CatalogHeader | string): CatalogRecord {
-  const head: CatalogRecord = [st.size, st.mtimeMs, st.ctimeMs, st.ino];
-  if (typeof body === 'string') return [...head, body];
+function quoteKey(type: string, file: string): string {
+  return asciiJson(`${type}/${file}`);
+}
+
+/**
+ * How the line at `pos` orders against `type`/`file` in reading order: negative before, 0 the
+ * same file, positive after. A line whose key cannot be read orders before anything (passed over).
+ */
+function compareKey(text: string, pos: number, typeIndex: number, file: string): number {
+  const tab = text.indexOf('\t', pos);
+  const eol = text.indexOf('\n', pos);
+  if (tab === -1 || (eol !== -1 && eol < tab)) return -1;
+  let key: unknown = text.slice(pos, tab);
+  if ((key as string).charCodeAt(0) === 34) key = parseJson(key as string);
+  if (typeof key !== 'string') return -1;
+  const slash = key.indexOf('/');
+  const lineType = MEMORY_TYPES.indexOf(key.slice(0, slash) as MemoryType);
+  if (slash === -1 || lineType === -1) return -1;
+  if (lineType !== typeIndex) return lineType - typeIndex;
+  const lineFile = key.slice(slash + 1);
+  return lineFile < file ? -1 : lineFile > file ? 1 : 0;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON with every character beyond ASCII escaped, so the catalog stays one-byte. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A column that needs no escaping: printable ASCII without spaces (ids and ISO times always are). */
+function isPlainColumn(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value);
+}
+
+/** The front matter a catalog line keeps beyond the columns: parsed on first use. */
+export interface HeaderTail {
+  title: string;
+  tags: string[];
+  meta: Record<string, unknown>;
+  derivedId: boolean;
+}
+
+/** What a new catalog line holds: a file's header and whether its id was derived, or why it cannot be read. */
+export type RecordBody = (Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { derivedId: boolean }) | string;
+
+/**
+ * The catalog line of `type`/`file` with these stats, or undefined if it cannot be kept (an id or
+ * date with characters the format does not allow; the file is then simply read every time).
+ */
+export function formatLine(type: MemoryType, file: string, st: FileStat, body: RecordBody): string | undefined {
+  const key = isPlainKey(file) ? `${type}/${file}` : quoteKey(type, file);
+  const head = `${key}\t${st.size}\t${st.mtimeMs}\t${st.ctimeMs}\t${st.ino}\t`;
+  if (typeof body === 'string') return `${head}${PROBLEM}\t${asciiJson(body)}\n`;
+  if (!isPlainColumn(body.id) || !isPlainColumn(body.created) || !isPlainColumn(body.updated) || body.id.startsWith(PROBLEM)) return undefined;
   const meta = Object.keys(body.meta).length ? body.meta : 0;
-  return [...head, body.id, body.title, body.tags, body.created, body.updated, meta, body.derivedId ? 1 : 0];
+  return `${head}${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`;
+}
+
+/** The tail of a line (`tags TAB rest`) as values, or undefined if it is damaged. */
+export function parseTail(text: string, start: number, end: number): HeaderTail | undefined {
+  const tab = text.indexOf('\t', start);
+  if (tab === -1 || tab >= end) return undefined;
+  const tags = parseJson(text.slice(start, tab));
+  const rest = parseJson(text.slice(tab + 1, end));
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) return undefined;
+  if (!Array.isArray(rest) || rest.length !== 3 || typeof rest[0] !== 'string') return undefined;
+  const meta = rest[1] && typeof rest[1] === 'object' && !Array.isArray(rest[1]) ? (rest[1] as Record<string, unknown>) : {};
+  return { title: rest[0], tags: tags as string[], meta, derivedId: rest[2] === 1 };
+}
+
+/** Only the tags of a line's tail (what `status` needs of every memory), or undefined if damaged. */
+export function parseTags(text: string, start: number, end: number): string[] | undefined {
+  const tab = text.indexOf('\t', start);
+  if (tab === -1 || tab >= end) return undefined;
+  const tags = parseJson(text.slice(start, tab));
+  return Array.isArray(tags) && tags.every((t) => typeof t === 'string') ? (tags as string[]) : undefined;
+}
+
+/** The key of a line, decoded, with its type's place in reading order; undefined if damaged. */
+export function keyOfLine(line: string): { typeIndex: number; file: string; key: string } | undefined {
+  const tab = line.indexOf('\t');
+  if (tab === -1) return undefined;
+  let key: unknown = line.slice(0, tab);
+  if ((key as string).charCodeAt(0) === 34) key = parseJson(key as string);
+  if (typeof key !== 'string') return undefined;
+  const slash = key.indexOf('/');
+  const typeIndex = MEMORY_TYPES.indexOf(key.slice(0, slash) as MemoryType);
+  if (slash === -1 || typeIndex === -1) return undefined;
+  return { typeIndex, file: key.slice(slash + 1), key };
+}
+
+/**
+ * The record lines of a catalog with some files' lines replaced, added or (null) removed, in
+ * reading order: what a command's own writes after its scan make of the catalog it scanned.
+ */
+export function mergeLines(body: string, edits: Map<string, string | null>): string {
+  const lines: Array<{ typeIndex: number; file: string; line: string }> = [];
+  for (const line of body.split('\n')) {
+    const k = line && keyOfLine(line);
+    if (k && !edits.has(k.key)) lines.push({ typeIndex: k.typeIndex, file: k.file, line: `${line}\n` });
+  }
+  for (const line of edits.values()) {
+    const k = line && keyOfLine(line);
+    if (k) lines.push({ typeIndex: k.typeIndex, file: k.file, line });
+  }
+  lines.sort((a, b) => a.typeIndex - b.typeIndex || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return lines.map((l) => l.line).join('');
 }
 
 /**
  * Writes the catalog atomically. No fsync: it is derived, and a lost or torn write only costs a
  * rebuild. Failing to write (a read-only disk, permissions) is not an error for the command.
+ * `body` is the record lines, in reading order.
  */
-export function saveCatalog(dir: string, records: Map<string, CatalogRecord>, scannedAt: number): void {
-  const files: Record<string, CatalogRecord> = {};
-  for (const [key, record] of records) files[key] = record;
-  const text = JSON.stringify({ version: CATALOG_VERSION, scannedAt, count: records.size, files });
+export function saveCatalog(dir: string, body: string, scannedAt: number): void {
   try {
-    writeFileAtomic().sync(join(dir, CATALOG_FILE), text, { mode: 0o600, fsync: false });
+    writeFileAtomic().sync(join(dir, CATALOG_FILE), Buffer.from(`${MAGIC}${scannedAt}\n${body}`, 'latin1'), { mode: 0o600, fsync: false });
   } catch {
-    // Derived data: the next command rebuilds what this one could not write.
+    return; // Derived data: the next command rebuilds what this one could not write.
+  }
+  for (const old of OLD_CATALOG_FILES) {
+    try {
+      unlinkSync(join(dir, old));
+    } catch {
+      // Usually not there.
+    }
   }
 }
