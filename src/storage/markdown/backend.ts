@@ -21,7 +21,7 @@ import type {
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { CatalogCursor, formatLine, isPlainKey, loadCatalog, mergeLines, saveCatalog, settled, type HeaderTail, type RecordBody } from './catalog.js';
 import { FileHeader, type TailSource } from './file-header.js';
-import { parseMemoryFile, serialiseMemory } from './file-format.js';
+import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles } from './temp-files.js';
 
@@ -134,9 +134,10 @@ export class MarkdownBackend implements StorageBackend {
       for (const file of names) {
         if (!isMemoryFileName(file)) continue;
         // lstat: a link is never followed, so no memory file can make us read outside the context.
+        const path = prefix + file;
         let st: Stats | undefined;
         try {
-          st = lstatSync(prefix + file, { throwIfNoEntry: false });
+          st = lstatSync(path, { throwIfNoEntry: false });
         } catch (err) {
           problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: fsProblem(err) });
           continue;
@@ -162,7 +163,7 @@ export class MarkdownBackend implements StorageBackend {
             runEnd = line.end;
           }
         } else {
-          const read = this.readFile(type, file, st);
+          const read = this.readFile(path, type, file, st);
           if (!read) continue;
           flush();
           if (read.line) chunks.push(read.line);
@@ -212,13 +213,11 @@ export class MarkdownBackend implements StorageBackend {
    * Parses one file: its header (or the problem that stops it being read) and its catalog line.
    * Undefined if the file is gone.
    */
-  private readFile(type: MemoryType, file: string, st: Stats): { header?: FileHeader; problem?: string; line?: string } | undefined {
+  private readFile(path: string, type: MemoryType, file: string, st: Stats): { header?: FileHeader; problem?: string; line?: string } | undefined {
     let body: RecordBody;
     try {
-      const text = readFileSync(join(this.typeDir(type), file), 'utf8');
-      const { memory, derivedId } = parseMemoryFile(text, file, type, st.mtime);
-      const { id, title, tags, created, updated, meta } = memory;
-      body = { id, title, tags, created, updated, meta, derivedId };
+      const { header, derivedId } = parseMemoryHeader(readFileSync(path, 'utf8'), file, st.mtime);
+      body = { ...header, derivedId };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined; // removed while we looked: not a memory any more
@@ -241,7 +240,7 @@ export class MarkdownBackend implements StorageBackend {
     this.catalogDirty = true;
     try {
       const st = lstatSync(path);
-      const read = this.readFile(header.type, header.file, st);
+      const read = this.readFile(path, header.type, header.file, st);
       if (read?.header) {
         if (read.line) this.catalogEdits.set(key, read.line);
         const { title, tags, meta, derivedId } = read.header;
