@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -68,10 +68,14 @@ describe('markdown catalog', () => {
   });
 
   it('does not trust a record of a file changed less than two seconds before the catalog was written', () => {
+    const firstFile = statSync(fileOf(open().list({}).memories.find((m) => m.title === 'First')!.id));
     const data = catalog();
     const row = rowOf(data, 'First');
     row[9] = JSON.stringify(['Stale', 0, 0]);
-    data.head = `whitemagic-catalog 2 ${Math.max(Number(row[2]), Number(row[3])) + 500}`;
+    // Times are the bits of the stat's doubles, in hex.
+    const time = (hex: string) => Buffer.from(hex, 'hex').readDoubleBE(0);
+    expect([time(row[2]), time(row[3])]).toEqual([firstFile.mtimeMs, firstFile.ctimeMs]);
+    data.head = `whitemagic-catalog 2 ${Math.max(time(row[2]), time(row[3])) + 500}`;
     writeCatalog(data);
     expect(titles()).toEqual(['First', 'Second', 'Third']);
   });
