@@ -19,7 +19,7 @@ import type {
   StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { CatalogCursor, formatLine, isPlainKey, loadCatalog, mergeLines, saveCatalog, settled, type HeaderTail, type RecordBody } from './catalog.js';
+import { CatalogCursor, formatLine, loadCatalog, mergeLines, saveCatalog, settled, type HeaderTail, type RecordBody } from './catalog.js';
 import { FileHeader, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
@@ -148,19 +148,18 @@ export class MarkdownBackend implements StorageBackend {
           continue;
         }
         if (!st.isFile()) continue;
-        const fields = isPlainKey(file) ? cursor.seek(typeIndex, type, file) : cursor.seekQuoted(typeIndex, type, file);
-        const line = fields === -1 ? undefined : cursor.take(fields, st);
+        const fields = cursor.seek(typeIndex, type, file);
+        const known = fields !== -1 && cursor.take(fields, st);
         let header: FileHeader | undefined;
         let problem: string | undefined;
-        if (line && settled(st, catalog.scannedAt)) {
-          const r = line.record;
-          if (r.problem !== undefined) problem = r.problem;
-          else header = new FileHeader(r.id, type, r.created, r.updated, st.size, file, undefined, source, r.tailStart, r.tailEnd);
-          if (runStart !== -1 && runEnd === line.start) runEnd = line.end;
+        if (known && settled(st, catalog.scannedAt)) {
+          problem = cursor.problem;
+          if (problem === undefined) header = new FileHeader(cursor.id, type, cursor.created, cursor.updated, st.size, file, undefined, source, cursor.tailStart, cursor.tailEnd);
+          if (runStart !== -1 && runEnd === cursor.lineStart) runEnd = cursor.lineEnd;
           else {
             flush();
-            runStart = line.start;
-            runEnd = line.end;
+            runStart = cursor.lineStart;
+            runEnd = cursor.lineEnd;
           }
         } else {
           const read = this.readFile(path, type, file, st);
@@ -168,7 +167,7 @@ export class MarkdownBackend implements StorageBackend {
           flush();
           if (read.line) chunks.push(read.line);
           // Rewrite the catalog for a new or changed file, or one that can now be trusted.
-          if (!line || settled(st, scanStart)) changed = true;
+          if (!known || settled(st, scanStart)) changed = true;
           header = read.header;
           problem = read.problem;
         }

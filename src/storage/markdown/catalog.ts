@@ -78,29 +78,30 @@ export function settled(st: FileStat, scanStart: number): boolean {
   return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
 }
 
-/** What a catalog line says of a file beyond its stat: a header's eager columns, or a problem. */
-export type LineRecord =
-  | { id: string; created: string; updated: string; tailStart: number; tailEnd: number; problem?: undefined }
-  | { problem: string };
-
 /**
  * Walks the catalog's lines in step with the backend's reading order (type, then file name). Lines
  * of files passed over were removed since; a file with no line is new. A line that is out of order
- * or damaged only means its file is read again, never a crash.
+ * or damaged only means its file is read again, never a crash. What `take` finds is left in the
+ * cursor's fields rather than in a new object: this runs once per file.
  */
 export class CatalogCursor {
   /** Start of the current line. */
   pos: number;
   /** Lines passed over: files removed or renamed since, or damaged lines. */
   skipped = 0;
+  /** Set by take: the line taken ([lineStart, lineEnd) including its newline), and its record. */
+  lineStart = 0;
+  lineEnd = 0;
+  id = '';
+  created = '';
+  updated = '';
+  tailStart = 0;
+  tailEnd = 0;
+  /** Set by take for a record of a file that cannot be read; undefined otherwise. */
+  problem: string | undefined;
 
   constructor(readonly text: string, start: number) {
     this.pos = start;
-  }
-
-  /** The end of the line starting at `at` (its newline), or -1 for an unterminated last line. */
-  private lineEnd(at: number): number {
-    return this.text.indexOf('\n', at);
   }
 
   /**
@@ -111,29 +112,14 @@ export class CatalogCursor {
     const text = this.text;
     while (this.pos < text.length) {
       const pos = this.pos;
-      // The common case: the next line is this file's (a plain key needs no decoding).
+      // The common case: the next line is this file's, under a plain key.
       const slash = pos + type.length;
       const tab = slash + 1 + file.length;
-      if (text.startsWith(type, pos) && text.charCodeAt(slash) === 47 && text.startsWith(file, slash + 1) && text.charCodeAt(tab) === 9) return tab + 1;
+      if (text.charCodeAt(tab) === 9 && text.charCodeAt(slash) === 47 && text.startsWith(file, slash + 1) && text.startsWith(type, pos)) return tab + 1;
       const order = compareKey(text, pos, typeIndex, file);
       if (order > 0) return -1; // a new file: the line here belongs to a later one
-      const end = this.lineEnd(pos);
-      this.pos = end === -1 ? text.length : end + 1;
-      this.skipped++;
-      if (order === 0) return -1; // this file's line, but damaged (a non-plain key is handled below)
-    }
-    return -1;
-  }
-
-  /** Like seek, for a key that is not plain (written as a JSON string). */
-  seekQuoted(typeIndex: number, type: string, file: string): number {
-    const quoted = quoteKey(type, file);
-    const text = this.text;
-    while (this.pos < text.length) {
-      const pos = this.pos;
-      if (text.startsWith(quoted, pos) && text.charCodeAt(pos + quoted.length) === 9) return pos + quoted.length + 1;
-      if (compareKey(text, pos, typeIndex, file) > 0) return -1;
-      const end = this.lineEnd(pos);
+      if (order === 0) return text.indexOf('\t', pos) + 1; // a key written as a JSON string
+      const end = text.indexOf('\n', pos);
       this.pos = end === -1 ? text.length : end + 1;
       this.skipped++;
     }
@@ -141,40 +127,36 @@ export class CatalogCursor {
   }
 
   /**
-   * The record on the current line if the file is exactly as recorded (same size, times and inode),
-   * given where its fields begin; consumes the line either way. Undefined: read the file.
+   * Takes the current line, given where its fields begin: true if the file is exactly as recorded
+   * (same size, times and inode) and the record well formed, its parts then in this cursor's
+   * fields. False: read the file.
    */
-  take(fields: number, st: FileStat): { record: LineRecord; start: number; end: number } | undefined {
+  take(fields: number, st: FileStat): boolean {
     const text = this.text;
-    const start = this.pos;
-    const end = this.lineEnd(fields);
-    if (end === -1) {
-      this.pos = text.length;
-      return undefined;
-    }
-    this.pos = end + 1;
+    const end = text.indexOf('\n', fields);
+    this.lineStart = this.pos;
+    this.pos = end === -1 ? text.length : end + 1;
+    this.lineEnd = this.pos;
+    if (end === -1) return false;
     const a = sameStat(text, fields, st);
-    if (a === -1) return undefined;
+    if (a === -1) return false;
     const t1 = text.indexOf('\t', a);
-    if (t1 === -1 || t1 > end) return undefined;
+    if (t1 === -1 || t1 > end || t1 === a) return false;
     if (t1 - a === 1 && text.charCodeAt(a) === 33) {
       const problem = parseJson(text.slice(t1 + 1, end));
-      return typeof problem === 'string' ? { record: { problem }, start, end: end + 1 } : undefined;
+      this.problem = typeof problem === 'string' ? problem : undefined;
+      return this.problem !== undefined;
     }
     const t2 = text.indexOf('\t', t1 + 1);
     const t3 = t2 === -1 ? -1 : text.indexOf('\t', t2 + 1);
-    if (t3 === -1 || t3 > end || t1 === a || t2 === t1 + 1 || t3 === t2 + 1) return undefined;
-    return {
-      record: { id: text.slice(a, t1), created: text.slice(t1 + 1, t2), updated: text.slice(t2 + 1, t3), tailStart: t3 + 1, tailEnd: end },
-      start,
-      end: end + 1,
-    };
-  }
-
-  /** The current line is of no use (its file was read again): pass over it. */
-  skipLine(): void {
-    const end = this.lineEnd(this.pos);
-    this.pos = end === -1 ? this.text.length : end + 1;
+    if (t3 === -1 || t3 > end || t2 === t1 + 1 || t3 === t2 + 1) return false;
+    this.problem = undefined;
+    this.id = text.slice(a, t1);
+    this.created = text.slice(t1 + 1, t2);
+    this.updated = text.slice(t2 + 1, t3);
+    this.tailStart = t3 + 1;
+    this.tailEnd = end;
+    return true;
   }
 
   /** Lines left after the last file: their files are gone. */
@@ -198,12 +180,9 @@ function hexTime(ms: number): string {
  */
 function sameStat(text: string, at: number, st: FileStat): number {
   let p = decimalIs(text, at, st.size);
-  if (p === -1) return -1;
-  timeBits.setFloat64(0, st.mtimeMs);
-  if (!hexIs(text, p, timeBits.getUint32(0)) || !hexIs(text, p + 8, timeBits.getUint32(4)) || text.charCodeAt(p + 16) !== 9) return -1;
+  if (p === -1 || !timeIs(text, p, st.mtimeMs)) return -1;
   p += 17;
-  timeBits.setFloat64(0, st.ctimeMs);
-  if (!hexIs(text, p, timeBits.getUint32(0)) || !hexIs(text, p + 8, timeBits.getUint32(4)) || text.charCodeAt(p + 16) !== 9) return -1;
+  if (!timeIs(text, p, st.ctimeMs)) return -1;
   return decimalIs(text, p + 17, st.ino);
 }
 
@@ -215,20 +194,27 @@ function decimalIs(text: string, at: number, value: number): number {
   return p > at && p - at <= 16 && text.charCodeAt(p) === 9 && n === value ? p + 1 : -1;
 }
 
-/** Whether the 8 hex digits at `at` are `value`. */
-function hexIs(text: string, at: number, value: number): boolean {
-  let n = 0;
-  for (let p = at; p < at + 8; p++) {
-    const c = text.charCodeAt(p);
-    const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
-    if (digit === -1) return false;
-    n = n * 16 + digit;
+/**
+ * Whether the 16 hex digits at `at`, followed by a tab, are the time `ms`. Compared 16 bits at a
+ * time: small integers, which even unoptimised code handles without allocating.
+ */
+function timeIs(text: string, at: number, ms: number): boolean {
+  timeBits.setFloat64(0, ms);
+  for (let i = 0; i < 4; i++) {
+    let n = 0;
+    for (let p = at + 4 * i; p < at + 4 * i + 4; p++) {
+      const c = text.charCodeAt(p);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (digit === -1) return false;
+      n = n * 16 + digit;
+    }
+    if (n !== timeBits.getUint16(2 * i)) return false;
   }
-  return n === value;
+  return text.charCodeAt(at + 16) === 9;
 }
 
 /** A key that can be written as is: printable ASCII, no backslash, not starting with a quote. */
-export function isPlainKey(name: string): boolean {
+function isPlainKey(name: string): boolean {
   return /^[\x20-\x5b\x5d-\x7e]+$/.test(name) && name.charCodeAt(0) !== 34;
 }
 
