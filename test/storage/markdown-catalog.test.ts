@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import markdown from '../../src/storage/markdown/index.js';
-import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
+import { CATALOG_FILE, catalogWindow } from '../../src/storage/markdown/catalog.js';
 import type { StorageBackend } from '../../src/storage/types.js';
 import { sampleMemory } from './conformance.js';
 
@@ -13,7 +13,8 @@ import { sampleMemory } from './conformance.js';
  * forward where a case needs the catalog's records to be trusted (they are not, for two seconds
  * after a file changes).
  */
-describe('markdown catalog', () => {
+// Also read through a window far smaller than a line, so every line crosses its edge.
+describe.each([catalogWindow.size, 37])('markdown catalog (read %i bytes at a time)', (window) => {
   let dir: string;
   let storage: StorageBackend | undefined;
   const day = 86_400_000;
@@ -39,7 +40,9 @@ describe('markdown catalog', () => {
   const titleOf = (row: string[]) => JSON.parse(row[9])[0];
   const rowOf = (c: { rows: string[][] }, title: string) => c.rows.find((r) => titleOf(r) === title)!;
 
+  const defaultWindow = catalogWindow.size;
   beforeEach(() => {
+    catalogWindow.size = window;
     vi.useFakeTimers({ toFake: ['Date'] });
     dir = mkdtempSync(join(tmpdir(), 'wm-catalog-'));
     markdown.create(dir);
@@ -53,6 +56,7 @@ describe('markdown catalog', () => {
   });
 
   afterEach(() => {
+    catalogWindow.size = defaultWindow;
     storage?.close();
     storage = undefined;
     vi.useRealTimers();

@@ -19,7 +19,7 @@ import type {
   StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { CatalogCursor, formatLine, loadCatalog, mergeLines, saveCatalog, settled, type HeaderTail, type RecordBody } from './catalog.js';
+import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogPart, type HeaderTail, type RecordBody } from './catalog.js';
 import { FileHeader, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
@@ -67,7 +67,9 @@ export class MarkdownBackend implements StorageBackend {
   private droppedTwins = new Map<string, { type: MemoryType; file: string }[]>();
   private scanProblems: StorageProblem[] = [];
   /** The catalog's record lines as the scan left them, in reading order. */
-  private catalogBody = '';
+  private catalogParts: CatalogPart[] = [];
+  /** The catalog the scan read, open until close (lazy header parts and unchanged lines come from it). */
+  private catalog?: Catalog;
   /** Lines changed by this object's own writes since the scan, by `<type>/<file>` (null: removed). */
   private catalogEdits = new Map<string, string | null>();
   private scannedAt = 0;
@@ -92,18 +94,20 @@ export class MarkdownBackend implements StorageBackend {
   private scan(): Map<string, FileHeader> {
     if (this.entries) return this.entries;
     const scanStart = Date.now();
-    const catalog = loadCatalog(this.dir);
-    const cursor = new CatalogCursor(catalog.text, catalog.start);
-    const source: TailSource = { text: catalog.text, repair: (h) => this.repair(h) };
+    this.catalog?.close();
+    const catalog = Catalog.open(this.dir);
+    this.catalog = catalog;
+    const cursor = catalog;
+    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
     const entries = new Map<string, FileHeader>();
     this.droppedTwins.clear();
     const problems: StorageProblem[] = [];
     // The new catalog, in reading order: runs of unchanged lines copied from the old one, new lines.
-    const chunks: string[] = [];
+    const chunks: CatalogPart[] = [];
     let runStart = -1;
     let runEnd = -1;
     const flush = () => {
-      if (runStart !== -1) chunks.push(catalog.text.slice(runStart, runEnd));
+      if (runStart !== -1) chunks.push({ from: runStart, to: runEnd });
       runStart = -1;
     };
     let changed = false;
@@ -154,7 +158,7 @@ export class MarkdownBackend implements StorageBackend {
         let problem: string | undefined;
         if (known && settled(st, catalog.scannedAt)) {
           problem = cursor.problem;
-          if (problem === undefined) header = new FileHeader(cursor.id, type, cursor.created, cursor.updated, st.size, file, undefined, source, cursor.tailStart, cursor.tailEnd);
+          if (problem === undefined) header = new FileHeader(cursor.span, cursor.cut1, cursor.cut2, cursor.cut3, type, st.size, file, undefined, source, cursor.tailStart, cursor.tailEnd);
           if (runStart !== -1 && runEnd === cursor.lineStart) runEnd = cursor.lineEnd;
           else {
             flush();
@@ -184,8 +188,8 @@ export class MarkdownBackend implements StorageBackend {
     this.entries = entries;
     this.scanProblems = problems;
     this.scannedAt = scanStart;
-    this.catalogBody = chunks.length === 1 ? chunks[0] : chunks.join('');
-    if (changed && !this.readonly) saveCatalog(this.dir, this.catalogBody, scanStart);
+    this.catalogParts = chunks;
+    if (changed && !this.readonly) saveCatalog(this.dir, chunks, scanStart, catalog);
     return entries;
   }
 
@@ -225,7 +229,7 @@ export class MarkdownBackend implements StorageBackend {
     const line = formatLine(type, file, st, body);
     if (typeof body === 'string') return { problem: body, line };
     const { id, title, tags, created, updated, meta, derivedId } = body;
-    return { header: new FileHeader(id, type, created, updated, st.size, file, { title, tags, meta, derivedId }), line };
+    return { header: FileHeader.of({ id, title, type, tags, created, updated, meta }, st.size, file, derivedId), line };
   }
 
   /**
@@ -353,7 +357,7 @@ export class MarkdownBackend implements StorageBackend {
     const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: Buffer.byteLength(text) };
     if (this.entries) {
       const { id, title, tags, created, updated, meta } = header;
-      this.entries.set(id, new FileHeader(id, type, created, updated, header.bytes, file, { title, tags, meta, derivedId: false }));
+      this.entries.set(id, FileHeader.of({ id, title, type, tags, created, updated, meta }, header.bytes, file, false));
       this.noteWritten(type, file, header, false);
     }
     return header;
@@ -512,7 +516,13 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   close(): void {
-    if (this.catalogDirty && !this.readonly) saveCatalog(this.dir, mergeLines(this.catalogBody, this.catalogEdits), this.scannedAt);
+    if (this.catalogDirty && !this.readonly && this.catalog) {
+      const catalog = this.catalog;
+      const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
+      saveCatalog(this.dir, [mergeLines(body, this.catalogEdits)], this.scannedAt, catalog);
+    }
+    this.catalog?.close();
+    this.catalog = undefined;
     this.catalogDirty = false;
     this.catalogEdits.clear();
     this.entries = undefined;

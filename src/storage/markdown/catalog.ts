@@ -1,10 +1,7 @@
-import { readFileSync, unlinkSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { lazyModule } from '../../util/lazy.js';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
-
-/** Loaded on first write: reading commands never pay for it. */
-const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,
@@ -51,93 +48,143 @@ const PROBLEM = '!';
 
 type FileStat = Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>;
 
-/** The catalog as loaded: its record lines (from `start` in `text`) and when its scan began. */
-export interface Catalog {
-  text: string;
-  start: number;
-  scannedAt: number;
-}
-
-/** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
-export function loadCatalog(dir: string): Catalog {
-  let text: string;
-  try {
-    // latin1: the file is ASCII, and this makes a one-byte string without decoding UTF-8.
-    text = readFileSync(join(dir, CATALOG_FILE), 'latin1');
-  } catch {
-    return { text: '', start: 0, scannedAt: 0 };
-  }
-  const eol = text.indexOf('\n');
-  const scannedAt = text.startsWith(MAGIC) && eol > 0 ? Number(text.slice(MAGIC.length, eol)) : NaN;
-  if (!Number.isFinite(scannedAt)) return { text: '', start: 0, scannedAt: 0 };
-  return { text, start: eol + 1, scannedAt };
-}
-
 /** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content. */
 export function settled(st: FileStat, scanStart: number): boolean {
   return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
 }
 
+/** How much of the catalog is read at a time (a longer line widens it). Changed by tests only. */
+export const catalogWindow = { size: 64 * 1024 };
+
+/** A part of a catalog being written: a new line, or a range of bytes copied from the old catalog. */
+export type CatalogPart = string | { from: number; to: number };
+
 /**
- * Walks the catalog's lines in step with the backend's reading order (type, then file name). Lines
- * of files passed over were removed since; a file with no line is new. A line that is out of order
- * or damaged only means its file is read again, never a crash. What `take` finds is left in the
- * cursor's fields rather than in a new object: this runs once per file.
+ * The catalog of a context, read through a window that moves down the file: at 100,000 memories
+ * the file is 27 MB, and holding it whole was a fifth of a command's peak memory. The file stays
+ * open for the command (a catalog written meanwhile by another command replaces it by a rename,
+ * and this one keeps reading the one it started with), so lazily parsed parts of a header are read
+ * back from it, and unchanged runs of lines are copied from it when the catalog is rewritten.
+ *
+ * It walks the lines in step with the backend's reading order (type, then file name). Lines of
+ * files passed over were removed since; a file with no line is new. A line that is out of order or
+ * damaged only means its file is read again, never a crash. What `take` finds is left in this
+ * object's fields rather than in a new object: this runs once per file.
  */
-export class CatalogCursor {
-  /** Start of the current line. */
-  pos: number;
+export class Catalog {
+  /** When the scan that wrote the catalog began (0: no usable catalog). */
+  scannedAt = 0;
+  /** The window: `text` is the file from byte `base` on, and `pos` the start of the current line in it. */
+  text = '';
+  base = 0;
+  pos = 0;
   /** Lines passed over: files removed or renamed since, or damaged lines. */
   skipped = 0;
-  /** Set by take: the line taken ([lineStart, lineEnd) including its newline), and its record. */
+  /** Set by take: the line taken (file offsets, its newline included), and its record. */
   lineStart = 0;
   lineEnd = 0;
-  id = '';
-  created = '';
-  updated = '';
+  /** `id TAB created TAB updated TAB tags`, copied out of the window, and where the tabs are in it. */
+  span = '';
+  cut1 = 0;
+  cut2 = 0;
+  cut3 = 0;
+  /** File offsets of the line's last column (title, extra keys: read only when asked for). */
   tailStart = 0;
   tailEnd = 0;
   /** Set by take for a record of a file that cannot be read; undefined otherwise. */
   problem: string | undefined;
 
-  constructor(readonly text: string, start: number) {
-    this.pos = start;
+  private fd: number | undefined;
+  private size = 0;
+  private buffer = Buffer.alloc(0);
+
+  /** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
+  static open(dir: string): Catalog {
+    const catalog = new Catalog();
+    try {
+      catalog.fd = openSync(join(dir, CATALOG_FILE), 'r');
+      catalog.size = fstatSync(catalog.fd).size;
+      catalog.buffer = Buffer.allocUnsafe(catalogWindow.size);
+      catalog.fill(0);
+      const eol = catalog.lineEndIndex();
+      const text = catalog.text;
+      const scannedAt = eol > 0 && text.startsWith(MAGIC) ? Number(text.slice(MAGIC.length, eol)) : NaN;
+      if (!Number.isFinite(scannedAt)) throw new Error('not a catalog');
+      catalog.scannedAt = scannedAt;
+      catalog.pos = eol + 1;
+    } catch {
+      catalog.close();
+      return new Catalog();
+    }
+    return catalog;
+  }
+
+  /** Reads the window from file offset `from`. */
+  private fill(from: number): void {
+    const n = readSync(this.fd!, this.buffer, 0, this.buffer.length, from);
+    // latin1: the file is ASCII, and this makes a one-byte string without decoding UTF-8.
+    this.text = this.buffer.toString('latin1', 0, n);
+    this.base = from;
+    this.pos = 0;
+  }
+
+  /** Whether the window reaches the end of the file. */
+  private atEnd(): boolean {
+    return this.fd === undefined || this.base + this.text.length >= this.size;
   }
 
   /**
-   * Moves to the line of `type`/`file` and returns where its fields begin (after the key's tab),
-   * or -1 when the catalog has no line for it; lines of files ordered before it are passed over.
+   * The window index of the current line's newline, moving or widening the window until the
+   * line is in it; -1 when no whole line is left (an unterminated last line is passed over).
+   */
+  private lineEndIndex(): number {
+    for (;;) {
+      const nl = this.text.indexOf('\n', this.pos);
+      if (nl !== -1) return nl;
+      if (this.atEnd()) {
+        if (this.pos < this.text.length) this.skipped++;
+        this.pos = this.text.length;
+        return -1;
+      }
+      if (this.pos === 0) this.buffer = Buffer.allocUnsafe(this.buffer.length * 2); // a line longer than the window
+      this.fill(this.base + this.pos);
+    }
+  }
+
+  /**
+   * Moves to the line of `type`/`file` and returns where its fields begin in the window (after the
+   * key's tab), or -1 when the catalog has no line for it; lines of files ordered before it are
+   * passed over.
    */
   seek(typeIndex: number, type: string, file: string): number {
-    const text = this.text;
-    while (this.pos < text.length) {
+    for (;;) {
+      const nl = this.lineEndIndex();
+      if (nl === -1) return -1;
+      const text = this.text;
       const pos = this.pos;
       // The common case: the next line is this file's, under a plain key.
       const slash = pos + type.length;
       const tab = slash + 1 + file.length;
-      if (text.charCodeAt(tab) === 9 && text.charCodeAt(slash) === 47 && text.startsWith(file, slash + 1) && text.startsWith(type, pos)) return tab + 1;
+      if (tab < nl && text.charCodeAt(tab) === 9 && text.charCodeAt(slash) === 47 && text.startsWith(file, slash + 1) && text.startsWith(type, pos)) return tab + 1;
       const order = compareKey(text, pos, typeIndex, file);
       if (order > 0) return -1; // a new file: the line here belongs to a later one
       if (order === 0) return text.indexOf('\t', pos) + 1; // a key written as a JSON string
-      const end = text.indexOf('\n', pos);
-      this.pos = end === -1 ? text.length : end + 1;
+      this.pos = nl + 1;
       this.skipped++;
     }
-    return -1;
   }
 
   /**
    * Takes the current line, given where its fields begin: true if the file is exactly as recorded
-   * (same size, times and inode) and the record well formed, its parts then in this cursor's
+   * (same size, times and inode) and the record well formed, its parts then in this object's
    * fields. False: read the file.
    */
   take(fields: number, st: FileStat): boolean {
     const text = this.text;
-    const end = text.indexOf('\n', fields);
-    this.lineStart = this.pos;
-    this.pos = end === -1 ? text.length : end + 1;
-    this.lineEnd = this.pos;
-    if (end === -1) return false;
+    const end = text.indexOf('\n', fields); // seek made sure the line is whole in the window
+    this.lineStart = this.base + this.pos;
+    this.pos = end + 1;
+    this.lineEnd = this.base + this.pos;
     const a = sameStat(text, fields, st);
     if (a === -1) return false;
     const t1 = text.indexOf('\t', a);
@@ -149,19 +196,50 @@ export class CatalogCursor {
     }
     const t2 = text.indexOf('\t', t1 + 1);
     const t3 = t2 === -1 ? -1 : text.indexOf('\t', t2 + 1);
-    if (t3 === -1 || t3 > end || t2 === t1 + 1 || t3 === t2 + 1) return false;
+    const t4 = t3 === -1 ? -1 : text.indexOf('\t', t3 + 1);
+    if (t4 === -1 || t4 > end || t2 === t1 + 1 || t3 === t2 + 1) return false;
     this.problem = undefined;
-    this.id = text.slice(a, t1);
-    this.created = text.slice(t1 + 1, t2);
-    this.updated = text.slice(t2 + 1, t3);
-    this.tailStart = t3 + 1;
-    this.tailEnd = end;
+    // Copied out (a slice would keep the whole window alive): one string per file for four columns.
+    this.span = this.buffer.toString('latin1', a, t4);
+    this.cut1 = t1 - a;
+    this.cut2 = t2 - a;
+    this.cut3 = t3 - a;
+    this.tailStart = this.base + t4 + 1;
+    this.tailEnd = this.base + end;
     return true;
   }
 
   /** Lines left after the last file: their files are gone. */
   get rest(): boolean {
-    return this.pos < this.text.length;
+    return this.lineEndIndex() !== -1;
+  }
+
+  /** The bytes from `from` to `to` of the catalog file, as text (empty if it cannot be read). */
+  read(from: number, to: number): string {
+    if (this.fd === undefined || to <= from) return '';
+    const bytes = Buffer.allocUnsafe(to - from);
+    try {
+      const n = readSync(this.fd, bytes, 0, bytes.length, from);
+      return bytes.toString('latin1', 0, n);
+    } catch {
+      return '';
+    }
+  }
+
+  /** Copies bytes `from` to `to` of the catalog file into the file open as `out`. */
+  copyTo(out: number, from: number, to: number): void {
+    const chunk = Buffer.allocUnsafe(Math.min(to - from, 1 << 20));
+    for (let at = from; at < to; ) {
+      const n = readSync(this.fd!, chunk, 0, Math.min(chunk.length, to - at), at);
+      if (n === 0) throw new Error('catalog changed while copied');
+      writeSync(out, chunk, 0, n);
+      at += n;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -283,23 +361,17 @@ export function formatLine(type: MemoryType, file: string, st: FileStat, body: R
   return `${head}${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`;
 }
 
-/** The tail of a line (`tags TAB rest`) as values, or undefined if it is damaged. */
-export function parseTail(text: string, start: number, end: number): HeaderTail | undefined {
-  const tab = text.indexOf('\t', start);
-  if (tab === -1 || tab >= end) return undefined;
-  const tags = parseJson(text.slice(start, tab));
-  const rest = parseJson(text.slice(tab + 1, end));
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) return undefined;
+/** The last column of a line (title, extra keys, derived id), or undefined if it is damaged. */
+export function parseRest(text: string): Omit<HeaderTail, 'tags'> | undefined {
+  const rest = parseJson(text);
   if (!Array.isArray(rest) || rest.length !== 3 || typeof rest[0] !== 'string') return undefined;
   const meta = rest[1] && typeof rest[1] === 'object' && !Array.isArray(rest[1]) ? (rest[1] as Record<string, unknown>) : {};
-  return { title: rest[0], tags: tags as string[], meta, derivedId: rest[2] === 1 };
+  return { title: rest[0], meta, derivedId: rest[2] === 1 };
 }
 
-/** Only the tags of a line's tail (what `status` needs of every memory), or undefined if damaged. */
-export function parseTags(text: string, start: number, end: number): string[] | undefined {
-  const tab = text.indexOf('\t', start);
-  if (tab === -1 || tab >= end) return undefined;
-  const tags = parseJson(text.slice(start, tab));
+/** A line's tags column, or undefined if it is damaged. */
+export function parseTags(text: string): string[] | undefined {
+  const tags = parseJson(text);
   return Array.isArray(tags) && tags.every((t) => typeof t === 'string') ? (tags as string[]) : undefined;
 }
 
@@ -335,21 +407,41 @@ export function mergeLines(body: string, edits: Map<string, string | null>): str
 }
 
 /**
- * Writes the catalog atomically. No fsync: it is derived, and a lost or torn write only costs a
- * rebuild. Failing to write (a read-only disk, permissions) is not an error for the command.
- * `body` is the record lines, in reading order.
+ * Writes the catalog atomically: a temporary file beside it, renamed into place. No fsync: it is
+ * derived, and a lost or torn write only costs a rebuild. Failing to write (a read-only disk,
+ * permissions) is not an error for the command. `parts` are the record lines in reading order,
+ * new ones as text and unchanged runs as ranges of `from` (the catalog the scan read).
  */
-export function saveCatalog(dir: string, body: string, scannedAt: number): void {
+export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog): void {
+  const path = join(dir, CATALOG_FILE);
+  // A name isTempFileName knows, so a copy left by a killed process is cleaned.
+  const temp = `${path}.${randomBytes(6).toString('hex')}`;
+  let out: number | undefined;
   try {
-    writeFileAtomic().sync(join(dir, CATALOG_FILE), Buffer.from(`${MAGIC}${scannedAt}\n${body}`, 'latin1'), { mode: 0o600, fsync: false });
-  } catch {
-    return; // Derived data: the next command rebuilds what this one could not write.
-  }
-  for (const old of OLD_CATALOG_FILES) {
-    try {
-      unlinkSync(join(dir, old));
-    } catch {
-      // Usually not there.
+    out = openSync(temp, 'wx', 0o600);
+    let pending = `${MAGIC}${scannedAt}\n`;
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        pending += part;
+        if (pending.length < 1 << 16) continue;
+      } else {
+        writeSync(out, pending, null, 'latin1');
+        pending = '';
+        from.copyTo(out, part.from, part.to);
+        continue;
+      }
+      writeSync(out, pending, null, 'latin1');
+      pending = '';
     }
+    writeSync(out, pending, null, 'latin1');
+    closeSync(out);
+    out = undefined;
+    renameSync(temp, path);
+  } catch {
+    // Derived data: the next command rebuilds what this one could not write.
+    if (out !== undefined) closeSync(out);
+    rmSync(temp, { force: true });
+    return;
   }
+  for (const old of OLD_CATALOG_FILES) rmSync(join(dir, old), { force: true });
 }

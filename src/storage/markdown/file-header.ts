@@ -1,28 +1,33 @@
 import type { MemoryHeader, MemoryType } from '../../memory/types.js';
-import { parseTags, parseTail, type HeaderTail } from './catalog.js';
+import { parseRest, parseTags, type HeaderTail } from './catalog.js';
 
 /** Where the rest of a header served from the catalog is, and what to do if that part is damaged. */
 export interface TailSource {
-  text: string;
+  /** The catalog's bytes from `from` to `to`, as text. */
+  read(from: number, to: number): string;
   /** Reads the file itself when the catalog's line turns out to be damaged (never a crash). */
   repair(header: FileHeader): HeaderTail;
 }
 
 /**
  * The header of one memory file, as the markdown backend keeps it for one command. Served from the
- * catalog, it holds at once only what every command needs of every memory (id, type, dates, size)
- * and parses title, tags and extra keys from the catalog line on first use: a `list` of 20 out of
- * 10,000 parses 20. Hand it out as `plain()`, never as is (its lazy fields are getters).
+ * catalog, it holds only what commands need of every memory (id, type, dates, tags, size; the
+ * text columns as one string) and reads title and extra keys back from the catalog on first use:
+ * a `list` of 20 out of 10,000 reads 20. Hand it out as `plain()`, never as is (its lazy fields
+ * are getters).
  */
 export class FileHeader implements MemoryHeader {
+  readonly id: string;
   private tail: HeaderTail | undefined;
   private tagList: string[] | undefined;
 
   constructor(
-    public id: string,
+    /** `id TAB created TAB updated TAB tags` (tags as JSON), and where its three tabs are. */
+    private readonly span: string,
+    private readonly cut1: number,
+    private readonly cut2: number,
+    private readonly cut3: number,
     public type: MemoryType,
-    public created: string,
-    public updated: string,
     public bytes: number,
     /** The file's name in its type folder (`<name>.md`). */
     public file: string,
@@ -31,26 +36,43 @@ export class FileHeader implements MemoryHeader {
     private readonly tailStart = 0,
     private readonly tailEnd = 0,
   ) {
+    this.id = span.slice(0, cut1);
     this.tail = tail;
     this.tagList = tail?.tags;
+  }
+
+  /** A header whose every field is known (a file just read or written). */
+  static of(header: Omit<MemoryHeader, 'name' | 'bytes'>, bytes: number, file: string, derivedId: boolean): FileHeader {
+    const { id, created, updated, title, tags, meta } = header;
+    const span = `${id}\t${created}\t${updated}`;
+    return new FileHeader(span, id.length, id.length + 1 + created.length, span.length, header.type, bytes, file, { title, tags, meta, derivedId });
+  }
+
+  get created(): string {
+    return this.span.slice(this.cut1 + 1, this.cut2);
+  }
+
+  get updated(): string {
+    return this.span.slice(this.cut2 + 1, this.cut3);
+  }
+
+  get tags(): string[] {
+    this.tagList ??= parseTags(this.span.slice(this.cut3 + 1)) ?? this.full().tags;
+    return this.tagList;
   }
 
   private full(): HeaderTail {
     if (this.tail) return this.tail;
     const source = this.source!;
-    this.tail = parseTail(source.text, this.tailStart, this.tailEnd) ?? source.repair(this);
+    const rest = parseRest(source.read(this.tailStart, this.tailEnd));
+    const tags = this.tagList ?? parseTags(this.span.slice(this.cut3 + 1));
+    this.tail = rest && tags ? { ...rest, tags } : source.repair(this);
     this.tagList = this.tail.tags;
     return this.tail;
   }
 
   get title(): string {
     return this.full().title;
-  }
-
-  get tags(): string[] {
-    // Tags alone are cheaper to parse, and all that counting them (status) needs.
-    if (!this.tagList) this.tagList = (this.source && parseTags(this.source.text, this.tailStart, this.tailEnd)) ?? this.full().tags;
-    return this.tagList;
   }
 
   get meta(): Record<string, unknown> {
