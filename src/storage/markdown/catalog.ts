@@ -329,8 +329,11 @@ function parseJson(text: string): unknown {
 
 /** JSON with every character beyond ASCII escaped, so the catalog stays one-byte. */
 function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(value);
+  return NOT_ASCII.test(json) ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
+
+const NOT_ASCII = /[\u007f-\uffff]/;
 
 /** A column that needs no escaping: printable ASCII without spaces (ids and ISO times always are). */
 function isPlainColumn(value: string): boolean {

@@ -20,6 +20,7 @@ export class FileHeader implements MemoryHeader {
   readonly id: string;
   private tail: HeaderTail | undefined;
   private tagList: string[] | undefined;
+  private createdValue: string | undefined;
 
   constructor(
     /** `id TAB created TAB updated TAB tags` (tags as JSON), and where its three tabs are. */
@@ -37,6 +38,7 @@ export class FileHeader implements MemoryHeader {
     private readonly tailEnd = 0,
   ) {
     this.id = span.slice(0, cut1);
+    this.createdValue = undefined;
     this.tail = tail;
     this.tagList = tail?.tags;
   }
@@ -48,8 +50,10 @@ export class FileHeader implements MemoryHeader {
     return new FileHeader(span, id.length, id.length + 1 + created.length, span.length, header.type, bytes, file, { title, tags, meta, derivedId });
   }
 
+  /** Kept once asked for: a list compares it for every memory. */
   get created(): string {
-    return this.span.slice(this.cut1 + 1, this.cut2);
+    this.createdValue ??= this.span.slice(this.cut1 + 1, this.cut2);
+    return this.createdValue;
   }
 
   get updated(): string {
