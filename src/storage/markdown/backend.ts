@@ -134,7 +134,8 @@ export class MarkdownBackend implements StorageBackend {
       names.sort();
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
-      if (!this.readonly && names.some(isTempFileName)) removeStaleTempFiles(folder, names, scanStart);
+      // A memory file's name (`.md`, and `md` is not hex) is never a temporary one: no pattern to try on it.
+      if (!this.readonly && names.some((name) => !name.endsWith('.md') && isTempFileName(name))) removeStaleTempFiles(folder, names, scanStart);
       for (const file of names) {
         if (!isMemoryFileName(file)) continue;
         // lstat: a link is never followed, so no memory file can make us read outside the context.
