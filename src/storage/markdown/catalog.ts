@@ -22,11 +22,11 @@ import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/t
  * Times are the 16 hex digits of the stat's `mtimeMs` and `ctimeMs` as IEEE doubles: compared
  * exactly and without making a string per file (turning two doubles into decimal text for each
  * of 10,000 files cost over 10 ms).
- * `tags` is a JSON list and `rest` a JSON array [title, meta or 0, derivedId 0/1]: both are parsed
- * only when a command needs them (a `list` of 20 parses 20, not 10,000). A file that cannot be read
- * has `!` for its id and the problem as a JSON string after it. The file is plain ASCII (other
- * characters are JSON escapes; a key that is not plain is a JSON string), so it loads as a one-byte
- * string, half the memory of a two-byte one.
+ * `tags` is a JSON list and `rest` a JSON array [title, meta or 0, derivedId 0/1]: each is parsed
+ * only when a command needs it, and `rest` is even read back from the file then (a `list` of 20
+ * reads 20, not 10,000; see FileHeader). A file that cannot be read has `!` for its id and the
+ * problem as a JSON string after it. The file is plain ASCII (other characters are JSON escapes; a
+ * key that is not plain is a JSON string), so it is read as latin1 with no UTF-8 decoding.
  */
 export const CATALOG_FILE = '.whitemagic-catalog.tsv';
 
