@@ -1,7 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { lazyModule } from '../util/lazy.js';
+import { randomBytes } from '../util/random.js';
 
-/** Loaded on first use: `node:crypto` (and the streams it pulls in) cost about 4 ms to load. */
+/** Loaded on first use, for derived ids only: `node:crypto` (and the streams it pulls in) cost about 4 ms to load. */
 const crypto = lazyModule<typeof import('node:crypto')>(() => require('node:crypto'));
 
 // Crockford base32, lowercase: sortable as text, no look-alike letters.
@@ -25,24 +25,6 @@ function randomDigits(): number[] {
   return Array.from(randomBytes(RANDOM_LEN), (b) => b % 32);
 }
 
-/**
- * Bytes from the kernel's random source: `/dev/urandom` where there is one (the same source
- * `crypto.randomBytes` draws on, without loading `node:crypto` for one id), else `node:crypto`.
- */
-function randomBytes(n: number): Uint8Array {
-  const bytes = new Uint8Array(n);
-  try {
-    const fd = openSync('/dev/urandom', 'r');
-    try {
-      if (readSync(fd, bytes, 0, n, null) === n) return bytes;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // No /dev/urandom (Windows, a sandbox): below.
-  }
-  return crypto().randomBytes(n);
-}
 
 /**
  * A new memory id: 26 characters, a ULID in lowercase. The first ten encode the creation time in

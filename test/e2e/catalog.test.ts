@@ -21,7 +21,7 @@ describe('markdown catalog, end to end', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(json(r).memories.map((m: { title: string }) => m.title).sort()).toEqual(['Alpha', 'Beta']);
-    expect(readdirSync(ctx)).toContain('.whitemagic-catalog.json');
+    expect(readdirSync(ctx)).toContain('.whitemagic-catalog.tsv');
 
     const folder = join(ctx, 'memory', 'short_term');
     const file = join(folder, readdirSync(folder).find((f) => f.includes('alpha'))!);
@@ -31,7 +31,7 @@ describe('markdown catalog, end to end', () => {
     const after = json(r).memories;
     expect(after.map((m: { title: string }) => m.title).sort()).toEqual(['Beta', 'Gamma']);
 
-    rmSync(join(ctx, '.whitemagic-catalog.json'));
+    rmSync(join(ctx, '.whitemagic-catalog.tsv'));
     r = h.run(['--base-dir', ctx, 'list', '--json']);
     expect(r.code).toBe(0);
     expect(json(r).memories).toEqual(after);

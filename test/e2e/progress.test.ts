@@ -26,6 +26,17 @@ describe('progress of long work', () => {
     expect(r.screen).toContain('\r\x1b[K');
   });
 
+  for (const backend of ['markdown', 'sqlite']) {
+    it(`is drawn by reindex on ${backend}`, () => {
+      expect(h.run(['--context', 'ix', 'init', '--backend', backend]).code).toBe(0);
+      for (let i = 0; i < 3; i++) expect(h.run(['--context', 'ix', 'create', '--title', `m${i}`, '--content', 'x']).code).toBe(0);
+      const r = onTerminal(['--context', 'ix', 'reindex']);
+      expect(r.code).toBe(0);
+      expect(r.screen).toContain('reindex: 3/3 (100%)');
+      expect(r.screen).toContain('reindexed 3 memories');
+    });
+  }
+
   it('is never drawn with --quiet or --json, nor off a terminal', () => {
     expect(onTerminal(['--context', 'src', '--quiet', 'backup']).screen).not.toMatch(/backup: \d/);
     expect(onTerminal(['--context', 'src', '--json', 'backup']).screen).not.toMatch(/backup: \d/);

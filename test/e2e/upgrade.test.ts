@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** Every file under `root` (relative path to its bytes), the manifest and derived files left out. */
-function snapshot(root: string, skip = new Set(['whitemagic.json', '.last-used', '.whitemagic-catalog.json'])): Record<string, string> {
+function snapshot(root: string, skip = new Set(['whitemagic.json', '.last-used', '.whitemagic-catalog.tsv'])): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (rel: string) => {
     for (const name of readdirSync(join(root, rel))) {

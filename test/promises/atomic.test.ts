@@ -27,7 +27,7 @@ describe('promises: atomic writes and temporary files', () => {
     const leftovers = {
       stale: join(folder, `${file}.1234567`),
       staleRoot: join(dir, 'whitemagic.json.99887766'),
-      staleCatalog: join(dir, '.whitemagic-catalog.json.4242'),
+      staleCatalog: join(dir, '.whitemagic-catalog.tsv.4242'),
       fresh: join(folder, `${file}.7654321`),
     };
     for (const path of Object.values(leftovers)) writeFileSync(path, '---\nid: half-written\ntitle: torn');

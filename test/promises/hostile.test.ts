@@ -181,7 +181,8 @@ const CASES: HostileCase[] = [
   { name: 'manifest that is a list', setup: (e) => writeFileSync(join(e.dir, 'whitemagic.json'), '[]'), args: list, code: 1, stderr: /not a JSON object/, breaksContext: true },
   { name: 'manifest of a newer format', setup: (e) => writeFileSync(join(e.dir, 'whitemagic.json'), '{"format": 999, "backend": "markdown"}'), args: list, code: 1, stderr: /newer whitemagic/, breaksContext: true },
   { name: 'manifest naming an unknown backend', setup: (e) => writeFileSync(join(e.dir, 'whitemagic.json'), '{"format": 1, "backend": "../../evil"}'), args: list, code: 1, stderr: /unknown backend '\.\.\/\.\.\/evil'/, breaksContext: true },
-  { name: 'a catalog full of garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.json'), '{"version":1,"scannedAt":1e99,"count":-1,"files":{"short_term/../../x.md":[1,2,3]}}'), args: list, code: 0 },
+  { name: 'a catalog full of garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 2 1e99\nshort_term/../../x.md\t1\t2\t3\n"\\ud800\t\t\t\n\t\t\t\t\t\t\t\t\t\n'), args: list, code: 0 },
+  { name: 'a catalog of an earlier version full of garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.json'), '{"version":1,"scannedAt":1e99,"count":-1,"files":{"short_term/../../x.md":[1,2,3]}}'), args: list, code: 0 },
 
   // SQLite files that are damaged.
   {

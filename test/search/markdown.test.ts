@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
@@ -47,6 +47,22 @@ describe('markdown search index', () => {
     rmSync(join(folder(), 'renamed.md'));
     expect(titles('bananas')).toEqual([]);
     expect(titles('notes')).toEqual(['Alpha notes']);
+  });
+
+  it('follows no link out of the context: a linked file or folder is not indexed', () => {
+    const outside = join(ctx.dir, '..', `outside-${process.pid}`);
+    mkdirSync(join(outside, 'folder'), { recursive: true });
+    try {
+      writeFileSync(join(outside, 'secret.md'), '---\ntitle: Secret file\n---\n\nclassified\n');
+      writeFileSync(join(outside, 'folder', 'other.md'), '---\ntitle: Secret folder\n---\n\nclassified\n');
+      symlinkSync(join(outside, 'secret.md'), join(folder(), 'link.md'));
+      rmSync(join(ctx.dir, 'memory', 'archive'), { recursive: true, force: true });
+      symlinkSync(join(outside, 'folder'), join(ctx.dir, 'memory', 'archive'));
+      expect(titles('classified')).toEqual([]);
+      expect(titles('notes')).toHaveLength(2);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('loses nothing when the index is deleted', () => {

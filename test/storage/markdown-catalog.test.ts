@@ -1,9 +1,9 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import markdown from '../../src/storage/markdown/index.js';
-import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
+import { CATALOG_FILE, catalogWindow } from '../../src/storage/markdown/catalog.js';
 import type { StorageBackend } from '../../src/storage/types.js';
 import { sampleMemory } from './conformance.js';
 
@@ -13,7 +13,8 @@ import { sampleMemory } from './conformance.js';
  * forward where a case needs the catalog's records to be trusted (they are not, for two seconds
  * after a file changes).
  */
-describe('markdown catalog', () => {
+// Also read through a window far smaller than a line, so every line crosses its edge.
+describe.each([catalogWindow.size, 37])('markdown catalog (read %i bytes at a time)', (window) => {
   let dir: string;
   let storage: StorageBackend | undefined;
   const day = 86_400_000;
@@ -29,9 +30,19 @@ describe('markdown catalog', () => {
     return join(dir, 'memory', h.type, `${h.name}.md`);
   };
   const titles = () => open().list({ types: ['short_term', 'long_term', 'archive'] }).memories.map((m) => m.title).sort();
-  const catalog = () => JSON.parse(readFileSync(join(dir, CATALOG_FILE), 'utf8'));
+  /** The catalog as its first line and its records split into columns (see catalog.ts). */
+  const catalog = () => {
+    const [head, ...lines] = readFileSync(join(dir, CATALOG_FILE), 'latin1').split('\n');
+    return { head, rows: lines.filter(Boolean).map((l) => l.split('\t')) };
+  };
+  const writeCatalog = (c: { head: string; rows: string[][] }) =>
+    writeFileSync(join(dir, CATALOG_FILE), [c.head, ...c.rows.map((r) => r.join('\t')), ''].join('\n'));
+  const titleOf = (row: string[]) => JSON.parse(row[9])[0];
+  const rowOf = (c: { rows: string[][] }, title: string) => c.rows.find((r) => titleOf(r) === title)!;
 
+  const defaultWindow = catalogWindow.size;
   beforeEach(() => {
+    catalogWindow.size = window;
     vi.useFakeTimers({ toFake: ['Date'] });
     dir = mkdtempSync(join(tmpdir(), 'wm-catalog-'));
     markdown.create(dir);
@@ -45,6 +56,7 @@ describe('markdown catalog', () => {
   });
 
   afterEach(() => {
+    catalogWindow.size = defaultWindow;
     storage?.close();
     storage = undefined;
     vi.useRealTimers();
@@ -53,18 +65,22 @@ describe('markdown catalog', () => {
 
   it('serves unchanged files from the catalog without reading them', () => {
     const data = catalog();
-    const key = Object.keys(data.files).find((k) => data.files[k][5] === 'First')!;
-    data.files[key][5] = 'From the catalog';
-    writeFileSync(join(dir, CATALOG_FILE), JSON.stringify(data));
+    const row = rowOf(data, 'First');
+    row[9] = JSON.stringify(['From the catalog', 0, 0]);
+    writeCatalog(data);
     expect(titles()).toEqual(['From the catalog', 'Second', 'Third']);
   });
 
   it('does not trust a record of a file changed less than two seconds before the catalog was written', () => {
+    const firstFile = statSync(fileOf(open().list({}).memories.find((m) => m.title === 'First')!.id));
     const data = catalog();
-    const key = Object.keys(data.files).find((k) => data.files[k][5] === 'First')!;
-    data.files[key][5] = 'Stale';
-    data.scannedAt = Math.max(data.files[key][1], data.files[key][2]) + 500;
-    writeFileSync(join(dir, CATALOG_FILE), JSON.stringify(data));
+    const row = rowOf(data, 'First');
+    row[9] = JSON.stringify(['Stale', 0, 0]);
+    // Times are the bits of the stat's doubles, in hex.
+    const time = (hex: string) => Buffer.from(hex, 'hex').readDoubleBE(0);
+    expect([time(row[2]), time(row[3])]).toEqual([firstFile.mtimeMs, firstFile.ctimeMs]);
+    data.head = `whitemagic-catalog 2 ${Math.max(time(row[2]), time(row[3])) + 500}`;
+    writeCatalog(data);
     expect(titles()).toEqual(['First', 'Second', 'Third']);
   });
 
@@ -91,7 +107,7 @@ describe('markdown catalog', () => {
     unlinkSync(join(dir, 'memory', 'long_term', 'renamed.md'));
     expect(titles()).toEqual(['Added by hand', 'First', 'Third']);
     later();
-    expect(Object.keys(catalog().files)).toHaveLength(3);
+    expect(catalog().rows).toHaveLength(3);
   });
 
   it('reports a copied-in duplicate and a malformed file, and sees the fix', () => {
@@ -117,15 +133,69 @@ describe('markdown catalog', () => {
     expect(open().list({ types: ['short_term', 'long_term', 'archive'] }).memories).toEqual(before);
     expect(existsSync(join(dir, CATALOG_FILE))).toBe(true);
 
-    for (const junk of ['{not json', '[]', JSON.stringify({ version: 1, scannedAt: 0, count: 3, files: { 'short_term/x.md': 'junk' } })]) {
+    const good = readFileSync(join(dir, CATALOG_FILE), 'latin1');
+    const [head, ...lines] = good.split('\n');
+    const junks = [
+      '{not json',
+      '[]',
+      JSON.stringify({ version: 1, scannedAt: 0, count: 3, files: { 'short_term/x.md': 'junk' } }),
+      `${head}\nshort_term/x.md\tjunk\n\t\t\n`,
+      good.slice(0, good.length - 40), // cut in the middle of the last line
+      [head, ...lines.reverse()].join('\n'), // out of order
+      good.replace(/\n[^\t\n]+/g, '\n"\\ud800'), // keys that cannot be read
+      `whitemagic-catalog 2 ${Number.MAX_VALUE}\n${lines.join('\n')}`,
+    ];
+    for (const junk of junks) {
       writeFileSync(join(dir, CATALOG_FILE), junk);
       expect(open().list({ types: ['short_term', 'long_term', 'archive'] }).memories).toEqual(before);
+      expect(open().problems()).toEqual([]);
     }
-    const data = catalog();
-    for (const key of Object.keys(data.files)) data.files[key] = [data.files[key][0], data.files[key][1], data.files[key][2], data.files[key][3], 7, null];
-    writeFileSync(join(dir, CATALOG_FILE), JSON.stringify(data));
+    // Lines whose stats match their files but whose other columns are damaged.
+    for (const damage of [(r: string[]) => r.splice(5), (r: string[]) => (r[5] = ''), (r: string[]) => (r[8] = '{'), (r: string[]) => (r[9] = '[1,2]'), (r: string[]) => (r[5] = '!')]) {
+      writeFileSync(join(dir, CATALOG_FILE), good);
+      const data = catalog();
+      for (const row of data.rows) damage(row);
+      writeCatalog(data);
+      later();
+      expect(open().list({ types: ['short_term', 'long_term', 'archive'] }).memories).toEqual(before);
+      expect(open().problems()).toEqual([]);
+      storage!.close();
+      // Repaired, so served from the catalog again.
+      later();
+      expect(catalog().rows.map(titleOf).sort()).toEqual(['First', 'Second', 'Third']);
+    }
+  });
+
+  it('keeps any file name and title in a one-byte catalog, and serves them back', () => {
+    const names = ['café ☕.md', 'tab\there.md', '"quoted".md', 'back\\slash.md', 'new\nline.md', '😀.md'];
+    for (const [i, name] of names.entries()) {
+      writeFileSync(join(dir, 'memory', 'short_term', name), `---\ntitle: "Ünïcode ${i} \\t 😀"\ntags: [é, b]\nnote: ✓\n---\nbody\n`);
+    }
+    const all = () => open().list({ types: ['short_term', 'long_term', 'archive'] }).memories;
+    const before = all();
+    expect(before.filter((m) => m.title.startsWith('Ünïcode'))).toHaveLength(names.length);
     later();
-    expect(open().list({ types: ['short_term', 'long_term', 'archive'] }).memories).toEqual(before);
+    all(); // records now trusted
+    const text = readFileSync(join(dir, CATALOG_FILE));
+    expect(text.every((byte) => byte < 0x80)).toBe(true);
+    expect(catalog().rows).toHaveLength(3 + names.length);
+    // Served from the catalog: a title changed there (not in the file) shows.
+    const data = catalog();
+    for (const row of data.rows) if (titleOf(row).startsWith('Ünïcode')) row[9] = row[9].replace('\\u00dcn', 'From the catalog, \\u00dcn');
+    writeCatalog(data);
+    const after = all();
+    expect(after.filter((m) => m.title.startsWith('From the catalog, Ünïcode 0 \t 😀'))).toHaveLength(1);
+    expect(after.find((m) => m.name === 'café ☕')).toMatchObject({ tags: ['é', 'b'], meta: { note: '✓' } });
+    expect(open().lookup('tab\there')).toHaveLength(1);
+  });
+
+  it('replaces a catalog of an earlier version', () => {
+    const old = join(dir, '.whitemagic-catalog.json');
+    writeFileSync(old, JSON.stringify({ version: 1, scannedAt: 0, count: 0, files: {} }));
+    unlinkSync(join(dir, CATALOG_FILE));
+    expect(titles()).toEqual(['First', 'Second', 'Third']);
+    expect(existsSync(join(dir, CATALOG_FILE))).toBe(true);
+    expect(existsSync(old)).toBe(false);
   });
 
   it('keeps the catalog current with its own writes, and a read-only open writes nothing', () => {
@@ -136,7 +206,7 @@ describe('markdown catalog', () => {
     s.remove(created.id);
     expect(titles()).toEqual(['First, updated', 'Second', 'Third']);
     later();
-    expect(Object.values(catalog().files).map((r) => (r as unknown[])[5]).sort()).toEqual(['First, updated', 'Second', 'Third']);
+    expect(catalog().rows.map(titleOf).sort()).toEqual(['First, updated', 'Second', 'Third']);
 
     unlinkSync(join(dir, CATALOG_FILE));
     open(true).list({});

@@ -10,6 +10,7 @@ import { applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
   BulkResult,
+  IndexProgress,
   InsertOptions,
   ListQuery,
   ListResult,
@@ -19,21 +20,14 @@ import type {
   StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { headerOf, loadCatalog, problemOf, recordFor, sameFile, saveCatalog, settled, trustedRecord, type CatalogRecord } from './catalog.js';
-import { parseMemoryFile, serialiseMemory } from './file-format.js';
+import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogPart, type HeaderTail, type RecordBody } from './catalog.js';
+import { FileHeader, type TailSource } from './file-header.js';
+import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles } from './temp-files.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
-
-/** Where a memory's file is: `memory/<type>/<file>`. */
-interface Entry {
-  header: MemoryHeader;
-  file: string;
-  /** The file carried no id; the first write adds the derived one. */
-  derivedId: boolean;
-}
 
 export const MEMORY_DIR = 'memory';
 const FILE_MODE = 0o600;
@@ -62,7 +56,8 @@ export class MarkdownBackend implements StorageBackend {
   readonly name = 'markdown' as const;
   readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false };
 
-  private entries?: Map<string, Entry>;
+  /** The memories by id, as this object last saw them (one command). */
+  private entries?: Map<string, FileHeader>;
   /** During insertMany: files written but not yet fsynced (one sync pass at the end is far faster). */
   private unsynced?: Set<string>;
   /** During insertMany: type folders already checked (not a link) and made. */
@@ -72,8 +67,12 @@ export class MarkdownBackend implements StorageBackend {
   /** Files that lost to another file with the same id, by id (see scan). */
   private droppedTwins = new Map<string, { type: MemoryType; file: string }[]>();
   private scanProblems: StorageProblem[] = [];
-  /** Catalog records of the files as this object last saw them, by `<type>/<file>`. */
-  private records = new Map<string, CatalogRecord>();
+  /** The catalog's record lines as the scan left them, in reading order. */
+  private catalogParts: CatalogPart[] = [];
+  /** The catalog the scan read, open until close (lazy header parts and unchanged lines come from it). */
+  private catalog?: Catalog;
+  /** Lines changed by this object's own writes since the scan, by `<type>/<file>` (null: removed). */
+  private catalogEdits = new Map<string, string | null>();
   private scannedAt = 0;
   /** Own writes since the scan: the catalog is saved on close. */
   private catalogDirty = false;
@@ -93,17 +92,28 @@ export class MarkdownBackend implements StorageBackend {
    * Every memory file's front matter, from the catalog where a file is unchanged and from the file
    * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed.
    */
-  private scan(): Map<string, Entry> {
+  private scan(): Map<string, FileHeader> {
     if (this.entries) return this.entries;
     const scanStart = Date.now();
-    const catalog = loadCatalog(this.dir);
-    const records = new Map<string, CatalogRecord>();
-    const entries = new Map<string, Entry>();
+    this.catalog?.close();
+    const catalog = Catalog.open(this.dir);
+    this.catalog = catalog;
+    const cursor = catalog;
+    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
+    const entries = new Map<string, FileHeader>();
     this.droppedTwins.clear();
     const problems: StorageProblem[] = [];
+    // The new catalog, in reading order: runs of unchanged lines copied from the old one, new lines.
+    const chunks: CatalogPart[] = [];
+    let runStart = -1;
+    let runEnd = -1;
+    const flush = () => {
+      if (runStart !== -1) chunks.push({ from: runStart, to: runEnd });
+      runStart = -1;
+    };
     let changed = false;
-    let kept = 0;
-    for (const type of MEMORY_TYPES) {
+    for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
+      const type = MEMORY_TYPES[typeIndex];
       const folder = this.typeDir(type);
       let names: string[];
       try {
@@ -125,112 +135,150 @@ export class MarkdownBackend implements StorageBackend {
       names.sort();
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
-      if (!this.readonly && names.some(isTempFileName)) removeStaleTempFiles(folder, names, scanStart);
+      // A memory file's name (`.md`, and `md` is not hex) is never a temporary one: no pattern to try on it.
+      if (!this.readonly && names.some((name) => !name.endsWith('.md') && isTempFileName(name))) removeStaleTempFiles(folder, names, scanStart);
       for (const file of names) {
         if (!isMemoryFileName(file)) continue;
-        const key = `${type}/${file}`;
-        const rel = `${MEMORY_DIR}/${key}`;
-        let st: Stats;
+        // lstat: a link is never followed, so no memory file can make us read outside the context.
+        const path = prefix + file;
+        let st: Stats | undefined;
         try {
-          // lstat: a link is never followed, so no memory file can make us read outside the context.
-          st = lstatSync(prefix + file);
+          st = lstatSync(path, { throwIfNoEntry: false });
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed while we looked
-          problems.push({ path: rel, message: fsProblem(err) });
+          problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: fsProblem(err) });
           continue;
         }
+        if (!st) continue; // removed while we looked
         if (st.isSymbolicLink()) {
-          problems.push({ path: rel, message: 'is a symbolic link; not followed' });
+          problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: 'is a symbolic link; not followed' });
           continue;
         }
         if (!st.isFile()) continue;
-        const known = catalog.files[key];
-        if (known !== undefined) kept++;
-        let record = trustedRecord(known, st, catalog.scannedAt);
-        if (!record) {
-          record = this.readRecord(type, file, st);
-          if (!record) continue;
+        const fields = cursor.seek(typeIndex, type, file);
+        const known = fields !== -1 && cursor.take(fields, st);
+        let header: FileHeader | undefined;
+        let problem: string | undefined;
+        if (known && settled(st, catalog.scannedAt)) {
+          problem = cursor.problem;
+          if (problem === undefined) header = new FileHeader(cursor.span, cursor.cut1, cursor.cut2, cursor.cut3, type, st.size, file, undefined, source, cursor.tailStart, cursor.tailEnd);
+          if (runStart !== -1 && runEnd === cursor.lineStart) runEnd = cursor.lineEnd;
+          else {
+            flush();
+            runStart = cursor.lineStart;
+            runEnd = cursor.lineEnd;
+          }
+        } else {
+          const read = this.readFile(path, type, file, st);
+          if (!read) continue;
+          flush();
+          if (read.line) chunks.push(read.line);
           // Rewrite the catalog for a new or changed file, or one that can now be trusted.
-          if (!Array.isArray(known) || !sameFile(known as CatalogRecord, st) || settled(record, scanStart)) changed = true;
+          if (!known || settled(st, scanStart)) changed = true;
+          header = read.header;
+          problem = read.problem;
         }
-        records.set(key, record);
-        const problem = problemOf(record);
         if (problem !== undefined) {
-          problems.push({ path: rel, message: problem });
+          problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: problem });
           continue;
         }
-        const h = headerOf(record)!;
-        const header: MemoryHeader = {
-          id: h.id,
-          title: h.title,
-          type,
-          tags: h.tags,
-          created: h.created,
-          updated: h.updated,
-          meta: h.meta,
-          name: file.slice(0, -3),
-          bytes: record[0],
-        };
-        const entry: Entry = { header, file, derivedId: h.derivedId };
-        const existing = entries.get(entry.header.id);
-        if (existing) {
-          // A file copied by hand, or a move interrupted by a crash: keep the newer one, report both.
-          const keepNew = entry.header.updated > existing.header.updated;
-          const [winner, dropped] = keepNew ? [entry, existing] : [existing, entry];
-          problems.push({
-            path: `${MEMORY_DIR}/${dropped.header.type}/${dropped.file}`,
-            message: `duplicate id ${entry.header.id} (also in ${MEMORY_DIR}/${winner.header.type}/${winner.file}); ignored`,
-          });
-          entries.set(entry.header.id, winner);
-          const twins = this.droppedTwins.get(entry.header.id) ?? [];
-          twins.push({ type: dropped.header.type, file: dropped.file });
-          this.droppedTwins.set(entry.header.id, twins);
-          continue;
-        }
-        entries.set(entry.header.id, entry);
+        this.addEntry(entries, header!, problems);
       }
     }
-    if (kept < catalog.count) changed = true; // files removed or renamed since
+    flush();
+    if (cursor.skipped || cursor.rest) changed = true; // files removed or renamed since
     if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     this.entries = entries;
     this.scanProblems = problems;
-    this.records = records;
     this.scannedAt = scanStart;
-    if (changed && !this.readonly) saveCatalog(this.dir, records, scanStart);
+    this.catalogParts = chunks;
+    if (changed && !this.readonly) saveCatalog(this.dir, chunks, scanStart, catalog);
     return entries;
   }
 
-  /** Parses one file into a catalog record (a header, or the problem that stops it being read). */
-  private readRecord(type: MemoryType, file: string, st: Stats): CatalogRecord | undefined {
+  /** Adds a scanned header; of two files with one id, the newer is kept and the other reported. */
+  private addEntry(entries: Map<string, FileHeader>, header: FileHeader, problems: StorageProblem[]): void {
+    const existing = entries.get(header.id);
+    if (!existing) {
+      entries.set(header.id, header);
+      return;
+    }
+    // A file copied by hand, or a move interrupted by a crash: keep the newer one, report both.
+    const [winner, dropped] = header.updated > existing.updated ? [header, existing] : [existing, header];
+    problems.push({
+      path: `${MEMORY_DIR}/${dropped.type}/${dropped.file}`,
+      message: `duplicate id ${header.id} (also in ${MEMORY_DIR}/${winner.type}/${winner.file}); ignored`,
+    });
+    entries.set(header.id, winner);
+    const twins = this.droppedTwins.get(header.id) ?? [];
+    twins.push({ type: dropped.type, file: dropped.file });
+    this.droppedTwins.set(header.id, twins);
+  }
+
+  /**
+   * Parses one file: its header (or the problem that stops it being read) and its catalog line.
+   * Undefined if the file is gone.
+   */
+  private readFile(path: string, type: MemoryType, file: string, st: Stats): { header?: FileHeader; problem?: string; line?: string } | undefined {
+    let body: RecordBody;
     try {
-      const text = readFileSync(join(this.typeDir(type), file), 'utf8');
-      const { memory, derivedId } = parseMemoryFile(text, file, type, st.mtime);
-      const { content: _content, type: _type, ...header } = memory;
-      void _content;
-      void _type;
-      return recordFor(st, { ...header, derivedId });
+      const { header, derivedId } = parseMemoryHeader(readFileSync(path, 'utf8'), file, st.mtime);
+      body = { ...header, derivedId };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined; // removed while we looked: not a memory any more
-      return recordFor(st, e.code ? fsProblem(e) : e.message);
+      body = e.code ? fsProblem(e) : e.message;
     }
+    const line = formatLine(type, file, st, body);
+    if (typeof body === 'string') return { problem: body, line };
+    const { id, title, tags, created, updated, meta, derivedId } = body;
+    return { header: FileHeader.of({ id, title, type, tags, created, updated, meta }, st.size, file, derivedId), line };
+  }
+
+  /**
+   * A catalog line whose columns matched its file but whose rest is damaged: the file is read
+   * instead (and its line replaced on close). Its eager columns are kept for this command.
+   */
+  private repair(header: FileHeader): HeaderTail {
+    const path = join(this.typeDir(header.type), header.file);
+    const key = `${header.type}/${header.file}`;
+    this.catalogEdits.set(key, null); // the next command reads the file again, whatever happens here
+    this.catalogDirty = true;
+    try {
+      const st = lstatSync(path);
+      const read = this.readFile(path, header.type, header.file, st);
+      if (read?.header) {
+        if (read.line) this.catalogEdits.set(key, read.line);
+        const { title, tags, meta, derivedId } = read.header;
+        return { title, tags, meta, derivedId };
+      }
+    } catch {
+      // Unreadable now: reported by the next command.
+    }
+    return { title: header.name, tags: [], meta: {}, derivedId: false };
   }
 
   /** Records a file this object just wrote or moved, so the catalog saved on close knows it. */
   private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean): void {
     if (!this.entries) return;
+    const key = `${type}/${file}`;
     try {
       const st = statSync(join(this.typeDir(type), file));
       const { id, title, tags, created, updated, meta } = header;
-      this.records.set(`${type}/${file}`, recordFor(st, { id, title, tags, created, updated, meta, derivedId }));
+      this.catalogEdits.set(key, formatLine(type, file, st, { id, title, tags, created, updated, meta, derivedId }) ?? null);
     } catch {
-      this.records.delete(`${type}/${file}`); // the next command parses it again
+      this.catalogEdits.set(key, null); // the next command parses it again
     }
     this.catalogDirty = true;
   }
 
-  private readMemory(entry: Entry): Memory | undefined {
-    const path = join(this.typeDir(entry.header.type), entry.file);
+  /** Drops a file's line from the catalog saved on close (the file was removed or moved). */
+  private noteGone(type: MemoryType, file: string): void {
+    this.catalogEdits.set(`${type}/${file}`, null);
+    this.catalogDirty = true;
+  }
+
+  private readMemory(entry: FileHeader): Memory | undefined {
+    const path = join(this.typeDir(entry.type), entry.file);
     let text: string;
     let mtime: Date;
     try {
@@ -240,27 +288,26 @@ export class MarkdownBackend implements StorageBackend {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw fromFsError(err, path);
     }
-    return parseMemoryFile(text, entry.file, entry.header.type, mtime).memory;
+    return parseMemoryFile(text, entry.file, entry.type, mtime).memory;
   }
 
   list(query: ListQuery): ListResult {
-    const entries = this.scan();
-    const { memories, total } = applyListQuery(
-      [...entries.values()].map((e) => e.header),
-      query,
-    );
-    return { memories, total, problems: this.problems() };
+    // Newest files last in reading order (names start with the date): fed newest first, a page of
+    // the newest rejects most memories at the first comparison.
+    const headers = [...this.scan().values()].reverse();
+    const { memories, total } = applyListQuery(headers, query);
+    return { memories: memories.map((h) => (h as FileHeader).plain()), total, problems: this.problems() };
   }
 
   lookup(ref: string): MemoryHeader[] {
     const entries = this.scan();
     const exact = entries.get(ref);
-    if (exact) return [exact.header];
+    if (exact) return [exact.plain()];
     const lower = ref.toLowerCase();
-    const byPrefix = [...entries.values()].filter((e) => e.header.id.toLowerCase().startsWith(lower));
-    if (byPrefix.length) return byPrefix.map((e) => e.header);
-    const name = ref.endsWith('.md') ? ref.slice(0, -3) : ref;
-    return [...entries.values()].filter((e) => e.header.name === name).map((e) => e.header);
+    const byPrefix = [...entries.values()].filter((e) => e.id.toLowerCase().startsWith(lower));
+    if (byPrefix.length) return byPrefix.map((e) => e.plain());
+    const file = ref.endsWith('.md') ? ref : `${ref}.md`;
+    return [...entries.values()].filter((e) => e.file === file).map((e) => e.plain());
   }
 
   read(id: string): Memory | undefined {
@@ -311,7 +358,8 @@ export class MarkdownBackend implements StorageBackend {
     void _content;
     const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: Buffer.byteLength(text) };
     if (this.entries) {
-      this.entries.set(memory.id, { header, file, derivedId: false });
+      const { id, title, tags, created, updated, meta } = header;
+      this.entries.set(id, FileHeader.of({ id, title, type, tags, created, updated, meta }, header.bytes, file, false));
       this.noteWritten(type, file, header, false);
     }
     return header;
@@ -333,12 +381,12 @@ export class MarkdownBackend implements StorageBackend {
     if (!entry) throw new NotFoundError(`memory not found: ${memory.id}`);
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
-    if (entry.header.type !== memory.type) {
-      const old = join(this.typeDir(entry.header.type), entry.file);
+    if (entry.type !== memory.type) {
+      const old = join(this.typeDir(entry.type), entry.file);
       // Until the new file is on disk, the old one stays; the scan prefers the newer `updated`.
       if (this.unsynced) this.movedFrom.push(old);
       else this.unlinkQuiet(old);
-      this.records.delete(`${entry.header.type}/${entry.file}`);
+      this.noteGone(entry.type, entry.file);
     }
     this.finishInterruptedMove(memory.id, entry.file);
     return header;
@@ -354,7 +402,7 @@ export class MarkdownBackend implements StorageBackend {
     if (!twins) return;
     for (const twin of twins.filter((t) => t.file === file)) {
       this.unlinkQuiet(join(this.typeDir(twin.type), twin.file));
-      this.records.delete(`${twin.type}/${twin.file}`);
+      this.noteGone(twin.type, twin.file);
       const rel = `${MEMORY_DIR}/${twin.type}/${twin.file}`;
       this.scanProblems = this.scanProblems.filter((p) => p.path !== rel);
     }
@@ -365,22 +413,23 @@ export class MarkdownBackend implements StorageBackend {
   move(id: string, type: MemoryType): void {
     const entry = this.scan().get(id);
     if (!entry) throw new NotFoundError(`memory not found: ${id}`);
-    if (entry.header.type === type) return;
+    if (entry.type === type) return;
     mkdirSync(this.typeDir(type), { recursive: true, mode: DIR_MODE });
-    renameSync(join(this.typeDir(entry.header.type), entry.file), join(this.typeDir(type), entry.file));
-    this.records.delete(`${entry.header.type}/${entry.file}`);
-    entry.header = { ...entry.header, type };
-    this.noteWritten(type, entry.file, entry.header, entry.derivedId);
+    renameSync(join(this.typeDir(entry.type), entry.file), join(this.typeDir(type), entry.file));
+    this.noteGone(entry.type, entry.file);
+    const derivedId = entry.derivedId;
+    const header = { ...entry.plain(), type };
+    entry.type = type;
+    this.noteWritten(type, entry.file, header, derivedId);
   }
 
   remove(id: string): boolean {
     const entries = this.scan();
     const entry = entries.get(id);
     if (!entry) return false;
-    this.unlinkQuiet(join(this.typeDir(entry.header.type), entry.file));
+    this.unlinkQuiet(join(this.typeDir(entry.type), entry.file));
     entries.delete(id);
-    this.records.delete(`${entry.header.type}/${entry.file}`);
-    this.catalogDirty = true;
+    this.noteGone(entry.type, entry.file);
     return true;
   }
 
@@ -393,7 +442,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   *readAll(): Iterable<Memory> {
-    const entries = [...this.scan().values()].sort((a, b) => (a.header.id < b.header.id ? -1 : 1));
+    const entries = [...this.scan().values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     for (const entry of entries) {
       const memory = this.readMemory(entry);
       if (memory) yield memory;
@@ -431,7 +480,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   summary(): StorageSummary {
-    return summarise([...this.scan().values()].map((e) => e.header));
+    return summarise(this.scan().values());
   }
 
   problems(): StorageProblem[] {
@@ -453,8 +502,8 @@ export class MarkdownBackend implements StorageBackend {
     return { ...index.search(query), problems };
   }
 
-  reindex(): ReindexResult {
-    return { indexed: this.searchIndex().rebuild() };
+  reindex(onIndexed?: IndexProgress): ReindexResult {
+    return { indexed: this.searchIndex().rebuild(onIndexed) };
   }
 
   checkIndex(): IndexCheck {
@@ -463,14 +512,21 @@ export class MarkdownBackend implements StorageBackend {
     const memories: Array<{ memory: Memory; path: string }> = [];
     for (const entry of entries) {
       const memory = this.readMemory(entry);
-      if (memory) memories.push({ memory, path: `${MEMORY_DIR}/${entry.header.type}/${entry.file}` });
+      if (memory) memories.push({ memory, path: `${MEMORY_DIR}/${entry.type}/${entry.file}` });
     }
     return this.searchIndex().check(memories);
   }
 
   close(): void {
-    if (this.catalogDirty && !this.readonly) saveCatalog(this.dir, this.records, this.scannedAt);
+    if (this.catalogDirty && !this.readonly && this.catalog) {
+      const catalog = this.catalog;
+      const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
+      saveCatalog(this.dir, [mergeLines(body, this.catalogEdits)], this.scannedAt, catalog);
+    }
+    this.catalog?.close();
+    this.catalog = undefined;
     this.catalogDirty = false;
+    this.catalogEdits.clear();
     this.entries = undefined;
     this.index?.close();
     this.index = undefined;

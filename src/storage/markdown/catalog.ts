@@ -1,10 +1,7 @@
-import { readFileSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { lazyModule } from '../../util/lazy.js';
-import type { MemoryHeader } from '../../memory/types.js';
-
-/** Loaded on first write: reading commands never pay for it. */
-const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
+import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
+import { randomBytes } from '../../util/random.js';
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,
@@ -13,119 +10,441 @@ const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => req
  *
  * It is a cache, never the truth: every command still lists the three folders and stats each file
  * (SPEC section 3: files edited, added, copied in or removed by hand are seen by the next command),
- * and any file whose stat differs from its record is parsed again. A missing, unreadable or
- * foreign catalog reads as empty and is rebuilt. It is written atomically and never backed up.
+ * and any file whose stat differs from its record is parsed again. A missing, unreadable, foreign
+ * or damaged catalog only costs a rebuild. It is written atomically and never backed up.
+ *
+ * The format is one line per file, in the order the backend reads the folders (type, then file
+ * name), so a command walks it beside the sorted folder listing without building a map of it:
+ *
+ *     whitemagic-catalog 2 <scannedAt>
+ *     <type>/<file> TAB size TAB mtime TAB ctime TAB ino TAB id TAB created TAB updated TAB tags TAB rest
+ *
+ * Times are the 16 hex digits of the stat's `mtimeMs` and `ctimeMs` as IEEE doubles: compared
+ * exactly and without making a string per file (turning two doubles into decimal text for each
+ * of 10,000 files cost over 10 ms).
+ * `tags` is a JSON list and `rest` a JSON array [title, meta or 0, derivedId 0/1]: each is parsed
+ * only when a command needs it, and `rest` is even read back from the file then (a `list` of 20
+ * reads 20, not 10,000; see FileHeader). A file that cannot be read has `!` for its id and the
+ * problem as a JSON string after it. The file is plain ASCII (other characters are JSON escapes; a
+ * key that is not plain is a JSON string), so it is read as latin1 with no UTF-8 decoding.
  */
-export const CATALOG_FILE = '.whitemagic-catalog.json';
+export const CATALOG_FILE = '.whitemagic-catalog.tsv';
 
-/** Bump when the record layout changes: an older catalog is then ignored and rebuilt. */
-const CATALOG_VERSION = 1;
+/** Catalogs of earlier versions: removed when a new one is written. */
+const OLD_CATALOG_FILES = ['.whitemagic-catalog.json'];
+
+/** The first line's start; bump the version when the record layout changes (an older catalog is then rebuilt). */
+const MAGIC = 'whitemagic-catalog 2 ';
 
 /**
  * A record is trusted only if its file was last changed this long before the catalog's scan began.
  * File times are coarse (a clock tick, up to 2 s on some file systems): a file rewritten within the
  * same tick as it was read could keep the same size and times, the "racily clean" case git knows.
  */
-const RACY_MS = 2_000;
+export const RACY_MS = 2_000;
 
-/** The front matter of a memory as the catalog keeps it; `type`, `name` and `bytes` come from the file. */
-export type CatalogHeader = Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { derivedId: boolean };
-
-/**
- * What the catalog knows of one file, kept as the array stored on disk (small to store, and no
- * copying at load: a command over 10,000 unchanged files allocates as little as it can):
- * [size, mtimeMs, ctimeMs, ino, id, title, tags, created, updated, meta | 0, derivedId 0/1], or for
- * a file that cannot be read [size, mtimeMs, ctimeMs, ino, problem].
- */
-export type CatalogRecord = [number, number, number, number, ...unknown[]];
-
-/** The catalog as loaded: stored records by `<type>/<file>` (unchecked), and when its scan began. */
-export interface Catalog {
-  files: Record<string, unknown>;
-  /** How many records it holds (to notice files removed since). */
-  count: number;
-  scannedAt: number;
-}
+/** The id column of a record of a file that cannot be read (no memory id starts with `!`). */
+const PROBLEM = '!';
 
 type FileStat = Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>;
 
-/** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
-export function loadCatalog(dir: string): Catalog {
-  const empty: Catalog = { files: {}, count: 0, scannedAt: 0 };
-  let data: { version?: unknown; scannedAt?: unknown; count?: unknown; files?: unknown };
-  try {
-    data = JSON.parse(readFileSync(join(dir, CATALOG_FILE), 'utf8'));
-  } catch {
-    return empty;
-  }
-  if (
-    !data ||
-    data.version !== CATALOG_VERSION ||
-    typeof data.scannedAt !== 'number' ||
-    typeof data.count !== 'number' ||
-    !data.files ||
-    typeof data.files !== 'object'
-  ) {
-    return empty;
-  }
-  return { files: data.files as Record<string, unknown>, count: data.count, scannedAt: data.scannedAt };
-}
-
-/**
- * The stored record of a file if it can be used as is: well formed, the file exactly as recorded
- * (same inode, size and times), and changed long enough before the catalog's scan (see RACY_MS).
- * A catalog edited or damaged by hand must never crash a command: anything odd means "read the file".
- */
-export function trustedRecord(stored: unknown, st: FileStat, scannedAt: number): CatalogRecord | undefined {
-  if (!Array.isArray(stored) || !sameFile(stored as CatalogRecord, st) || !settled(stored as CatalogRecord, scannedAt)) return undefined;
-  if (stored.length === 5) return typeof stored[4] === 'string' ? (stored as CatalogRecord) : undefined;
-  return headerOf(stored as CatalogRecord) ? (stored as CatalogRecord) : undefined;
-}
-
-/** The file is exactly as recorded: same inode, size and times. */
-export function sameFile(record: CatalogRecord, st: FileStat): boolean {
-  return record[0] === st.size && record[1] === st.mtimeMs && record[2] === st.ctimeMs && record[3] === st.ino;
-}
-
 /** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content. */
-export function settled(record: CatalogRecord, scanStart: number): boolean {
-  return Math.max(record[1], record[2]) < scanStart - RACY_MS;
+export function settled(st: FileStat, scanStart: number): boolean {
+  return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
 }
 
-/** The header of a record, or undefined for a record of an unreadable file or a malformed one. */
-export function headerOf(record: CatalogRecord): CatalogHeader | undefined {
-  if (record.length !== 11) return undefined;
-  const [, , , , id, title, tags, created, updated, meta, derived] = record;
-  if (typeof id !== 'string' || typeof title !== 'string' || typeof created !== 'string' || typeof updated !== 'string') return undefined;
-  if (!Array.isArray(tags)) return undefined;
-  const metaObject = meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : {};
-  return { id, title, tags: tags as string[], created, updated, meta: metaObject, derivedId: derived === 1 };
+/** How much of the catalog is read at a time (a longer line widens it). Changed by tests only. */
+export const catalogWindow = { size: 64 * 1024 };
+
+/** A part of a catalog being written: a new line, or a range of bytes copied from the old catalog. */
+export type CatalogPart = string | { from: number; to: number };
+
+/**
+ * The catalog of a context, read through a window that moves down the file: at 100,000 memories
+ * the file is 27 MB, and holding it whole was a fifth of a command's peak memory. The file stays
+ * open for the command (a catalog written meanwhile by another command replaces it by a rename,
+ * and this one keeps reading the one it started with), so lazily parsed parts of a header are read
+ * back from it, and unchanged runs of lines are copied from it when the catalog is rewritten.
+ *
+ * It walks the lines in step with the backend's reading order (type, then file name). Lines of
+ * files passed over were removed since; a file with no line is new. A line that is out of order or
+ * damaged only means its file is read again, never a crash. What `take` finds is left in this
+ * object's fields rather than in a new object: this runs once per file.
+ */
+export class Catalog {
+  /** When the scan that wrote the catalog began (0: no usable catalog). */
+  scannedAt = 0;
+  /** The window: `text` is the file from byte `base` on, and `pos` the start of the current line in it. */
+  text = '';
+  base = 0;
+  pos = 0;
+  /** Lines passed over: files removed or renamed since, or damaged lines. */
+  skipped = 0;
+  /** Set by take: the line taken (file offsets, its newline included), and its record. */
+  lineStart = 0;
+  lineEnd = 0;
+  /** `id TAB created TAB updated TAB tags`, copied out of the window, and where the tabs are in it. */
+  span = '';
+  cut1 = 0;
+  cut2 = 0;
+  cut3 = 0;
+  /** File offsets of the line's last column (title, extra keys: read only when asked for). */
+  tailStart = 0;
+  tailEnd = 0;
+  /** Set by take for a record of a file that cannot be read; undefined otherwise. */
+  problem: string | undefined;
+
+  private fd: number | undefined;
+  private size = 0;
+  private buffer = Buffer.alloc(0);
+
+  /** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
+  static open(dir: string): Catalog {
+    const catalog = new Catalog();
+    try {
+      catalog.fd = openSync(join(dir, CATALOG_FILE), 'r');
+      catalog.size = fstatSync(catalog.fd).size;
+      catalog.buffer = Buffer.allocUnsafe(catalogWindow.size);
+      catalog.fill(0);
+      const eol = catalog.lineEndIndex();
+      const text = catalog.text;
+      const scannedAt = eol > 0 && text.startsWith(MAGIC) ? Number(text.slice(MAGIC.length, eol)) : NaN;
+      if (!Number.isFinite(scannedAt)) throw new Error('not a catalog');
+      catalog.scannedAt = scannedAt;
+      catalog.pos = eol + 1;
+    } catch {
+      catalog.close();
+      return new Catalog();
+    }
+    return catalog;
+  }
+
+  /** Reads the window from file offset `from`. */
+  private fill(from: number): void {
+    const n = readSync(this.fd!, this.buffer, 0, this.buffer.length, from);
+    // latin1: the file is ASCII, and this makes a one-byte string without decoding UTF-8.
+    this.text = this.buffer.toString('latin1', 0, n);
+    this.base = from;
+    this.pos = 0;
+  }
+
+  /** Whether the window reaches the end of the file. */
+  private atEnd(): boolean {
+    return this.fd === undefined || this.base + this.text.length >= this.size;
+  }
+
+  /**
+   * The window index of the current line's newline, moving or widening the window until the
+   * line is in it; -1 when no whole line is left (an unterminated last line is passed over).
+   */
+  private lineEndIndex(): number {
+    for (;;) {
+      const nl = this.text.indexOf('\n', this.pos);
+      if (nl !== -1) return nl;
+      if (this.atEnd()) {
+        if (this.pos < this.text.length) this.skipped++;
+        this.pos = this.text.length;
+        return -1;
+      }
+      if (this.pos === 0) this.buffer = Buffer.allocUnsafe(this.buffer.length * 2); // a line longer than the window
+      this.fill(this.base + this.pos);
+    }
+  }
+
+  /**
+   * Moves to the line of `type`/`file` and returns where its fields begin in the window (after the
+   * key's tab), or -1 when the catalog has no line for it; lines of files ordered before it are
+   * passed over.
+   */
+  seek(typeIndex: number, type: string, file: string): number {
+    for (;;) {
+      const nl = this.lineEndIndex();
+      if (nl === -1) return -1;
+      const text = this.text;
+      const pos = this.pos;
+      // The common case: the next line is this file's, under a plain key.
+      const slash = pos + type.length;
+      const tab = slash + 1 + file.length;
+      if (tab < nl && text.charCodeAt(tab) === 9 && text.charCodeAt(slash) === 47 && text.startsWith(file, slash + 1) && text.startsWith(type, pos)) return tab + 1;
+      const order = compareKey(text, pos, typeIndex, file);
+      if (order > 0) return -1; // a new file: the line here belongs to a later one
+      if (order === 0) return text.indexOf('\t', pos) + 1; // a key written as a JSON string
+      this.pos = nl + 1;
+      this.skipped++;
+    }
+  }
+
+  /**
+   * Takes the current line, given where its fields begin: true if the file is exactly as recorded
+   * (same size, times and inode) and the record well formed, its parts then in this object's
+   * fields. False: read the file.
+   */
+  take(fields: number, st: FileStat): boolean {
+    const text = this.text;
+    const end = text.indexOf('\n', fields); // seek made sure the line is whole in the window
+    this.lineStart = this.base + this.pos;
+    this.pos = end + 1;
+    this.lineEnd = this.base + this.pos;
+    const a = sameStat(text, fields, st);
+    if (a === -1) return false;
+    const t1 = text.indexOf('\t', a);
+    if (t1 === -1 || t1 > end || t1 === a) return false;
+    if (t1 - a === 1 && text.charCodeAt(a) === 33) {
+      const problem = parseJson(text.slice(t1 + 1, end));
+      this.problem = typeof problem === 'string' ? problem : undefined;
+      return this.problem !== undefined;
+    }
+    const t2 = text.indexOf('\t', t1 + 1);
+    const t3 = t2 === -1 ? -1 : text.indexOf('\t', t2 + 1);
+    const t4 = t3 === -1 ? -1 : text.indexOf('\t', t3 + 1);
+    if (t4 === -1 || t4 > end || t2 === t1 + 1 || t3 === t2 + 1) return false;
+    this.problem = undefined;
+    // Copied out (a slice would keep the whole window alive): one string per file for four columns.
+    this.span = this.buffer.toString('latin1', a, t4);
+    this.cut1 = t1 - a;
+    this.cut2 = t2 - a;
+    this.cut3 = t3 - a;
+    this.tailStart = this.base + t4 + 1;
+    this.tailEnd = this.base + end;
+    return true;
+  }
+
+  /** Lines left after the last file: their files are gone. */
+  get rest(): boolean {
+    return this.lineEndIndex() !== -1;
+  }
+
+  /** The bytes from `from` to `to` of the catalog file, as text (empty if it cannot be read). */
+  read(from: number, to: number): string {
+    if (this.fd === undefined || to <= from) return '';
+    const bytes = Buffer.allocUnsafe(to - from);
+    try {
+      const n = readSync(this.fd, bytes, 0, bytes.length, from);
+      return bytes.toString('latin1', 0, n);
+    } catch {
+      return '';
+    }
+  }
+
+  /** Copies bytes `from` to `to` of the catalog file into the file open as `out`. */
+  copyTo(out: number, from: number, to: number): void {
+    const chunk = Buffer.allocUnsafe(Math.min(to - from, 1 << 20));
+    for (let at = from; at < to; ) {
+      const n = readSync(this.fd!, chunk, 0, Math.min(chunk.length, to - at), at);
+      if (n === 0) throw new Error('catalog changed while copied');
+      writeSync(out, chunk, 0, n);
+      at += n;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
-/** Why the file of a record cannot be read, if that is what it records. */
-export function problemOf(record: CatalogRecord): string | undefined {
-  return record.length === 5 ? String(record[4]) : undefined;
-}
+/** Big-endian view of one double, to read and write times as their bits. */
+const timeBits = new DataView(new ArrayBuffer(8));
 
-/** A new record for a file with these stats: its header, or the problem that stops it being read. */
-export function recordFor(st: FileStat, body: CatalogHeader | string): CatalogRecord {
-  const head: CatalogRecord = [st.size, st.mtimeMs, st.ctimeMs, st.ino];
-  if (typeof body === 'string') return [...head, body];
-  const meta = Object.keys(body.meta).length ? body.meta : 0;
-  return [...head, body.id, body.title, body.tags, body.created, body.updated, meta, body.derivedId ? 1 : 0];
+/** A time as 16 hex digits (the bits of the double). */
+function hexTime(ms: number): string {
+  timeBits.setFloat64(0, ms);
+  return timeBits.getUint32(0).toString(16).padStart(8, '0') + timeBits.getUint32(4).toString(16).padStart(8, '0');
 }
 
 /**
- * Writes the catalog atomically. No fsync: it is derived, and a lost or torn write only costs a
- * rebuild. Failing to write (a read-only disk, permissions) is not an error for the command.
+ * Whether the columns at `at` are `size TAB mtime TAB ctime TAB ino TAB` of this stat: where the
+ * next column begins, or -1. Read digit by digit: no string is made.
  */
-export function saveCatalog(dir: string, records: Map<string, CatalogRecord>, scannedAt: number): void {
-  const files: Record<string, CatalogRecord> = {};
-  for (const [key, record] of records) files[key] = record;
-  const text = JSON.stringify({ version: CATALOG_VERSION, scannedAt, count: records.size, files });
+function sameStat(text: string, at: number, st: FileStat): number {
+  let p = decimalIs(text, at, st.size);
+  if (p === -1 || !timeIs(text, p, st.mtimeMs)) return -1;
+  p += 17;
+  if (!timeIs(text, p, st.ctimeMs)) return -1;
+  return decimalIs(text, p + 17, st.ino);
+}
+
+/** Whether a whole number `value` is written at `at`, followed by a tab: the position after the tab, or -1. */
+function decimalIs(text: string, at: number, value: number): number {
+  let n = 0;
+  let p = at;
+  for (let c = text.charCodeAt(p); c >= 48 && c <= 57; c = text.charCodeAt(++p)) n = n * 10 + (c - 48);
+  return p > at && p - at <= 16 && text.charCodeAt(p) === 9 && n === value ? p + 1 : -1;
+}
+
+/**
+ * Whether the 16 hex digits at `at`, followed by a tab, are the time `ms`. Compared 16 bits at a
+ * time: small integers, which even unoptimised code handles without allocating.
+ */
+function timeIs(text: string, at: number, ms: number): boolean {
+  timeBits.setFloat64(0, ms);
+  for (let i = 0; i < 4; i++) {
+    let n = 0;
+    for (let p = at + 4 * i; p < at + 4 * i + 4; p++) {
+      const c = text.charCodeAt(p);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+      if (digit === -1) return false;
+      n = n * 16 + digit;
+    }
+    if (n !== timeBits.getUint16(2 * i)) return false;
+  }
+  return text.charCodeAt(at + 16) === 9;
+}
+
+/** A key that can be written as is: printable ASCII, no backslash, not starting with a quote. */
+function isPlainKey(name: string): boolean {
+  return /^[\x20-\x5b\x5d-\x7e]+$/.test(name) && name.charCodeAt(0) !== 34;
+}
+
+function quoteKey(type: string, file: string): string {
+  return asciiJson(`${type}/${file}`);
+}
+
+/**
+ * How the line at `pos` orders against `type`/`file` in reading order: negative before, 0 the
+ * same file, positive after. A line whose key cannot be read orders before anything (passed over).
+ */
+function compareKey(text: string, pos: number, typeIndex: number, file: string): number {
+  const tab = text.indexOf('\t', pos);
+  const eol = text.indexOf('\n', pos);
+  if (tab === -1 || (eol !== -1 && eol < tab)) return -1;
+  let key: unknown = text.slice(pos, tab);
+  if ((key as string).charCodeAt(0) === 34) key = parseJson(key as string);
+  if (typeof key !== 'string') return -1;
+  const slash = key.indexOf('/');
+  const lineType = MEMORY_TYPES.indexOf(key.slice(0, slash) as MemoryType);
+  if (slash === -1 || lineType === -1) return -1;
+  if (lineType !== typeIndex) return lineType - typeIndex;
+  const lineFile = key.slice(slash + 1);
+  return lineFile < file ? -1 : lineFile > file ? 1 : 0;
+}
+
+function parseJson(text: string): unknown {
   try {
-    writeFileAtomic().sync(join(dir, CATALOG_FILE), text, { mode: 0o600, fsync: false });
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON with every character beyond ASCII escaped, so the catalog stays one-byte. */
+function asciiJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return NOT_ASCII.test(json) ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+}
+
+const NOT_ASCII = /[\u007f-\uffff]/;
+
+/** A column that needs no escaping: printable ASCII without spaces (ids and ISO times always are). */
+function isPlainColumn(value: string): boolean {
+  return /^[\x21-\x7e]+$/.test(value);
+}
+
+/** The front matter a catalog line keeps beyond the columns: parsed on first use. */
+export interface HeaderTail {
+  title: string;
+  tags: string[];
+  meta: Record<string, unknown>;
+  derivedId: boolean;
+}
+
+/** What a new catalog line holds: a file's header and whether its id was derived, or why it cannot be read. */
+export type RecordBody = (Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { derivedId: boolean }) | string;
+
+/**
+ * The catalog line of `type`/`file` with these stats, or undefined if it cannot be kept (an id or
+ * date with characters the format does not allow; the file is then simply read every time).
+ */
+export function formatLine(type: MemoryType, file: string, st: FileStat, body: RecordBody): string | undefined {
+  const key = isPlainKey(file) ? `${type}/${file}` : quoteKey(type, file);
+  const head = `${key}\t${st.size}\t${hexTime(st.mtimeMs)}\t${hexTime(st.ctimeMs)}\t${st.ino}\t`;
+  if (typeof body === 'string') return `${head}${PROBLEM}\t${asciiJson(body)}\n`;
+  if (!isPlainColumn(body.id) || !isPlainColumn(body.created) || !isPlainColumn(body.updated) || body.id.startsWith(PROBLEM)) return undefined;
+  const meta = Object.keys(body.meta).length ? body.meta : 0;
+  return `${head}${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`;
+}
+
+/** The last column of a line (title, extra keys, derived id), or undefined if it is damaged. */
+export function parseRest(text: string): Omit<HeaderTail, 'tags'> | undefined {
+  const rest = parseJson(text);
+  if (!Array.isArray(rest) || rest.length !== 3 || typeof rest[0] !== 'string') return undefined;
+  const meta = rest[1] && typeof rest[1] === 'object' && !Array.isArray(rest[1]) ? (rest[1] as Record<string, unknown>) : {};
+  return { title: rest[0], meta, derivedId: rest[2] === 1 };
+}
+
+/** A line's tags column, or undefined if it is damaged. */
+export function parseTags(text: string): string[] | undefined {
+  const tags = parseJson(text);
+  return Array.isArray(tags) && tags.every((t) => typeof t === 'string') ? (tags as string[]) : undefined;
+}
+
+/** The key of a line, decoded, with its type's place in reading order; undefined if damaged. */
+export function keyOfLine(line: string): { typeIndex: number; file: string; key: string } | undefined {
+  const tab = line.indexOf('\t');
+  if (tab === -1) return undefined;
+  let key: unknown = line.slice(0, tab);
+  if ((key as string).charCodeAt(0) === 34) key = parseJson(key as string);
+  if (typeof key !== 'string') return undefined;
+  const slash = key.indexOf('/');
+  const typeIndex = MEMORY_TYPES.indexOf(key.slice(0, slash) as MemoryType);
+  if (slash === -1 || typeIndex === -1) return undefined;
+  return { typeIndex, file: key.slice(slash + 1), key };
+}
+
+/**
+ * The record lines of a catalog with some files' lines replaced, added or (null) removed, in
+ * reading order: what a command's own writes after its scan make of the catalog it scanned.
+ */
+export function mergeLines(body: string, edits: Map<string, string | null>): string {
+  const lines: Array<{ typeIndex: number; file: string; line: string }> = [];
+  for (const line of body.split('\n')) {
+    const k = line && keyOfLine(line);
+    if (k && !edits.has(k.key)) lines.push({ typeIndex: k.typeIndex, file: k.file, line: `${line}\n` });
+  }
+  for (const line of edits.values()) {
+    const k = line && keyOfLine(line);
+    if (k) lines.push({ typeIndex: k.typeIndex, file: k.file, line });
+  }
+  lines.sort((a, b) => a.typeIndex - b.typeIndex || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return lines.map((l) => l.line).join('');
+}
+
+/**
+ * Writes the catalog atomically: a temporary file beside it, renamed into place. No fsync: it is
+ * derived, and a lost or torn write only costs a rebuild. Failing to write (a read-only disk,
+ * permissions) is not an error for the command. `parts` are the record lines in reading order,
+ * new ones as text and unchanged runs as ranges of `from` (the catalog the scan read).
+ */
+export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog): void {
+  const path = join(dir, CATALOG_FILE);
+  // A name isTempFileName knows, so a copy left by a killed process is cleaned.
+  const temp = `${path}.${Buffer.from(randomBytes(6)).toString('hex')}`;
+  let out: number | undefined;
+  try {
+    out = openSync(temp, 'wx', 0o600);
+    let pending = `${MAGIC}${scannedAt}\n`;
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        pending += part;
+        if (pending.length < 1 << 16) continue;
+      } else {
+        writeSync(out, pending, null, 'latin1');
+        pending = '';
+        from.copyTo(out, part.from, part.to);
+        continue;
+      }
+      writeSync(out, pending, null, 'latin1');
+      pending = '';
+    }
+    writeSync(out, pending, null, 'latin1');
+    closeSync(out);
+    out = undefined;
+    renameSync(temp, path);
   } catch {
     // Derived data: the next command rebuilds what this one could not write.
+    if (out !== undefined) closeSync(out);
+    rmSync(temp, { force: true });
+    return;
   }
+  for (const old of OLD_CATALOG_FILES) rmSync(join(dir, old), { force: true });
 }

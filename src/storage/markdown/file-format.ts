@@ -4,6 +4,7 @@ import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 import { printable } from '../../context/names.js';
+import { parseSimpleYaml } from './simple-yaml.js';
 import { dumpSimpleYaml } from './yaml-dump.js';
 
 type Yaml = typeof import('js-yaml');
@@ -20,6 +21,9 @@ const yaml = lazyModule<Yaml>(() => require('js-yaml'));
 const REFUSED_LANGUAGES = new Set(['js', 'javascript', 'coffee', 'coffeescript', 'cson', 'toml']);
 
 function parseYaml(source: string): unknown {
+  // The usual front matter is read without js-yaml (simple-yaml.ts gives the same result or none).
+  const simple = parseSimpleYaml(source);
+  if (simple) return simple;
   // CORE_SCHEMA: no timestamps turned into Dates, no custom tags; times stay text as written.
   return yaml().load(source, { schema: yaml().CORE_SCHEMA, json: true });
 }
@@ -77,6 +81,26 @@ export interface ParsedFile {
  * Throws an Error with a readable message when the front matter cannot be parsed.
  */
 export function parseMemoryFile(text: string, fileName: string, type: MemoryType, mtime: Date): ParsedFile {
+  const { fields, body, derivedId } = readFields(text, fileName, mtime);
+  const content = normaliseContent(body);
+  const { id, tags, created, updated, meta } = fields;
+  return { memory: { id, title: titleOf(fields.title, () => content, fileName), content, type, tags, created, updated, meta }, derivedId };
+}
+
+/** A memory file's header as parseMemoryFile reads it, without making its content (what a scan needs). */
+export interface ParsedHeader {
+  header: Omit<Memory, 'content' | 'type'>;
+  derivedId: boolean;
+}
+
+/** Like parseMemoryFile, for the header alone: the body is only looked at for a missing title. */
+export function parseMemoryHeader(text: string, fileName: string, mtime: Date): ParsedHeader {
+  const { fields, body, derivedId } = readFields(text, fileName, mtime);
+  const { id, tags, created, updated, meta } = fields;
+  return { header: { id, title: titleOf(fields.title, () => normaliseContent(body), fileName), tags, created, updated, meta }, derivedId };
+}
+
+function readFields(text: string, fileName: string, mtime: Date) {
   if (text.includes('\u0000')) throw new Error('binary content (NUL bytes), not a markdown file');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let data: Record<string, unknown>;
@@ -94,7 +118,6 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
   }
 
   checkFrontMatterSize(data);
-  const content = normaliseContent(body);
   const createdFromFile = isoFromValue(asTime(data.created));
   const created = createdFromFile ?? mtime.toISOString();
   const updated = isoFromValue(asTime(data.updated)) ?? createdFromFile ?? mtime.toISOString();
@@ -107,19 +130,7 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
   for (const [key, value] of Object.entries(data)) {
     if (!RESERVED_KEYS.has(key)) meta[key] = value;
   }
-  return {
-    memory: {
-      id,
-      title: titleOf(data.title, content, fileName),
-      content,
-      type,
-      tags: tagsFromFrontMatter(data.tags),
-      created,
-      updated,
-      meta,
-    },
-    derivedId: !idValue,
-  };
+  return { fields: { id, title: data.title, tags: tagsFromFrontMatter(data.tags), created, updated, meta }, body, derivedId: !idValue };
 }
 
 /** Times written without a zone (whitemagic 2.x wrote local-less ISO) are read as UTC. */
@@ -131,14 +142,12 @@ function asTime(value: unknown): unknown {
 }
 
 /** The title: the front matter's, else the body's first `# ` heading, else the file name. */
-function titleOf(value: unknown, content: string, fileName: string): string {
-  const written = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
-  const heading = /^#[ \t]+(.+)$/m.exec(content)?.[1] ?? '';
-  for (const candidate of [written, heading, fileName.replace(/\.md$/, '')]) {
-    const title = oneLine(candidate);
-    if (title) return title;
-  }
-  return 'untitled';
+function titleOf(value: unknown, content: () => string, fileName: string): string {
+  const written = typeof value === 'string' || typeof value === 'number' ? oneLine(String(value)) : '';
+  if (written) return written;
+  // Only looked for when needed: searching a body for a heading is a cost on every file read.
+  const heading = oneLine(/^#[ \t]+(.+)$/m.exec(content())?.[1] ?? '');
+  return heading || oneLine(fileName.replace(/\.md$/, '')) || 'untitled';
 }
 
 /**
@@ -174,6 +183,26 @@ export function isSafeId(id: string): boolean {
 }
 
 /**
+ * How many values flat front matter holds (keys' values, and the items of lists of scalars), or
+ * Infinity when it nests deeper: the usual front matter is checked without walking it as a tree.
+ */
+function flatSize(data: unknown): number {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return Infinity;
+  let nodes = 1;
+  for (const value of Object.values(data)) {
+    nodes++;
+    if (value && typeof value === 'object') {
+      if (!Array.isArray(value)) return Infinity;
+      for (const item of value) {
+        if (item && typeof item === 'object') return Infinity;
+        nodes++;
+      }
+    }
+  }
+  return nodes;
+}
+
+/**
  * YAML aliases let a few lines stand for an exponentially large value (the "billion laughs"):
  * harmless while shared, but JSON or YAML output would expand it. Front matter is refused when,
  * expanded, it has more than MAX_NODES values or nests deeper than MAX_DEPTH. The walk stops at
@@ -183,6 +212,7 @@ const MAX_NODES = 100_000;
 const MAX_DEPTH = 64;
 
 function checkFrontMatterSize(data: unknown): void {
+  if (flatSize(data) <= MAX_NODES) return;
   const stack: [unknown, number][] = [[data, 0]];
   let nodes = 0;
   while (stack.length) {

@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
 import { SearchIndex } from '../../search/fts.js';
 import { openSqlite } from '../sqlite/driver.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
-import type { StorageProblem } from '../types.js';
+import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
 
 /**
@@ -67,32 +67,73 @@ interface FileRow {
 
 const TYPE_ORDER: Record<MemoryType, number> = Object.fromEntries(MEMORY_TYPES.map((t, i) => [t, i])) as Record<MemoryType, number>;
 
-/** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
-export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) => boolean): { files: DiskFile[]; problems: StorageProblem[] } {
-  const files: DiskFile[] = [];
+/**
+ * The memory files of one type folder with their sizes and mtimes, kept as the folder listing
+ * and two number arrays: the listing is compared as a whole first, and objects per file are only
+ * made when it changed.
+ */
+interface FolderListing {
+  type: MemoryType;
+  names: string[];
+  sizes: Float64Array;
+  mtimes: Float64Array;
+}
+
+/**
+ * Memory files on disk with size and mtime, in the order the backend reads them; and unreadable
+ * folders. Like the backend, it follows no link: a linked folder or file is not read.
+ */
+function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): { folders: FolderListing[]; problems: StorageProblem[] } {
+  const folders: FolderListing[] = [];
   const problems: StorageProblem[] = [];
+  if (isLink(join(dir, MEMORY_DIR))) return { folders, problems };
   for (const type of MEMORY_TYPES) {
     const folder = join(dir, MEMORY_DIR, type);
-    let names: string[];
+    let all: string[];
     try {
-      names = readdirSync(folder);
+      if (isLink(folder)) continue;
+      all = readdirSync(folder);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
       problems.push({ path: `${MEMORY_DIR}/${type}`, message: code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message });
       continue;
     }
-    names.sort();
+    all.sort();
     // Plain concatenation: path.join per file is a measurable part of checking 10,000 files.
     const prefix = folder + '/';
-    for (const name of names) {
+    const names: string[] = [];
+    const sizes = new Float64Array(all.length);
+    const mtimes = new Float64Array(all.length);
+    for (const name of all) {
       if (!isMemoryFileName(name)) continue;
-      const st = statSync(prefix + name, { throwIfNoEntry: false });
+      const st = lstatSync(prefix + name, { throwIfNoEntry: false });
       if (!st || !st.isFile()) continue;
-      files.push({ path: `${MEMORY_DIR}/${type}/${name}`, type, name, size: st.size, mtime: st.mtimeMs });
+      sizes[names.length] = st.size;
+      mtimes[names.length] = st.mtimeMs;
+      names.push(name);
     }
+    folders.push({ type, names, sizes: sizes.subarray(0, names.length), mtimes: mtimes.subarray(0, names.length) });
   }
-  return { files, problems };
+  return { folders, problems };
+}
+
+function isLink(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+}
+
+/** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
+export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) => boolean): { files: DiskFile[]; problems: StorageProblem[] } {
+  const { folders, problems } = listFolders(dir, isMemoryFileName);
+  return { files: filesOf(folders), problems };
+}
+
+function filesOf(folders: FolderListing[]): DiskFile[] {
+  const files: DiskFile[] = [];
+  for (const { type, names, sizes, mtimes } of folders) {
+    names.forEach((name, i) => files.push({ path: `${MEMORY_DIR}/${type}/${name}`, type, name, size: sizes[i], mtime: mtimes[i] }));
+  }
+  return files;
 }
 
 function sqliteCode(err: unknown): string {
@@ -161,14 +202,15 @@ export class MarkdownSearchIndex {
    * When the listing (names, sizes, mtimes) hashes to what it was after the last sync, nothing
    * changed and nothing more is read: the common case costs a directory listing and a stat per file.
    */
-  sync(): StorageProblem[] {
-    const { files, problems } = listMemoryFiles(this.dir, this.isMemoryFileName);
-    const signature = listingSignature(files);
+  sync(onIndexed?: IndexProgress): StorageProblem[] {
+    const { folders, problems } = listFolders(this.dir, this.isMemoryFileName);
+    const signature = listingSignature(folders);
     const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string }>;
     const state = new Map(saved.map((r) => [r.key, r.value]));
     if (state.get('signature') === signature && state.has('problems')) {
       return [...problems, ...(JSON.parse(state.get('problems')!) as StorageProblem[])];
     }
+    const files = filesOf(folders);
     const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
     const changed = files.filter((f) => {
       const row = known.get(f.path);
@@ -178,7 +220,7 @@ export class MarkdownSearchIndex {
     const removed = [...known.values()].filter((r) => !onDisk.has(r.path));
     let fileProblems: StorageProblem[] = [];
     this.db.transaction(() => {
-      const racy = this.apply(changed, removed, known);
+      const racy = this.apply(changed, removed, known, onIndexed);
       fileProblems = this.fileProblems();
       const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
       // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
@@ -189,7 +231,7 @@ export class MarkdownSearchIndex {
   }
 
   /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
-  private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>): boolean {
+  private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>, onIndexed?: IndexProgress): boolean {
     const affected = new Set<string>();
     const parsed = new Map<string, Memory>();
     const del = this.db.prepare('DELETE FROM files WHERE path = ?');
@@ -204,7 +246,9 @@ export class MarkdownSearchIndex {
     }
     const now = Date.now();
     let racy = false;
-    for (const f of changed) {
+    for (let i = 0; i < changed.length; i++) {
+      const f = changed[i];
+      onIndexed?.(i, changed.length);
       const old = known.get(f.path);
       if (old?.id) affected.add(old.id);
       // Recorded as never seen when it changed just now, so a second write in the same tick is not missed.
@@ -225,6 +269,7 @@ export class MarkdownSearchIndex {
         upsert.run(f.path, f.type, f.name, f.size, mtime, null, null, message);
       }
     }
+    if (changed.length) onIndexed?.(changed.length, changed.length);
     const candidates = this.db.prepare('SELECT * FROM files WHERE id = ? AND error IS NULL');
     for (const id of affected) {
       const rows = candidates.all(id) as FileRow[];
@@ -274,12 +319,12 @@ export class MarkdownSearchIndex {
   }
 
   /** Empties the index and reads every file again; returns how many memories it holds. */
-  rebuild(): number {
+  rebuild(onIndexed?: IndexProgress): number {
     this.db.transaction(() => {
       this.db.exec('DELETE FROM files; DELETE FROM state;');
       this.fts.clear();
     }).immediate();
-    this.sync();
+    this.sync(onIndexed);
     return this.fts.count();
   }
 
@@ -346,12 +391,20 @@ function pickWinner(rows: FileRow[]): FileRow | undefined {
   return best;
 }
 
-/** A digest of a listing: equal digests, same names, sizes and mtimes. */
-function listingSignature(files: DiskFile[]): string {
-  const lines = files.map((f) => `${f.path}\0${f.size}\0${f.mtime}`);
+/**
+ * A digest of a listing: equal digests, same names, sizes and mtimes. Each folder is hashed as its
+ * names (joined) and its numbers (as bytes): no string is made per file.
+ */
+function listingSignature(folders: FolderListing[]): string {
   // Loaded here, not at import: every markdown command loads this module, few need a hash.
   const { createHash } = require('node:crypto') as typeof import('node:crypto');
-  return createHash('sha256').update(lines.join('\n')).digest('base64');
+  const hash = createHash('sha256').update('listing 2\0');
+  for (const { type, names, sizes, mtimes } of folders) {
+    hash.update(`${type}\0${names.length}\0${names.join('\0')}\0`);
+    hash.update(new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength));
+    hash.update(new Uint8Array(mtimes.buffer, mtimes.byteOffset, mtimes.byteLength));
+  }
+  return hash.digest('base64');
 }
 
 /** Deletes the index and SQLite's files beside it. */

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 /** A writer finishes a file in well under this; an older temporary file belongs to a dead process. */
 export const TEMP_MAX_AGE_MS = 60_000;
 
-/** `x.md.123456`, `whitemagic.json.123`, `.whitemagic-catalog.json.99`: a leftover of an atomic write. */
+/** `x.md.123456`, `whitemagic.json.123`, `.whitemagic-catalog.tsv.99`: a leftover of an atomic write. */
 export function isTempFileName(name: string): boolean {
-  return /\.(md|json)\.[0-9a-f]+$/i.test(name);
+  return /\.(md|json)\.[0-9a-f]+$/i.test(name) || /^\.whitemagic-catalog\.tsv\.[0-9a-f]+$/i.test(name);
 }
 
 /**
