@@ -24,7 +24,7 @@ import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogPart
 import { FileHeader, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
-import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles } from './temp-files.js';
+import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles, writeFileForBatch } from './temp-files.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
@@ -349,8 +349,12 @@ export class MarkdownBackend implements StorageBackend {
     const path = join(folder, file);
     const text = serialiseMemory(memory);
     try {
-      writeFileAtomic().sync(path, text, { mode: FILE_MODE, fsync: !this.unsynced });
-      this.unsynced?.add(path);
+      if (this.unsynced) {
+        writeFileForBatch(path, text, FILE_MODE);
+        this.unsynced.add(path);
+      } else {
+        writeFileAtomic().sync(path, text, { mode: FILE_MODE });
+      }
     } catch (err) {
       throw fromFsError(err, path);
     }

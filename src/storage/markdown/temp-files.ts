@@ -1,5 +1,6 @@
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from '../../util/random.js';
 
 /**
  * Temporary files of atomic writes (SPEC section 9: they never show as memories and are cleaned).
@@ -47,4 +48,40 @@ export function removeStaleRootTempFiles(dir: string, now = Date.now()): number 
     return 0;
   }
   return removeStaleTempFiles(dir, names, now);
+}
+
+let tempPrefix: string | undefined;
+let tempCount = 0;
+
+/**
+ * Writes `text` to `path` atomically for a bulk write, without flushing: a temporary file beside it
+ * (named as isTempFileName expects, created exclusively, owner-only), then a rename over `path`.
+ * The caller makes the batch durable (fsyncMany) before reporting success.
+ *
+ * write-file-atomic does the same for single writes, plus what a bulk write of new files does not
+ * need per file: resolving the target's real path (an lstat per path component), a stat of the
+ * target for its mode, a chmod, and an exit handler. On 10,000 files that was four times the cost
+ * of the writes themselves (2.2 s against 0.55 s here), the larger part of a restore's time. A
+ * process killed mid-write leaves only a temporary file, never a memory, and the next command
+ * that scans the folder removes it once stale.
+ */
+export function writeFileForBatch(path: string, text: string, mode: number): void {
+  tempPrefix ??= Buffer.from(randomBytes(4)).toString('hex');
+  const temp = `${path}.${tempPrefix}${(tempCount++).toString(16)}`;
+  const fd = openSync(temp, 'wx', mode);
+  try {
+    try {
+      writeSync(fd, text);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Gone already; or left for the stale-file sweep.
+    }
+    throw err;
+  }
 }
