@@ -10,7 +10,7 @@ async function main(args: string[]): Promise<void> {
   let code = 0;
   try {
     const { createProgram } = await import('./program.js');
-    await createProgram().parseAsync(args, { from: 'user' });
+    await createProgram(args).parseAsync(args, { from: 'user' });
   } catch (err) {
     code = await handleError(err, json, reportError);
   }

@@ -11,12 +11,27 @@ declare const __VERSION__: string;
 /** The package version, put in by the build. */
 export const VERSION: string = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
+/** The groups of commands, in the order `--help` lists them (see createProgram). A new group goes here. */
+const GROUPS: Array<(program: Command) => void> = [
+  registerMemoryCommands,
+  registerContextCommands,
+  registerAgentCommands,
+  registerSearchCommands,
+  registerStorageCommands,
+  registerLifecycleCommands,
+  registerContextsCommands,
+];
+
 /**
  * The command tree. This file and ./commands/ only declare commands and options; each action loads
  * its handler lazily (./handlers/), so a command pays only for the modules it uses.
  * A new command: declare it in the ./commands/ file of its group, handle it in ./handlers/.
+ *
+ * Given the arguments of a run, groups are declared only until the one holding the command named
+ * there: setting up every command's options was about a millisecond of each run. With no command
+ * named, or one no group holds (help, a typo to suggest a fix for), every group is declared.
  */
-export function createProgram(): Command {
+export function createProgram(args?: readonly string[]): Command {
   const program = new Command('whitemagic');
   program
     .description('Local memory manager for developers and AI agents')
@@ -32,14 +47,24 @@ export function createProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  registerMemoryCommands(program);
-  registerContextCommands(program);
-  registerAgentCommands(program);
-  registerSearchCommands(program);
-  registerStorageCommands(program);
-  registerLifecycleCommands(program);
-  registerContextsCommands(program);
+  const wanted = args && commandName(program, args);
+  for (const register of GROUPS) {
+    register(program);
+    if (wanted && program.commands.some((c) => c.name() === wanted || c.aliases().includes(wanted))) break;
+  }
   return program;
+}
+
+/** The first argument that is not a global option or an option's value: the command's name. */
+function commandName(program: Command, args: readonly string[]): string | undefined {
+  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') return args[i + 1];
+    if (!arg.startsWith('-')) return arg;
+    if (takesValue.has(arg)) i++;
+  }
+  return undefined;
 }
 
 function seconds(value: string): number {
