@@ -2,10 +2,14 @@
  * The CLI's bundle entry (run by ./launch.ts, which answers `--version` itself): the one place that
  * turns errors into exit codes and calls process.exit.
  */
+import { allowHeapTuning } from '../util/heap.js';
+
 void main(process.argv.slice(2));
 
 async function main(args: string[]): Promise<void> {
   const json = args.includes('--json');
+  // This process is ours: large scans may tune its heap (a library leaves its host's alone).
+  allowHeapTuning();
   const { reportError } = await import('./run.js');
   let code = 0;
   try {

@@ -1,6 +1,7 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fsyncMany } from '../../util/fsync-many.js';
+import { expectFiles } from '../../util/heap.js';
 import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
@@ -112,6 +113,7 @@ export class MarkdownBackend implements StorageBackend {
       runStart = -1;
     };
     let changed = false;
+    let seen = 0;
     for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
       const type = MEMORY_TYPES[typeIndex];
       const folder = this.typeDir(type);
@@ -132,6 +134,7 @@ export class MarkdownBackend implements StorageBackend {
         }
         throw fromFsError(err, folder);
       }
+      expectFiles((seen += names.length));
       names.sort();
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;

@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
 import { SearchIndex } from '../../search/fts.js';
 import { openSqlite } from '../sqlite/driver.js';
+import { expectFiles } from '../../util/heap.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
@@ -87,6 +88,7 @@ function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): 
   const folders: FolderListing[] = [];
   const problems: StorageProblem[] = [];
   if (isLink(join(dir, MEMORY_DIR))) return { folders, problems };
+  let seen = 0;
   for (const type of MEMORY_TYPES) {
     const folder = join(dir, MEMORY_DIR, type);
     let all: string[];
@@ -99,6 +101,7 @@ function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): 
       problems.push({ path: `${MEMORY_DIR}/${type}`, message: code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message });
       continue;
     }
+    expectFiles((seen += all.length));
     all.sort();
     // Plain concatenation: path.join per file is a measurable part of checking 10,000 files.
     const prefix = folder + '/';
