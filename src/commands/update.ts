@@ -14,6 +14,8 @@ export interface UpdateInput {
   type?: MemoryType;
   /** Extra front-matter keys to set. */
   meta?: Record<string, unknown>;
+  /** Replaces all extra front-matter keys (applied before `meta`): what `edit` saves, so a key removed in the editor goes. */
+  replaceMeta?: Record<string, unknown>;
 }
 
 /** Changes a memory in place: `updated` changes, `created` and the id never do. */
@@ -25,6 +27,7 @@ export async function updateMemory(ctx: Context, ref: string, input: UpdateInput
     !input.removeTags?.length &&
     input.replaceTags === undefined &&
     input.type === undefined &&
+    input.replaceMeta === undefined &&
     !Object.keys(input.meta ?? {}).length;
   if (nothing) {
     throw new UsageError('nothing to update', 'pass --title, --content, --add-tag, --remove-tag, --replace-tags, --type or --meta');
@@ -53,6 +56,6 @@ export function applyUpdate(current: Memory, input: UpdateInput, now = new Date(
     type: input.type ?? current.type,
     tags,
     updated: now.toISOString(),
-    meta: { ...current.meta, ...(input.meta ?? {}) },
+    meta: { ...(input.replaceMeta ?? current.meta), ...(input.meta ?? {}) },
   };
 }

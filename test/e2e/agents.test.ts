@@ -169,6 +169,11 @@ describe('create --edit and edit REF', () => {
     expect(after).toMatchObject({ id, title: 'New title', content: 'new body', tags: ['keep', 'more'], created: before.created, meta: { source: 'x' } });
     expect(after.updated > before.updated).toBe(true);
 
+    // A key deleted in the editor is deleted from the memory; one added is kept.
+    const rekey = h.run(['edit', id], { env: { EDITOR: editor('rekey', `sed -i -e 's/^source: x$/status: draft/' "$1"`) } });
+    expect(rekey.stderr).toBe('');
+    expect(json(h.run(['show', id, '--json'])).meta).toEqual({ status: 'draft' });
+
     const cancel = h.run(['edit', id], { env: { EDITOR: editor('wipe', ': > "$1"') } });
     expect(cancel.code).toBe(1);
     expect(cancel.stderr).toContain('cancelled');

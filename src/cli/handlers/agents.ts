@@ -85,7 +85,7 @@ export async function edit(ref: string, globals: GlobalOptions): Promise<void> {
       content,
       replaceTags: edited.tags,
       type,
-      meta: edited.meta,
+      replaceMeta: edited.meta,
     });
     session.done();
     if (output.json) output.printJson(memoryJson(memory));
