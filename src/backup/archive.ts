@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { InvalidInputError, fromFsError } from '../errors.js';
 import { MEMORY_TYPES, isMemoryType, type Memory, type MemoryType } from '../memory/types.js';
 import { parseMemoryFile, serialiseMemory } from '../storage/markdown/file-format.js';
-import { memoryName } from '../memory/fields.js';
-import type { BackendName } from '../storage/types.js';
+import { isKeepableName, memoryName } from '../memory/fields.js';
+import type { BackendName, StoredMemory } from '../storage/types.js';
 
 /**
  * The backup archive (SPEC section 7): one `.tar.gz`, backend-neutral. `manifest.json` comes first
@@ -68,18 +68,25 @@ export interface ArchiveContents {
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** The `.tar.gz` bytes of a snapshot of `memories`, and its manifest. */
-export async function buildArchive(memories: Iterable<Memory>, source: ArchiveSource): Promise<{ data: Buffer; manifest: ArchiveManifest }> {
+/**
+ * The `.tar.gz` bytes of a snapshot of `memories`, and its manifest. Each memory's entry is named
+ * by the name it is stored under when that is a safe file name (restore keeps it), else by the
+ * naming rule.
+ */
+export async function buildArchive(memories: Iterable<StoredMemory>, source: ArchiveSource): Promise<{ data: Buffer; manifest: ArchiveManifest }> {
   const { Header, PackSync, ReadEntry } = await import('tar');
   const counts = { short_term: 0, long_term: 0, archive: 0, total: 0 };
   const entries: { path: string; data: Buffer }[] = [];
   const used = new Set<string>();
   for (const memory of memories) {
-    let path = `memory/${memory.type}/${memoryName(memory)}.md`;
+    const name = isKeepableName(memory.name) ? memory.name : memoryName(memory);
+    let path = `memory/${memory.type}/${name}.md`;
     // Two memories may share a name only if their ids share a tail; the full id tells them apart.
-    if (used.has(path)) path = `memory/${memory.type}/${memoryName(memory)}_${memory.id}.md`;
+    if (used.has(path)) path = `memory/${memory.type}/${name}_${memory.id}.md`;
     used.add(path);
-    entries.push({ path, data: Buffer.from(serialiseMemory(memory), 'utf8') });
+    const { name: _name, ...stored } = memory;
+    void _name;
+    entries.push({ path, data: Buffer.from(serialiseMemory(stored), 'utf8') });
     counts[memory.type]++;
     counts.total++;
   }
@@ -218,10 +225,13 @@ export function verifyContents(contents: ArchiveContents): ArchiveProblem[] {
   return problems;
 }
 
-/** The memories of a verified archive. Throws InvalidInputError naming a file that does not parse. */
-export function memoriesOf(contents: ArchiveContents): Memory[] {
+/**
+ * The memories of a verified archive, each with its entry's name (kept by the backend restoring it
+ * where safe). Throws InvalidInputError naming a file that does not parse.
+ */
+export function memoriesOf(contents: ArchiveContents): StoredMemory[] {
   const mtime = new Date(contents.manifest?.created ?? 0);
-  const memories: Memory[] = [];
+  const memories: StoredMemory[] = [];
   const seen = new Map<string, string>();
   for (const [path, data] of contents.files) {
     const m = MEMORY_ENTRY.exec(path);
@@ -235,7 +245,7 @@ export function memoriesOf(contents: ArchiveContents): Memory[] {
     const other = seen.get(memory.id);
     if (other) throw new InvalidInputError(`backup entries ${other} and ${path} carry the same id ${memory.id}`, 'the archive is damaged; restore another backup');
     seen.set(memory.id, path);
-    memories.push(memory);
+    memories.push({ ...memory, name: m[2].slice(0, -3) });
   }
   return memories.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -13,6 +13,7 @@ import {
   type ArchiveProblem,
 } from '../backup/archive.js';
 import type { StorageBackend, StorageProblem } from '../storage/types.js';
+import { readAllNamed } from '../storage/bulk.js';
 import { counted, memoryCount } from './progress.js';
 
 /** Where `backup` writes by default, inside the context (SPEC section 2). */
@@ -104,7 +105,7 @@ export async function writeSnapshot(
   kind: ArchiveManifest['kind'],
   now: Date,
 ): Promise<Omit<BackupResult, 'deleted'>> {
-  const { data, manifest } = await buildArchive(counted(ctx, kind, storage.readAll(), memoryCount(storage)), {
+  const { data, manifest } = await buildArchive(counted(ctx, kind, readAllNamed(storage), memoryCount(storage)), {
     context: { name: ctx.name, path: ctx.path },
     backend: storage.name,
     kind,

@@ -1,5 +1,16 @@
 import { ConflictError } from '../errors.js';
-import type { BulkResult, StoredMemory } from './types.js';
+import { MEMORY_TYPES } from '../memory/types.js';
+import type { BulkResult, StorageBackend, StoredMemory } from './types.js';
+
+/**
+ * Every memory of a storage with the name it is stored under (on markdown, its file name), for a
+ * copy that keeps names (clone, backup, migrate): a memory referred to by its file name, or a file
+ * named by hand, keeps that name in the copy.
+ */
+export function* readAllNamed(storage: StorageBackend): Iterable<StoredMemory> {
+  const names = new Map(storage.list({ types: [...MEMORY_TYPES] }).memories.map((h) => [h.id, h.name]));
+  for (const memory of storage.readAll()) yield { ...memory, name: names.get(memory.id) };
+}
 
 /** How a backend stores one memory, for `insertEach`. */
 export interface BulkTarget {

@@ -211,3 +211,21 @@ describe('restore-backup conflicts', () => {
     expect(json(home.run(['--base-dir', before, '--json', 'list'])).memories.map((m: { title: string }) => m.title)).toContain('Newer');
   });
 });
+
+describe('names through backup, restore and clone', () => {
+  it('a file named by hand keeps its name, and its memory its id, in a restored backup and in a clone', () => {
+    const src = join(home.home, 'named');
+    expect(home.run(['--base-dir', src, 'create', '--title', 'Regular', '--content', 'x']).code).toBe(0);
+    writeFileSync(join(src, 'memory', 'short_term', 'my-idea.md'), '---\ntitle: Named by hand\n---\nbody\n');
+    const id = json(home.run(['--base-dir', src, '--json', 'show', 'my-idea'])).id;
+
+    const restored = join(home.home, 'restored');
+    expect(home.run(['--base-dir', restored, 'restore-backup', backupOf(src)]).code).toBe(0);
+    const cloned = join(home.home, 'cloned');
+    expect(home.run(['--base-dir', src, 'clone', cloned]).code).toBe(0);
+    for (const dir of [restored, cloned]) {
+      expect(readdirSync(join(dir, 'memory', 'short_term'))).toContain('my-idea.md');
+      expect(json(home.run(['--base-dir', dir, '--json', 'show', 'my-idea']))).toMatchObject({ id, title: 'Named by hand', content: 'body' });
+    }
+  });
+});
