@@ -22,6 +22,8 @@ export type FlushMethod = 'file-system' | 'per-path';
  * Node.js has no binding for it): about 0.1 s for 10,000 new files where 10,000 fsyncs took
  * seconds. Elsewhere, or if that fails, a worker thread runs the fsyncs CONCURRENCY at a time
  * through the thread pool (concurrent flushes share journal commits), while this thread waits.
+ * The trade: syncfs also flushes other programs' pending writes on that file system, so on a disk
+ * busy with someone else's writes it can take longer than flushing ours alone would.
  */
 export function fsyncMany(files: Iterable<string>, folders: Iterable<string> = [], env: NodeJS.ProcessEnv = process.env): FlushMethod {
   const fileList = [...files];
