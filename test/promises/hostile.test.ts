@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryManager } from '../../src/index.js';
-import { makeHome, type Home, type RunResult } from '../helpers/cli.js';
+import { BIN, makeHome, type Home, type RunResult } from '../helpers/cli.js';
 import { availableBackends, expectCleanFailure, expectNoStack, expectOk, hasCommands, inspectContext, snapshotTree, treeChanges } from './helpers.js';
 import { ARCHIVE_CASES } from './hostile-archives.js';
 
@@ -257,6 +257,21 @@ describe('promises: hostile input', () => {
 });
 
 describe('promises: a read-only context', () => {
+  /** An unprivileged user for the case where the tests run as root and cannot mount (root ignores modes). */
+  const NOBODY = 65534;
+
+  /** Every folder and file under `root` read-only (owned by `owner` when given): what a user without write access sees. */
+  function makeReadOnly(root: string, owner?: number): void {
+    const walk = (path: string) => {
+      if (owner !== undefined) chownSync(path, owner, owner);
+      if (lstatSync(path).isDirectory()) {
+        for (const name of readdirSync(path)) walk(join(path, name));
+        chmodSync(path, 0o500);
+      } else chmodSync(path, 0o400);
+    };
+    walk(root);
+  }
+
   it('reads work, writes fail with a clear error, nothing changes', async (test) => {
     const h = makeHome('wm-readonly-');
     const dir = join(h.home, 'ctx');
@@ -264,25 +279,35 @@ describe('promises: a read-only context', () => {
     const manager = new MemoryManager({ baseDir: dir });
     const good = (await manager.createMemory({ title: 'good one', content: 'keep me' })).id;
     mkdirSync(ro);
-    // chmod does not stop root (tests run as root here and in CI): a read-only bind mount does.
+    // Root ignores file modes: a read-only bind mount stops it; without one (no permission to
+    // mount, as in CI), the commands run as an unprivileged user over a tree made read-only.
     const mounted = spawnSync('mount', ['--bind', '-o', 'ro', dir, ro]).status === 0;
+    const asNobody = !mounted && process.getuid?.() === 0;
+    const target = mounted ? ro : dir;
     try {
-      if (!mounted) {
-        chmodSync(dir, 0o500);
-        // Root ignores modes: without a read-only mount there is no way to make the context read-only.
-        if (process.getuid?.() === 0) return test.skip('root without permission to mount read-only');
+      if (asNobody) {
+        chmodSync(h.home, 0o711);
+        const canRead = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid: NOBODY, gid: NOBODY });
+        // The build must be readable by that user: a checkout inside a private folder is not.
+        if (canRead.status !== 0) return test.skip('root without permission to mount, and the build is not readable by an unprivileged user');
       }
+      if (!mounted) makeReadOnly(dir, asNobody ? NOBODY : undefined);
+      const run = (args: string[]): RunResult => {
+        if (!asNobody) return h.run(['--base-dir', target, ...args]);
+        const r = spawnSync(process.execPath, [BIN, '--base-dir', target, ...args], { env: h.env, cwd: h.home, encoding: 'utf8', uid: NOBODY, gid: NOBODY });
+        return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+      };
       const before = snapshotTree(dir);
-      const listed = h.run(['--base-dir', ro, '--json', 'list']);
+      const listed = run(['--json', 'list']);
       expectOk(listed);
       expect(JSON.parse(listed.stdout).memories.map((m: { id: string }) => m.id)).toEqual([good]);
-      expectCleanFailure(h.run(['--base-dir', ro, 'create', '--title', 't', '--content', 'c']), 1, /permission denied|read-only/);
-      expectCleanFailure(h.run(['--base-dir', ro, 'update', good, '--title', 't']), 1, /permission denied|read-only/);
-      expectCleanFailure(h.run(['--base-dir', ro, 'delete', good]), 1, /permission denied|read-only/);
+      expectCleanFailure(run(['create', '--title', 't', '--content', 'c']), 1, /permission denied|read-only/);
+      expectCleanFailure(run(['update', good, '--title', 't']), 1, /permission denied|read-only/);
+      expectCleanFailure(run(['delete', good]), 1, /permission denied|read-only/);
       expect(treeChanges(before, snapshotTree(dir))).toEqual([]);
     } finally {
       if (mounted) spawnSync('umount', [ro]);
-      chmodSync(dir, 0o700);
+      spawnSync('chmod', ['-R', 'u+rwx', h.home]);
       h.cleanup();
     }
   });
