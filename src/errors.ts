@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The one error hierarchy of whitemagic. Every failure a user can cause or meet is one of these;
  * only the CLI entry turns them into exit codes (SPEC section 4: 1 failed, 2 usage).
@@ -106,5 +108,19 @@ export function fromFsError(err: unknown, path?: string): unknown {
       return new WhitemagicError('io', `no space left on device while writing ${where}`, { cause: err });
     default:
       return err;
+  }
+}
+
+/**
+ * The text of a file, or undefined when there is none (no file, or a path through a file); any
+ * other failure is thrown as a WhitemagicError naming the path.
+ */
+export function readTextIfPresent(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw fromFsError(err, path);
   }
 }

@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromFsError } from '../errors.js';
+import { fromFsError, readTextIfPresent } from '../errors.js';
 
 /**
  * The consolidation log of a context: `consolidation.log.jsonl`, one JSON record a line. It is the
@@ -50,15 +50,8 @@ export interface RunSummary {
 
 /** The records of the log at `dir`, oldest first; a line cut short by a crash is skipped. */
 export function readLog(dir: string): LogRecord[] {
-  const path = join(dir, CONSOLIDATION_LOG);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw fromFsError(err, path);
-  }
+  const text = readTextIfPresent(join(dir, CONSOLIDATION_LOG));
+  if (text === undefined) return [];
   const records: LogRecord[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

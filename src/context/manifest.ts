@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lazyModule } from '../util/lazy.js';
-import { InvalidInputError, WhitemagicError, fromFsError } from '../errors.js';
+import { InvalidInputError, WhitemagicError, fromFsError, readTextIfPresent } from '../errors.js';
 import { printable } from './names.js';
 import { BACKEND_NAMES } from '../storage/registry.js';
 import type { BackendName } from '../storage/types.js';
@@ -32,14 +31,8 @@ export interface Manifest {
 /** The manifest of the context at `dir`, or undefined if it has none. */
 export function readManifest(dir: string): Manifest | undefined {
   const path = join(dir, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw fromFsError(err, path);
-  }
+  const text = readTextIfPresent(path);
+  if (text === undefined) return undefined;
   let data: unknown;
   try {
     data = JSON.parse(text);

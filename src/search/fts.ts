@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Memory, MemoryType } from '../memory/types.js';
-import { DEFAULT_LIST_TYPES } from '../storage/query.js';
+import { createdBetween, DEFAULT_LIST_TYPES } from '../storage/query.js';
 import { facetsText, withFacets } from './facets.js';
 import { toFtsMatch, wholeWordMatch, withWholeWords, type ParsedQuery } from './query.js';
 import { MARK_CLOSE, MARK_OPEN, parseMarked, pickSnippet } from './snippet.js';
@@ -202,16 +202,7 @@ export class SearchIndex {
 
   /** Ranking with --since / --until: dates live in search_doc, so every match is joined. */
   private rankWithDates(match: string, q: SearchQuery, limit: number): { ranked: Array<DocRow & { rank: number }>; total: number } {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (q.since) {
-      where.push('d.created >= ?');
-      params.push(q.since);
-    }
-    if (q.until) {
-      where.push('d.created <= ?');
-      params.push(q.until);
-    }
+    const { where, params } = createdBetween('d.created', q.since, q.until);
     // bm25() only works in the FTS query itself: rank there, filter and order outside.
     const rows = this.stmt(
       `WITH m AS MATERIALIZED (SELECT rowid, ${this.bm25()} AS rank FROM search_fts WHERE search_fts MATCH ?)

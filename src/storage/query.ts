@@ -98,3 +98,18 @@ export function summarise(headers: Iterable<MemoryHeader>): StorageSummary {
   for (const t of [...seen.keys()].sort(compareCodePoints)) tags[t] = seen.get(t)!;
   return { counts, tags, bytes };
 }
+
+/** SQL conditions (and their parameters) for `--since` / `--until` on a `created` column (both ends inclusive). */
+export function createdBetween(column: string, since?: string, until?: string): { where: string[]; params: string[] } {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (since) {
+    where.push(`${column} >= ?`);
+    params.push(since);
+  }
+  if (until) {
+    where.push(`${column} <= ?`);
+    params.push(until);
+  }
+  return { where, params };
+}

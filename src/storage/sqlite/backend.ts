@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
-import { DEFAULT_LIST_TYPES } from '../query.js';
+import { createdBetween, DEFAULT_LIST_TYPES } from '../query.js';
 import type {
   BackendCapabilities,
   BulkResult,
@@ -214,16 +214,9 @@ export class SqliteBackend implements StorageBackend {
 
   list(query: ListQuery): ListResult {
     const types = query.types ?? DEFAULT_LIST_TYPES;
-    const where = [`type IN (${types.map(() => '?').join(', ')})`];
-    const params: unknown[] = [...types];
-    if (query.since) {
-      where.push('created >= ?');
-      params.push(query.since);
-    }
-    if (query.until) {
-      where.push('created <= ?');
-      params.push(query.until);
-    }
+    const dates = createdBetween('created', query.since, query.until);
+    const where = [`type IN (${types.map(() => '?').join(', ')})`, ...dates.where];
+    const params: unknown[] = [...types, ...dates.params];
     const tags = [...new Set(query.tags ?? [])];
     if (tags.length) {
       where.push(`seq IN (SELECT seq FROM memory_tags WHERE tag IN (${tags.map(() => '?').join(', ')}) GROUP BY seq HAVING count(*) = ?)`);
