@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, cpSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,33 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   input?: string;
   cwd?: string;
+  /** Run as this user (and group of the same number): needs root. */
+  uid?: number;
+}
+
+/**
+ * A user without privileges, for the tests of a context its user cannot write: root ignores file
+ * modes, and the tests run as root here and in CI.
+ */
+export const UNPRIVILEGED = 65534;
+
+/**
+ * Hands `paths` (each tree whole, inside the test's `home`) to `uid`, and makes the folders from
+ * `home` down to them traversable, so that user can run the command line on them. False if that
+ * user cannot read the build (a checkout inside a private folder): the caller cannot run as it then.
+ */
+export function handTo(uid: number, home: string, ...paths: string[]): boolean {
+  const readable = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid, gid: uid });
+  if (readable.status !== 0) return false;
+  const walk = (path: string) => {
+    chownSync(path, uid, uid);
+    if (lstatSync(path).isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  for (const path of paths) {
+    walk(path);
+    for (let up = dirname(path); up.startsWith(home); up = dirname(up)) chmodSync(up, (statSync(up).mode & 0o777) | 0o001);
+  }
+  return true;
 }
 
 /** A throw-away $WHITEMAGIC_HOME and a `run` bound to it; call `cleanup` in afterEach. */
@@ -41,6 +68,7 @@ export function makeHome(prefix = 'wm-test-') {
         input: options.input ?? '',
         cwd: options.cwd ?? home,
         encoding: 'utf8',
+        ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
       });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },

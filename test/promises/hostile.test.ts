@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryManager } from '../../src/index.js';
-import { BIN, makeHome, type Home, type RunResult } from '../helpers/cli.js';
+import { handTo, makeHome, UNPRIVILEGED, type Home, type RunResult } from '../helpers/cli.js';
 import { availableBackends, expectCleanFailure, expectNoStack, expectOk, hasCommands, inspectContext, snapshotTree, treeChanges } from './helpers.js';
 import { ARCHIVE_CASES } from './hostile-archives.js';
 
@@ -257,13 +257,9 @@ describe('promises: hostile input', () => {
 });
 
 describe('promises: a read-only context', () => {
-  /** An unprivileged user for the case where the tests run as root and cannot mount (root ignores modes). */
-  const NOBODY = 65534;
-
-  /** Every folder and file under `root` read-only (owned by `owner` when given): what a user without write access sees. */
-  function makeReadOnly(root: string, owner?: number): void {
+  /** Every folder and file under `root` read-only: what a user without write access sees. */
+  function makeReadOnly(root: string): void {
     const walk = (path: string) => {
-      if (owner !== undefined) chownSync(path, owner, owner);
       if (lstatSync(path).isDirectory()) {
         for (const name of readdirSync(path)) walk(join(path, name));
         chmodSync(path, 0o500);
@@ -285,18 +281,12 @@ describe('promises: a read-only context', () => {
     const asNobody = !mounted && process.getuid?.() === 0;
     const target = mounted ? ro : dir;
     try {
-      if (asNobody) {
-        chmodSync(h.home, 0o711);
-        const canRead = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, require('fs').constants.R_OK)`], { uid: NOBODY, gid: NOBODY });
-        // The build must be readable by that user: a checkout inside a private folder is not.
-        if (canRead.status !== 0) return test.skip('root without permission to mount, and the build is not readable by an unprivileged user');
+      // The build must be readable by that user: a checkout inside a private folder is not.
+      if (asNobody && !handTo(UNPRIVILEGED, h.home, dir)) {
+        return test.skip('root without permission to mount, and the build is not readable by an unprivileged user');
       }
-      if (!mounted) makeReadOnly(dir, asNobody ? NOBODY : undefined);
-      const run = (args: string[]): RunResult => {
-        if (!asNobody) return h.run(['--base-dir', target, ...args]);
-        const r = spawnSync(process.execPath, [BIN, '--base-dir', target, ...args], { env: h.env, cwd: h.home, encoding: 'utf8', uid: NOBODY, gid: NOBODY });
-        return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-      };
+      if (!mounted) makeReadOnly(dir);
+      const run = (args: string[]): RunResult => h.run(['--base-dir', target, ...args], { uid: asNobody ? UNPRIVILEGED : undefined });
       const before = snapshotTree(dir);
       const listed = run(['--json', 'list']);
       expectOk(listed);
