@@ -59,11 +59,18 @@ export interface MemoryManagerOptions {
   location?: ContextLocation;
 }
 
-/** One context's memories, for TypeScript code. Every method opens, works and closes. */
+/**
+ * One context's memories, for TypeScript code. Each method reads the context as it is on disk now.
+ * A SQLite context's connection is kept open between calls (checked each time against a migrate,
+ * restore, rename or delete by another process); `close()` releases it. A markdown context is
+ * opened and closed by every call, so hand edits are always seen.
+ */
 export class MemoryManager {
   /** Where the manager works and which rule chose it. */
   readonly location: ContextLocation;
   private readonly contextOptions: ContextOptions;
+  /** The context kept open after the last call, when its storage stays current (Context.resume). */
+  private kept?: Context;
 
   constructor(private readonly options: MemoryManagerOptions = {}) {
     this.location = options.location ?? resolveContext({ baseDir: options.baseDir, context: options.context, env: options.env });
@@ -74,13 +81,33 @@ export class MemoryManager {
     };
   }
 
-  private async using<T>(fn: (ctx: Context) => Promise<T>): Promise<T> {
-    const ctx = new Context(this.location, this.contextOptions);
-    try {
-      return await fn(ctx);
-    } finally {
+  /**
+   * Runs `fn` on the context: the one kept from the last call if it is still current, else a new
+   * one. With `keep`, a storage that stays current is kept open for the next call.
+   */
+  private async using<T>(fn: (ctx: Context) => Promise<T>, keep = true): Promise<T> {
+    let ctx = this.kept;
+    this.kept = undefined;
+    if (ctx && !ctx.resume()) {
       ctx.close();
+      ctx = undefined;
     }
+    ctx ??= new Context(this.location, this.contextOptions);
+    let keeping = false;
+    try {
+      const result = await fn(ctx);
+      keeping = keep && !this.kept && ctx.resume();
+      return result;
+    } finally {
+      if (keeping) this.kept = ctx;
+      else ctx.close();
+    }
+  }
+
+  /** Releases what the manager keeps open between calls (a SQLite connection); the next call reopens. */
+  close(): void {
+    this.kept?.close();
+    this.kept = undefined;
   }
 
   /** A new memory; the context is created if missing. */
@@ -157,26 +184,26 @@ export class MemoryManager {
   /** Rebuilds the context's search index from its memories. */
   async reindex(): Promise<ReindexOutput> {
     const { reindex } = await import('./commands/reindex.js');
-    return this.using((ctx) => reindex(ctx));
+    return this.using((ctx) => reindex(ctx), false);
   }
 
   /** Checks the context: unreadable memories and the search index against them. Changes nothing. */
   async doctor(): Promise<DoctorResult> {
     const { doctor } = await import('./commands/doctor.js');
-    return this.using((ctx) => doctor(ctx));
+    return this.using((ctx) => doctor(ctx), false);
   }
 
   /** Converts the context to another backend in place; the old data is kept in a backup folder. */
   async migrate(backend: BackendName): Promise<MigrateResult> {
     const { migrateContext } = await import('./commands/migrate.js');
     const { checkBackendName } = await import('./storage/registry.js');
-    return this.using((ctx) => migrateContext(ctx, { backend: checkBackendName(backend, 'backend') }));
+    return this.using((ctx) => migrateContext(ctx, { backend: checkBackendName(backend, 'backend') }), false);
   }
 
   /** Consolidates old short-term memories (SPEC section 6); a dry run unless `dryRun: false`. */
   async consolidate(input: ConsolidateInput = {}): Promise<ConsolidateResult> {
     const { consolidate } = await import('./commands/consolidate.js');
-    return this.using((ctx) => consolidate(ctx, input));
+    return this.using((ctx) => consolidate(ctx, input), false);
   }
 
   /** Past consolidation runs, newest first. */
@@ -188,13 +215,13 @@ export class MemoryManager {
   /** Writes a .tar.gz snapshot of the context (SPEC section 7). */
   async backup(input: BackupInput = {}): Promise<BackupResult> {
     const { backup } = await import('./commands/backup.js');
-    return this.using((ctx) => backup(ctx, input));
+    return this.using((ctx) => backup(ctx, input), false);
   }
 
   /** The backups in the context's backups/ folder, newest first. */
   async listBackups(): Promise<BackupInfo[]> {
     const { listBackups } = await import('./commands/backup.js');
-    return this.using((ctx) => listBackups(ctx));
+    return this.using((ctx) => listBackups(ctx), false);
   }
 
   /** Re-hashes a backup against its manifest; `ok` false with every mismatch. */
@@ -206,13 +233,13 @@ export class MemoryManager {
   /** Verifies, then restores a backup into this manager's context. */
   async restoreBackup(input: RestoreBackupInput): Promise<RestoreBackupResult> {
     const { restoreBackup } = await import('./commands/restore-backup.js');
-    return this.using((ctx) => restoreBackup(ctx, input));
+    return this.using((ctx) => restoreBackup(ctx, input), false);
   }
 
   /** Deep-copies this context to `dest` (a context name or a path), ids kept. */
   async clone(dest: string, options: { backend?: BackendName; description?: string } = {}): Promise<CloneResult> {
     const { cloneContext } = await import('./commands/clone.js');
-    return this.using((ctx) => cloneContext(ctx, { dest, ...options, env: this.contextOptions.env }));
+    return this.using((ctx) => cloneContext(ctx, { dest, ...options, env: this.contextOptions.env }), false);
   }
 
   /** The $WHITEMAGIC_HOME this manager's options and environment give, for the contexts methods. */

@@ -56,6 +56,7 @@ export async function createMemory(ctx: Context, input: CreateInput): Promise<Me
  * write the memory again into the one now in use (a copy the migration already made is skipped).
  */
 async function followMigration(ctx: Context, wroteTo: BackendName, memory: Memory): Promise<void> {
+  if (ctx.sameManifest()) return;
   const now = readManifest(ctx.path)?.backend;
   if (!now || now === wroteTo) return;
   const current = (await loadBackend(now)).open(ctx.path, {});

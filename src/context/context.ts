@@ -6,7 +6,7 @@ import type { BackendName, StorageBackend } from '../storage/types.js';
 import { assertCapacity, withHomeLock } from './capacity.js';
 import { touchLastUsed } from './last-used.js';
 import { withContextLock, lockTimeoutMs } from './lock.js';
-import { FORMAT_VERSION, readManifest, writeManifest, type Manifest } from './manifest.js';
+import { FORMAT_VERSION, MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import type { ContextLocation } from './resolve.js';
 
 /** What is at a context's path. */
@@ -42,6 +42,8 @@ export type ProgressReporter = (label: string, done: number, total: number) => v
 export class Context {
   private storage?: StorageBackend;
   private cachedManifest?: Manifest | null;
+  /** What the storage was opened on (see identity), for resume. */
+  private openedOn?: { dataPath: string; identity: string; touched: number };
 
   constructor(
     readonly location: ContextLocation,
@@ -102,8 +104,58 @@ export class Context {
     if (state === 'context' && this.outdated()) await this.upgrade(true);
     touchLastUsed(this.path);
     const factory = await loadBackend(this.backendName());
+    // Taken before opening: a change in between makes resume() reopen, never miss it.
+    const dataPath = factory.dataPaths(this.path)[0];
+    const identity = this.identity(dataPath);
     this.storage = factory.open(this.path, {});
+    if (identity) this.openedOn = { dataPath, identity, touched: Date.now() };
     return this.storage;
+  }
+
+  /**
+   * True if the storage this context opened may serve another operation (a long-lived caller
+   * keeps it between calls): it stays current by itself (a database connection), and the context
+   * is still the one it was opened on, not migrated, restored over, renamed or deleted since.
+   * Marks the context used, as opening it does (at most once a second).
+   */
+  resume(): boolean {
+    const opened = this.openedOn;
+    if (!this.storage?.capabilities.staysCurrent || !opened) return false;
+    if (this.identity(opened.dataPath) !== opened.identity) return false;
+    const now = Date.now();
+    if (now - opened.touched >= 1000) {
+      touchLastUsed(this.path);
+      opened.touched = now;
+    }
+    return true;
+  }
+
+  /** True if the manifest is the one the storage was opened with: no migration switched the backend since. */
+  sameManifest(): boolean {
+    if (!this.openedOn) return false;
+    try {
+      return this.manifestStamp() === this.openedOn.identity.split('/')[0];
+    } catch {
+      return false;
+    }
+  }
+
+  private manifestStamp(): string {
+    const manifest = statSync(join(this.path, MANIFEST_FILE));
+    return `${manifest.dev}:${manifest.ino}:${manifest.size}:${manifest.mtimeMs}`;
+  }
+
+  /**
+   * The manifest's file and contents stamp and the backend's main data file's inode: any
+   * migration, restore into a new file, rename or deletion of the context changes one of them.
+   */
+  private identity(dataPath: string): string | undefined {
+    try {
+      const data = statSync(dataPath);
+      return `${this.manifestStamp()}/${data.dev}:${data.ino}`;
+    } catch {
+      return undefined;
+    }
   }
 
   /** True if the context exists but was written in an older format (no manifest is format 0). */
@@ -150,6 +202,8 @@ export class Context {
    * $WHITEMAGIC_HOME has room for it), an older one is upgraded. Returns true if it wrote anything.
    */
   async ensureCreated(): Promise<boolean> {
+    // Opened for writing already (open() upgraded it): it exists in the current format.
+    if (this.openedOn) return false;
     const state = this.state();
     if (state === 'context' || state === 'legacy') {
       if (!this.outdated()) return false;
@@ -227,5 +281,6 @@ export class Context {
     this.storage?.close();
     this.storage = undefined;
     this.cachedManifest = undefined;
+    this.openedOn = undefined;
   }
 }

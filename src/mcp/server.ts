@@ -106,4 +106,5 @@ export async function serveMcp(options: McpOptions = {}): Promise<void> {
   await server.connect(transport);
   await closed;
   await server.close();
+  session.close();
 }

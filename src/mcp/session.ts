@@ -43,10 +43,17 @@ export class McpSession {
     const candidate = this.managerFor(location);
     const status = await candidate.status();
     if (status.state !== 'context' && status.state !== 'legacy') {
+      candidate.close();
       throw new NotFoundError(`context not found: ${name}`, 'see list_contexts, or make it with create_context');
     }
+    this.manager.close();
     this.manager = candidate;
     return location;
+  }
+
+  /** Releases what the session's manager keeps open (the connection ends). */
+  close(): void {
+    this.manager.close();
   }
 
   /** A manager for another context NAME (federated search, clone sources), same options. */

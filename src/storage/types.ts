@@ -93,6 +93,12 @@ export interface BackendCapabilities {
   transactions: boolean;
   /** The backend keeps everything in one file that must be snapshotted through the backend. */
   singleFile: boolean;
+  /**
+   * An open instance always reads what is stored now, whoever wrote it (a database connection), so
+   * a long-lived caller such as the library may keep it open between operations. A backend that
+   * keeps a picture of the disk for one command (markdown) says false and is reopened each time.
+   */
+  staysCurrent: boolean;
 }
 
 export interface ListQuery {

@@ -52,4 +52,40 @@ describe("import { MemoryManager } from 'whitemagic'", () => {
     expect(AmbiguousRefError.prototype).toBeInstanceOf(WhitemagicError);
     expect(() => new MemoryManager({ baseDir: 'x', context: 'y', env: h.env })).toThrow(UsageError);
   });
+
+  describe('a SQLite context kept open between calls', () => {
+    const titles = (h2: Home, base: string) => json(h2.run(['--base-dir', base, 'list', '--json'])).memories.map((m: { title: string }) => m.title).sort();
+
+    it('sees what other processes wrote, and follows a migration made by one', async () => {
+      const base = join(h.home, 'kept');
+      const wm = new MemoryManager({ baseDir: base, backend: 'sqlite', env: h.env });
+      try {
+        await wm.createMemory({ title: 'First' });
+        expect(h.run(['--base-dir', base, 'create', '--title', 'From the CLI', '--content', 'x']).code).toBe(0);
+        expect((await wm.listMemories()).memories.map((m) => m.title).sort()).toEqual(['First', 'From the CLI']);
+        expect(h.run(['--base-dir', base, 'migrate', '--backend', 'markdown']).code).toBe(0);
+        // The connection it kept is on the old database, moved away: this write must reach the new files.
+        await wm.createMemory({ title: 'After the migration' });
+        expect(titles(h, base)).toEqual(['After the migration', 'First', 'From the CLI']);
+        expect((await wm.status()).backend).toBe('markdown');
+      } finally {
+        wm.close();
+      }
+    });
+
+    it('writes into a context deleted and made again by another process, not into the old file', async () => {
+      const env = { ...h.env };
+      const wm = new MemoryManager({ context: 'again', backend: 'sqlite', env });
+      try {
+        await wm.createMemory({ title: 'Before' });
+        expect(h.run(['contexts', 'delete', 'again', '--yes', '--force']).code).toBe(0);
+        expect(h.run(['contexts', 'create', 'again', '--backend', 'sqlite']).code).toBe(0);
+        await wm.createMemory({ title: 'After' });
+        expect(titles(h, join(h.home, '.whitemagic', 'again'))).toEqual(['After']);
+      } finally {
+        wm.close();
+      }
+    });
+  });
 });
+

@@ -76,6 +76,31 @@ export function storageConformanceSuite(backendName: BackendName): void {
       expect(storage.name).toBe(backendName);
       expect(typeof storage.capabilities.handEditable).toBe('boolean');
       expect(typeof storage.capabilities.transactions).toBe('boolean');
+      expect(typeof storage.capabilities.staysCurrent).toBe('boolean');
+    });
+
+    it('an instance that says it stays current sees writes made through another one', () => {
+      const other = factory.open(dir, {});
+      try {
+        storage.list({});
+        const [kept, changed, removed] = [sampleMemory({ title: 'Kept' }), sampleMemory({ title: 'Old title' }), sampleMemory({ title: 'Removed' })];
+        other.insertMany([changed, removed]);
+        other.insert(kept);
+        other.update({ ...changed, title: 'New title' });
+        other.remove(removed.id);
+        const titles = storage.list({}).memories.map((m) => m.title).sort();
+        if (storage.capabilities.staysCurrent) {
+          expect(titles).toEqual(['Kept', 'New title']);
+          expect(storage.read(changed.id)?.title).toBe('New title');
+          expect(storage.read(removed.id)).toBeUndefined();
+        } else {
+          // A per-command picture: what this instance saw first, until it is reopened.
+          expect(titles).toEqual([]);
+        }
+        expect(reopen().list({}).memories.map((m) => m.title).sort()).toEqual(['Kept', 'New title']);
+      } finally {
+        other.close();
+      }
     });
 
     it('starts empty', () => {

@@ -55,7 +55,7 @@ function fsProblem(err: unknown): string {
 
 export class MarkdownBackend implements StorageBackend {
   readonly name = 'markdown' as const;
-  readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false };
+  readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false, staysCurrent: false };
 
   /** The memories by id, as this object last saw them (one command). */
   private entries?: Map<string, FileHeader>;

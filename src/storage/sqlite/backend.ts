@@ -100,7 +100,7 @@ function storedBytes(title: string, content: string, tags: string, meta: string)
  */
 export class SqliteBackend implements StorageBackend {
   readonly name = 'sqlite' as const;
-  readonly capabilities: BackendCapabilities = { handEditable: false, transactions: true, singleFile: true };
+  readonly capabilities: BackendCapabilities = { handEditable: false, transactions: true, singleFile: true, staysCurrent: true };
 
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   /** The full-text index in the same database, changed in the same transactions as the rows. */
