@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WhitemagicError } from '../../src/errors.js';
 import { loadBackend } from '../../src/storage/registry.js';
 import { SCHEMA_STEPS, SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
@@ -45,6 +45,55 @@ describe('sqlite backend: the database file', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
     expect(factory.dataPaths(dir)[0]).toBe(db);
+  });
+
+  describe('commits reach the database file, not only the WAL (synchronous = NORMAL syncs at checkpoints)', () => {
+    // Another process keeps the database open, so closing is not the last close and SQLite would
+    // not checkpoint by itself: the commit would stay in the unsynced WAL.
+    let other: Database.Database;
+    const inDatabaseFile = (text: string) => readFileSync(db).includes(text);
+    beforeEach(() => {
+      factory.create(dir);
+      other = new Database(db);
+      other.prepare('SELECT count(*) FROM memories').get();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+      other.close();
+    });
+
+    it('when the writer closes', () => {
+      const storage = factory.open(dir, {});
+      storage.insert(sampleMemory({ title: 'Written just before close' }));
+      expect(inDatabaseFile('Written just before close')).toBe(false);
+      storage.close();
+      expect(inDatabaseFile('Written just before close')).toBe(true);
+    });
+
+    it('a second after a write, for a connection kept open', () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const storage = factory.open(dir, {});
+      try {
+        storage.insert(sampleMemory({ title: 'Kept connection' }));
+        storage.insert(sampleMemory({ title: 'Second in the same second' }));
+        expect(inDatabaseFile('Kept connection')).toBe(false);
+        vi.advanceTimersByTime(1000);
+        expect(inDatabaseFile('Kept connection')).toBe(true);
+        expect(inDatabaseFile('Second in the same second')).toBe(true);
+      } finally {
+        storage.close();
+      }
+    });
+
+    it('at once for work on many memories', () => {
+      const storage = factory.open(dir, {});
+      try {
+        storage.insertMany([sampleMemory({ title: 'Restored in bulk' })]);
+        expect(inDatabaseFile('Restored in bulk')).toBe(true);
+      } finally {
+        storage.close();
+      }
+    });
   });
 
   it('upgrades an older schema on open, keeping every memory, idempotently', () => {

@@ -41,9 +41,14 @@ const ALL_COLUMNS = `${HEADER_COLUMNS}, content`;
 
 /**
  * Opens the database at `path` with the settings every connection needs: a busy timeout (so a
- * writer waits for another process instead of failing), WAL (readers never block the writer), full
- * sync at commit (a committed memory survives a power cut, as a markdown file does), and the schema
- * upgraded to this build's version. `creating` also makes the schema of a new, empty database.
+ * writer waits for another process instead of failing), WAL (readers never block the writer),
+ * synchronous = NORMAL, and the schema upgraded to this build's version. `creating` also makes the
+ * schema of a new, empty database.
+ *
+ * NORMAL is SQLite's advice for WAL: a commit is atomic and survives the process being killed at
+ * once; the WAL is synced by the next checkpoint rather than at each commit. SqliteBackend
+ * checkpoints a second after its last write and before it closes (see syncSoon), so a commit also
+ * survives a power cut once its command ends, or within about a second for a long-lived caller.
  */
 export function openDatabase(path: string, options: { creating?: boolean; readonly?: boolean } = {}): BetterSqlite3.Database {
   let db: BetterSqlite3.Database | undefined;
@@ -59,7 +64,7 @@ export function openDatabase(path: string, options: { creating?: boolean; readon
           if (conn.pragma('journal_mode = WAL', { simple: true }) !== 'wal') throw Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' });
         }, path);
       }
-      conn.pragma('synchronous = FULL');
+      conn.pragma('synchronous = NORMAL');
     }
     conn.pragma('foreign_keys = ON');
     if (version < SCHEMA_VERSION) {
@@ -85,6 +90,9 @@ export function openDatabase(path: string, options: { creating?: boolean; readon
   }
 }
 
+/** How long after a write its commit is synced at the latest, for a connection kept open (see syncSoon). */
+const SYNC_DELAY_MS = 1000;
+
 /** Size of a memory in the database: the bytes of its title, body, tags and extra keys as stored. */
 function storedBytes(title: string, content: string, tags: string, meta: string): number {
   return Buffer.byteLength(title) + Buffer.byteLength(content) + Buffer.byteLength(tags) + Buffer.byteLength(meta);
@@ -103,6 +111,9 @@ export class SqliteBackend implements StorageBackend {
   readonly capabilities: BackendCapabilities = { handEditable: false, transactions: true, singleFile: true, staysCurrent: true };
 
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /** Commits not yet synced to disk, and the timer that will (see syncSoon). */
+  private unsynced = false;
+  private syncTimer?: NodeJS.Timeout;
   /** The full-text index in the same database, changed in the same transactions as the rows. */
   private readonly index: SearchIndex;
 
@@ -134,8 +145,38 @@ export class SqliteBackend implements StorageBackend {
   }
 
   /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: the write lock up front, never a failed upgrade). */
-  private write<T>(fn: () => T): T {
-    return this.guard(() => this.db.transaction(fn).immediate());
+  private write<T>(fn: () => T, options: { syncNow?: boolean } = {}): T {
+    const result = this.guard(() => this.db.transaction(fn).immediate());
+    this.syncSoon();
+    // Work on many memories is on disk before it reports (one sync, worth nothing next to the work).
+    if (options.syncNow) this.sync();
+    return result;
+  }
+
+  /**
+   * Makes this connection's commits durable within SYNC_DELAY_MS: a passive checkpoint syncs the
+   * WAL to disk (synchronous = NORMAL does not at commit) without waiting for readers. One timer
+   * serves every write in that time, so a burst of writes pays one sync; it never keeps the
+   * process alive, and close() syncs whatever is left.
+   */
+  private syncSoon(): void {
+    this.unsynced = true;
+    if (this.syncTimer) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      this.sync();
+    }, SYNC_DELAY_MS);
+    this.syncTimer.unref();
+  }
+
+  private sync(): void {
+    if (!this.unsynced || !this.db.open) return;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.unsynced = false;
+    } catch {
+      // Busy or failing: the next write's timer, or close, tries again.
+    }
   }
 
   /** Stores a row for `memory` under `name`: inserted when `seq` is undefined, else replaced in place. */
@@ -320,12 +361,14 @@ export class SqliteBackend implements StorageBackend {
   }
 
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
-    return this.write(() =>
-      insertEach(memories, onConflict, {
-        has: (id) => this.existing(id) !== undefined,
-        insert: (m) => this.insertOne(m),
-        update: (m) => this.updateOne(m),
-      }),
+    return this.write(
+      () =>
+        insertEach(memories, onConflict, {
+          has: (id) => this.existing(id) !== undefined,
+          insert: (m) => this.insertOne(m),
+          update: (m) => this.updateOne(m),
+        }),
+      { syncNow: true },
     );
   }
 
@@ -367,7 +410,7 @@ export class SqliteBackend implements StorageBackend {
       const rows = this.sql('SELECT id, title, content, type, tags, created, updated FROM memories').all() as Row[];
       const indexed = this.index.fill(rows as never, onIndexed && ((done) => onIndexed(done, rows.length)));
       return { indexed };
-    });
+    }, { syncNow: true });
   }
 
   checkIndex(): IndexCheck {
@@ -379,6 +422,10 @@ export class SqliteBackend implements StorageBackend {
   }
 
   close(): void {
+    clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    // Closing checkpoints only if no other process has the database open: sync explicitly.
+    this.sync();
     this.statements.clear();
     if (this.db.open) this.db.close();
   }
