@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { randomBytes } from '../../util/random.js';
+import { settledAt } from './file-times.js';
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,
@@ -36,21 +37,14 @@ const OLD_CATALOG_FILES = ['.whitemagic-catalog.json'];
 /** The first line's start; bump the version when the record layout changes (an older catalog is then rebuilt). */
 const MAGIC = 'whitemagic-catalog 2 ';
 
-/**
- * A record is trusted only if its file was last changed this long before the catalog's scan began.
- * File times are coarse (a clock tick, up to 2 s on some file systems): a file rewritten within the
- * same tick as it was read could keep the same size and times, the "racily clean" case git knows.
- */
-export const RACY_MS = 2_000;
-
 /** The id column of a record of a file that cannot be read (no memory id starts with `!`). */
 const PROBLEM = '!';
 
 type FileStat = Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>;
 
-/** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content. */
+/** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content (file-times.ts). */
 export function settled(st: FileStat, scanStart: number): boolean {
-  return Math.max(st.mtimeMs, st.ctimeMs) < scanStart - RACY_MS;
+  return settledAt(Math.max(st.mtimeMs, st.ctimeMs), scanStart);
 }
 
 /** How much of the catalog is read at a time (a longer line widens it). Changed by tests only. */

@@ -8,6 +8,7 @@ import { expectFiles } from '../../util/heap.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
+import { settledAt } from './file-times.js';
 
 /**
  * The markdown backend's search index: a derived, disposable SQLite file inside the context
@@ -23,8 +24,6 @@ import { parseMemoryFile } from './file-format.js';
 export const INDEX_FILE = '.index.db';
 /** Bump when the index's tables change: an index of another version is rebuilt. */
 const INDEX_VERSION = 3;
-/** A file changed less than this long before it was read may change again unseen within the same mtime tick. */
-const RACY_MS = 1000;
 const MEMORY_DIR = 'memory';
 
 const FILES_SCHEMA = `
@@ -255,7 +254,7 @@ export class MarkdownSearchIndex {
       const old = known.get(f.path);
       if (old?.id) affected.add(old.id);
       // Recorded as never seen when it changed just now, so a second write in the same tick is not missed.
-      const mtime = now - f.mtime < RACY_MS ? -1 : f.mtime;
+      const mtime = settledAt(f.mtime, now) ? f.mtime : -1;
       if (mtime === -1) racy = true;
       try {
         const memory = this.readFile(f);
