@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
 import { handTo, json, makeHome, UNPRIVILEGED, type Home } from '../helpers/cli.js';
 
 let h: Home;
@@ -126,6 +128,39 @@ describe('upgrade of a whitemagic 2.x context', () => {
     const list = run(['list'], undefined, asRoot ? UNPRIVILEGED : undefined);
     expect(list.total).toBe(3);
     expect(JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8'))).toEqual({ backend: 'markdown' });
+  });
+});
+
+describe('a SQLite database of an older schema', () => {
+  it('is upgraded by the next command, or read as it is when the command may not write it', (test) => {
+    const base = join(h.home, 'sq');
+    expect(h.run(['--base-dir', base, '--backend', 'sqlite', 'create', '--title', 'Kept', '--content', 'x']).code).toBe(0);
+    const file = join(base, 'whitemagic.db');
+    const downgrade = () => {
+      const raw = new Database(file);
+      raw.exec('DROP INDEX IF EXISTS memories_type_bytes');
+      raw.pragma('user_version = 3');
+      raw.close();
+    };
+    const version = () => {
+      const raw = new Database(file, { readonly: true });
+      const v = raw.pragma('user_version', { simple: true });
+      raw.close();
+      return v;
+    };
+    downgrade();
+    expect(json(h.run(['--base-dir', base, 'status', '--json'])).counts.short_term).toBe(1);
+    expect(version()).toBe(SCHEMA_VERSION);
+
+    downgrade();
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && !handTo(UNPRIVILEGED, h.home, base)) return test.skip('running as root, and the build is not readable by an unprivileged user');
+    // The file read-only (its folder is not: SQLite needs to make its -shm file there to read).
+    chmodSync(file, 0o400);
+    const r = h.run(['--base-dir', base, 'list', '--json'], { uid: asRoot ? UNPRIVILEGED : undefined });
+    expect(r.stderr).toBe('');
+    expect(json(r).memories.map((m: { title: string }) => m.title)).toEqual(['Kept']);
+    expect(version()).toBe(3);
   });
 });
 

@@ -120,6 +120,29 @@ describe('sqlite backend: the database file', () => {
     raw.close();
   });
 
+  it('counts sizes by type from an index, and reads a database one index behind when opened read-only', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    s.insertMany(variedMemories());
+    const summary = s.summary();
+    s.close();
+    const raw = new Database(db);
+    const plan = raw.prepare('EXPLAIN QUERY PLAN SELECT type, count(*) AS n, total(bytes) AS b FROM memories GROUP BY type').all() as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join('; ')).toContain('COVERING INDEX memories_type_bytes');
+    // As version 3 left it: a read-only open reads it as it is (the step only adds an index).
+    raw.exec('DROP INDEX memories_type_bytes');
+    raw.pragma('user_version = 3');
+    raw.close();
+    const readOnly = factory.open(dir, { readonly: true });
+    expect(readOnly.summary()).toEqual(summary);
+    readOnly.close();
+    // Version 2 lacks the search tables: still refused read-only.
+    const older = new Database(db);
+    older.pragma('user_version = 2');
+    older.close();
+    expect(() => factory.open(dir, { readonly: true })).toThrow(/needs a schema upgrade/);
+  });
+
   it('refuses a database made by a newer whitemagic, naming both versions', () => {
     factory.create(dir);
     const raw = new Database(db);

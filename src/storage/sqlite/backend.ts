@@ -19,7 +19,7 @@ import { SearchIndex } from '../../search/fts.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy } from './errors.js';
 import { openSqlite } from './driver.js';
-import { refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
+import { READABLE_FROM, refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
 
 /** A row of `memories`; `content` only when the body was asked for. */
 interface Row {
@@ -76,8 +76,16 @@ export function openDatabase(path: string, options: { creating?: boolean; readon
           'corrupt',
         );
       }
-      if (options.readonly) throw new InvalidInputError(`${path} needs a schema upgrade; open it once for writing`);
-      retryBusy(() => conn.transaction(() => upgradeSchema(conn, path)).immediate(), path);
+      if (!options.readonly) {
+        try {
+          retryBusy(() => conn.transaction(() => upgradeSchema(conn, path)).immediate(), path);
+        } catch (err) {
+          // A database this process may not write still reads, if its version is readable as it is.
+          if (!(version >= READABLE_FROM && (err as { code?: string }).code?.startsWith('SQLITE_READONLY'))) throw err;
+        }
+      } else if (version < READABLE_FROM) {
+        throw new InvalidInputError(`${path} needs a schema upgrade; open it once for writing`);
+      }
     }
     return conn;
   } catch (err) {

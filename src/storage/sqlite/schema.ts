@@ -48,7 +48,16 @@ export const SCHEMA_STEPS: ReadonlyArray<(db: Database) => void> = [
     `),
   // 3: the full-text index both backends share (src/search/fts.ts), filled from the rows already there.
   (db) => SearchIndex.create(db).fill(db.prepare('SELECT id, title, content, type, tags, created, updated FROM memories').all() as FullRow[]),
+  // 4: sizes by type from an index: `status` and `stats` at 100,000 memories read 2 MB of index
+  // instead of every row (0.23 s).
+  (db) => db.exec('CREATE INDEX memories_type_bytes ON memories (type, bytes)'),
 ];
+
+/**
+ * The oldest version this build reads as it is when it cannot upgrade it (a database it may not
+ * write): every later step only adds an index, so the same queries give the same answers, slower.
+ */
+export const READABLE_FROM = 3;
 
 interface FullRow {
   id: string;
