@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,11 +47,16 @@ function cachePathFor(file: string, length: number): string | undefined {
     const fd = openSync(file, 'r');
     const mtime = Math.trunc(fstatSync(fd).mtimeMs);
     closeSync(fd);
-    const name = `${process.version}-${process.arch}-${length}-${mtime}-${file.replace(/[^A-Za-z0-9]+/g, '_').slice(-80)}`;
+    const name = `${process.version}-${process.arch}-${length}-${mtime}-${bundleKey(file)}`;
     return join(folder, name);
   } catch {
     return undefined;
   }
+}
+
+/** The part of a cache file's name that says which bundle (by path) it is for. */
+function bundleKey(file: string): string {
+  return file.replace(/[^A-Za-z0-9]+/g, '_').slice(-80);
 }
 
 function saveCache(cacheFile: string, produce: () => Buffer): void {
@@ -59,7 +64,23 @@ function saveCache(cacheFile: string, produce: () => Buffer): void {
     const temp = `${cacheFile}.${process.pid}`;
     writeFileSync(temp, produce(), { mode: 0o600 });
     renameSync(temp, cacheFile);
+    removeOlderCaches(cacheFile);
   } catch {
     // A cache only: the next command compiles as usual and tries again.
+  }
+}
+
+/**
+ * Removes this Node.js's caches of earlier builds of the same bundle (another size or time of the
+ * file): each upgrade of whitemagic would otherwise leave one behind. Another Node.js version's
+ * cache stays, so two versions used in turn do not undo each other's.
+ */
+function removeOlderCaches(cacheFile: string): void {
+  const folder = dirname(cacheFile);
+  const name = cacheFile.slice(folder.length + 1);
+  const prefix = `${process.version}-${process.arch}-`;
+  const suffix = name.slice(name.lastIndexOf('-'));
+  for (const other of readdirSync(folder)) {
+    if (other !== name && other.startsWith(prefix) && other.endsWith(suffix)) rmSync(join(folder, other), { force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHome, type Home } from '../helpers/cli.js';
@@ -28,6 +28,20 @@ describe('the code cache of the command line', () => {
     expect(second.stderr).toBe('');
     expect(JSON.parse(second.stdout).memories.map((m: { title: string }) => m.title)).toEqual(['Cached']);
     expect(readdirSync(cacheFolder())).toEqual(files);
+  });
+
+  it("replaces the cache of an earlier build of the same bundle, and keeps other Node.js versions' and bundles'", () => {
+    const env = { TMPDIR: tmp };
+    expect(h.run(['list'], { env }).code).toBe(0);
+    const [current] = readdirSync(cacheFolder());
+    const [version, arch, , , key] = current.split('-');
+    const olderBuild = `${version}-${arch}-1234-1700000000000-${key}`;
+    const otherNode = `v18.0.0-${arch}-1234-1700000000000-${key}`;
+    const otherBundle = `${version}-${arch}-1234-1700000000000-_elsewhere_dist_cli_main_cjs`;
+    for (const f of [olderBuild, otherNode, otherBundle]) writeFileSync(join(cacheFolder(), f), 'old');
+    rmSync(join(cacheFolder(), current)); // so the next command writes its cache again
+    expect(h.run(['list'], { env }).code).toBe(0);
+    expect(readdirSync(cacheFolder()).sort()).toEqual([current, otherBundle, otherNode].sort());
   });
 
   it('a damaged cache file is refused by V8 and replaced; the command still works', () => {
