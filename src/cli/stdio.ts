@@ -1,4 +1,4 @@
-import { fstatSync, writeSync } from 'node:fs';
+import { fstatSync, statSync, writeSync } from 'node:fs';
 
 /**
  * The command line's standard streams, without Node's stream objects where it can.
@@ -8,7 +8,7 @@ import { fstatSync, writeSync } from 'node:fs';
  * through pipes. So output to a pipe or a file is written with `fs.writeSync`, which is what Node
  * itself does for those on Linux (synchronous writes), and only a terminal gets `process.stdout`
  * (which knows its width and colours). Whether a descriptor is a terminal is asked of `node:tty`
- * only for character devices, so a pipe never loads it either.
+ * only for character devices other than `/dev/null`, so a pipe or a discarded output never loads it.
  */
 export type Fd = 0 | 1 | 2;
 
@@ -19,13 +19,23 @@ export function isTerminal(fd: Fd): boolean {
   let answer = terminals.get(fd);
   if (answer === undefined) {
     try {
-      answer = fstatSync(fd).isCharacterDevice() && (require('node:tty') as typeof import('node:tty')).isatty(fd);
+      const st = fstatSync(fd);
+      answer = st.isCharacterDevice() && !isDevNull(st.rdev) && (require('node:tty') as typeof import('node:tty')).isatty(fd);
     } catch {
       answer = false;
     }
     terminals.set(fd, answer);
   }
   return answer;
+}
+
+/** `/dev/null` is a character device too, and cron jobs send output there: no need to load `node:tty` for it. */
+function isDevNull(rdev: number): boolean {
+  try {
+    return statSync('/dev/null').rdev === rdev;
+  } catch {
+    return false;
+  }
 }
 
 /** Writes text to stdout (1) or stderr (2), whole, before returning. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, makeHome, type Home } from '../helpers/cli.js';
@@ -51,6 +51,23 @@ describe('start-up: what a command loads', () => {
       }
     });
   }
+
+  it('output sent to /dev/null (a cron job) does not load tty to ask whether it is a terminal', () => {
+    expect(h.run(['--context', 'c', 'create', '--title', 'Quiet', '--content', 'x']).code).toBe(0);
+    const devNull = openSync('/dev/null', 'w');
+    try {
+      const r = spawnSync(process.execPath, [BIN, '--context', 'c', 'list'], {
+        env: { ...h.env, NODE_OPTIONS: `--require=${probe}` },
+        stdio: ['ignore', devNull, 'pipe'],
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const { builtins } = JSON.parse(r.stderr.trim().split('\n').pop()!) as { builtins: string[] };
+      expect(builtins.filter((b) => UNWANTED.includes(b))).toEqual([]);
+    } finally {
+      closeSync(devNull);
+    }
+  });
 
   it("a SQLite command runs better-sqlite3's bundled JavaScript and loads only its native addon", () => {
     expect(h.run(['--context', 'sq', 'init', '--backend', 'sqlite']).code).toBe(0);
