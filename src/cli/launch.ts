@@ -7,7 +7,8 @@ declare const __VERSION__: string;
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === '--version') {
-  process.stdout.write(`${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`);
+  // Written straight to the descriptor: process.stdout on a pipe or /dev/null loads the stream modules.
+  (require('node:fs') as typeof import('node:fs')).writeSync(1, `${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`);
 } else {
   // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
   void import('../util/code-cache.js').then(({ runWithCodeCache }) => runWithCodeCache(`${__dirname}/cli-main.cjs`));

@@ -52,6 +52,11 @@ describe('start-up: what a command loads', () => {
     });
   }
 
+  it(`--version to a pipe loads none of ${UNWANTED.join(', ')}`, () => {
+    const { builtins } = loaded(['--version']);
+    expect(builtins.filter((b) => UNWANTED.includes(b))).toEqual([]);
+  });
+
   it('output sent to /dev/null (a cron job) does not load tty to ask whether it is a terminal', () => {
     expect(h.run(['--context', 'c', 'create', '--title', 'Quiet', '--content', 'x']).code).toBe(0);
     const devNull = openSync('/dev/null', 'w');
