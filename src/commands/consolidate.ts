@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { newId } from '../memory/ids.js';
 import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
 import type { StorageBackend } from '../storage/types.js';
-import { detach, once } from '../storage/bulk.js';
+import { detach, detached, once } from '../storage/bulk.js';
 import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
 import { applyUpdate } from './update.js';
 import { counted } from './progress.js';
@@ -186,7 +186,8 @@ function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resu
         const moved = move(storage, id, plan, to, now, resumed);
         if (!moved) continue;
         done.push(item(moved.memory));
-        if (moved.write) yield moved.memory;
+        // Detached: the backend keeps each written memory's header for the rest of the command.
+        if (moved.write) yield detached(moved.memory);
       }
     }
   }

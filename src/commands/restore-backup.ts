@@ -76,7 +76,6 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
         invalid = { error: err };
       }
     });
-    ids.clear();
     if (check.problems.length) throw verificationError(file, check.problems);
     if (invalid.error) throw invalid.error;
     if (invalid.twice) throw duplicateError(reader, check, invalid.twice.id, invalid.twice.path);
@@ -86,14 +85,16 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
     if (input.dryRun) {
       const state = target.state();
       const storage = state === 'context' || state === 'legacy' ? await target.open() : undefined;
-      const plan = classify(reader, check, storage);
+      const plan = storage ? classify(reader, check, storage) : allNew(ids);
       if (onConflict === 'fail' && plan.conflicts.size) throw conflictError(plan.conflicts);
       return { ...base, backend: storage?.name ?? target.backendName(), ...outcome(plan, onConflict) };
     }
 
     return await target.withLock(async () => {
+      const state = target.state();
       const storage = await target.openForWrite();
-      const plan = classify(reader, check, storage);
+      // A target that held no context holds no memory: every one is new, no pass to classify them.
+      const plan = state === 'context' || state === 'legacy' ? classify(reader, check, storage) : allNew(ids);
       if (onConflict === 'fail' && plan.conflicts.size) throw conflictError(plan.conflicts);
       let preRestoreBackup: string | undefined;
       if (onConflict === 'replace' && plan.conflicts.size) {
@@ -116,16 +117,21 @@ interface Plan {
   unchanged: Set<string>;
 }
 
+/** The plan of a restore into a target without memories. */
+function allNew(ids: Set<string>): Plan {
+  return { fresh: ids, conflicts: new Set(), unchanged: new Set() };
+}
+
 /**
  * Splits the backup's memories by what the target holds under the same id, reading the archive
  * once. Throws if an entry does not parse or two entries carry one id.
  */
-function classify(reader: ArchiveReader, check: ArchiveCheck, storage: StorageBackend | undefined): Plan {
+function classify(reader: ArchiveReader, check: ArchiveCheck, storage: StorageBackend): Plan {
   const plan: Plan = { fresh: new Set(), conflicts: new Set(), unchanged: new Set() };
   const seen = (id: string) => plan.fresh.has(id) || plan.conflicts.has(id) || plan.unchanged.has(id);
   for (const { memory, path } of archiveEntries(reader, check)) {
     if (seen(memory.id)) throw duplicateError(reader, check, memory.id, path);
-    const existing = storage?.read(memory.id);
+    const existing = storage.read(memory.id);
     if (!existing) plan.fresh.add(memory.id);
     else if (sameMemory(existing, memory)) plan.unchanged.add(memory.id);
     else plan.conflicts.add(memory.id);
