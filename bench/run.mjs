@@ -2,7 +2,12 @@
 // `node -e 0`, library calls, bulk operations and peak memory, then prints one table and writes
 // bench/results/latest.json. See docs/performance.md.
 //
-//   node bench/run.mjs [--quick] [--sizes 1000,10000] [--backends markdown,sqlite] [--runs N]
+//   node bench/run.mjs [--quick] [--sizes 1000,10000] [--backends markdown,sqlite] [--runs N] [--only bulk]
+//
+// Bulk operations (reindex, consolidate, backup, verify, restore, clone, migrate) run once each at
+// 10,000 (or the largest size asked for below it), and at 100,000 when it is asked for, where
+// their peak memory is checked against the limit. `--only bulk` runs nothing else: the quickest way
+// to measure the bulk commands' peak memory at 100,000 (`--sizes 100000 --only bulk`).
 import { build } from 'esbuild';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -19,12 +24,17 @@ const { values: opts } = parseArgs({
     sizes: { type: 'string' },
     backends: { type: 'string', default: 'markdown,sqlite' },
     runs: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const sizes = (opts.sizes ?? (opts.quick ? '1000' : '1000,10000,100000')).split(',').map(Number);
 if (sizes.some((n) => !Number.isInteger(n) || n < 50)) throw new Error('--sizes: whole numbers of 50 or more, such as 1000,10000');
 const backends = opts.backends.split(',');
 const runs = Number(opts.runs ?? (opts.quick ? 5 : 9));
+const GROUPS = ['version', 'commands', 'library', 'edits', 'bulk', 'federated'];
+const only = opts.only ? opts.only.split(',') : GROUPS;
+if (only.some((g) => !GROUPS.includes(g))) throw new Error(`--only: one or more of ${GROUPS.join(', ')}`);
+const runGroup = (group) => only.includes(group);
 const CACHE = join(ROOT, 'bench', '.cache');
 const log = (text) => process.stderr.write(`bench: ${text}\n`);
 
@@ -43,10 +53,14 @@ const { home, env } = benchEnv();
 const rows = [];
 const started = Date.now();
 try {
-  log(`--version (${runs} runs against node -e 0)`);
-  rows.push(...versionMeasure({ runs, env }));
-  // Bulk operations at 10,000, or at the largest size asked for when that is smaller (--quick).
-  const bulkSize = sizes.includes(10_000) ? 10_000 : Math.max(...sizes.filter((n) => n <= 10_000), 0);
+  if (runGroup('version')) {
+    log(`--version (${runs} runs against node -e 0)`);
+    rows.push(...versionMeasure({ runs, env }));
+  }
+  // Bulk operations at 10,000, or at the largest size asked for when that is smaller (--quick), and
+  // at 100,000 when asked for (peak memory there has a limit).
+  const bulkSizes = new Set([sizes.includes(10_000) ? 10_000 : Math.max(...sizes.filter((n) => n <= 10_000), 0)]);
+  if (sizes.includes(100_000)) bulkSizes.add(100_000);
   for (const backend of backends) {
     const unavailable = `n/a (${backend} backend not available)`;
     for (const size of sizes) {
@@ -56,19 +70,24 @@ try {
         rows.push({ kind: 'process', measure: 'all', backend, size, note: unavailable });
         continue;
       }
-      log(`${backend} ${size}: commands`);
-      rows.push(...processMeasures({ dir, backend, size, runs, env }));
-      log(`${backend} ${size}: library calls`);
-      rows.push(...(await inProcessMeasures({ dir, backend, size, runs: Math.max(30, runs * 4) })));
-      if (backend === 'markdown' && size <= 10_000) {
+      if (runGroup('commands')) {
+        log(`${backend} ${size}: commands`);
+        rows.push(...processMeasures({ dir, backend, size, runs, env }));
+      }
+      if (runGroup('library')) {
+        log(`${backend} ${size}: library calls`);
+        rows.push(...(await inProcessMeasures({ dir, backend, size, runs: Math.max(30, runs * 4) })));
+      }
+      if (runGroup('edits') && backend === 'markdown' && size <= 10_000) {
         log(`${backend} ${size}: hand edits`);
         rows.push(...handEditMeasure({ dir, size, edits: size / 10, runs, env }));
       }
-      if (size === bulkSize) {
+      if (runGroup('bulk') && bulkSizes.has(size)) {
         log(`${backend} ${size}: bulk operations`);
-        rows.push(...bulkMeasures({ dir, backend, size, env }));
+        rows.push(...bulkMeasures({ dir, backend, size, env, log: (text) => log(`${backend} ${size}: ${text}`) }));
       }
     }
+    if (!runGroup('federated')) continue;
     const fedSize = 1_000;
     log(`${backend}: federated search over 10 contexts of ${fedSize}`);
     const fedHome = await cachedHome(CACHE, backend, 10, fedSize, lib);
@@ -90,7 +109,7 @@ mkdirSync(resultsDir, { recursive: true });
 const report = {
   date: new Date().toISOString(),
   machine: { node: process.version, platform: process.platform, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1) },
-  options: { sizes, backends, runs, quick: opts.quick, generatorVersion: GENERATOR_VERSION },
+  options: { sizes, backends, runs, quick: opts.quick, only, generatorVersion: GENERATOR_VERSION },
   seconds: Math.round((Date.now() - started) / 1000),
   rows,
 };

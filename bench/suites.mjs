@@ -118,9 +118,10 @@ export async function inProcessMeasures({ dir, backend, size, runs }) {
 
 /**
  * Operations on every memory, each once on a fresh copy of the context (they change it), with
- * peak memory from the same run.
+ * peak memory from the same run (the preload reads the process's own high-water mark, which a
+ * one-off run measures as well as many: it is the peak of the data, not of the timing).
  */
-export function bulkMeasures({ dir, backend, size, env }) {
+export function bulkMeasures({ dir, backend, size, env, log = () => {} }) {
   const work = mkdtempSync(join(tmpdir(), 'wm-bench-bulk-'));
   const fresh = (name) => {
     const copy = join(work, name);
@@ -142,7 +143,9 @@ export function bulkMeasures({ dir, backend, size, env }) {
   const rows = [];
   try {
     for (const [name, args] of ops) {
-      const r = runBin(args(), env, { peak: true });
+      const argv = args();
+      log(name);
+      const r = runBin(argv, env, { peak: true });
       const base = { kind: 'bulk', measure: name, backend, size };
       rows.push(r.code === 0 ? { ...base, medianMs: r.ms, peakMiB: r.peakMiB } : { ...base, note: failure(r) });
     }

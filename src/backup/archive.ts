@@ -1,18 +1,23 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { InvalidInputError, fromFsError } from '../errors.js';
-import { MEMORY_TYPES, isMemoryType, type Memory, type MemoryType } from '../memory/types.js';
+import { MEMORY_TYPES, isMemoryType, type MemoryType } from '../memory/types.js';
 import { parseMemoryFile, serialiseMemory } from '../storage/markdown/file-format.js';
 import { isKeepableName, memoryName } from '../memory/fields.js';
 import type { BackendName, StoredMemory } from '../storage/types.js';
+import { detached } from '../storage/bulk.js';
+import { digestOf, ManifestFiles, ManifestStream } from './manifest-stream.js';
 
 /**
  * The backup archive (SPEC section 7): one `.tar.gz`, backend-neutral. `manifest.json` comes first
  * (format, tool version, source backend, counts, sha256 and size of every file), then every memory
  * as `memory/<type>/<name>.md` in the markdown file format, so either backend restores it the same.
  *
- * Reading never extracts: entries are listed and read into memory, and anything that is not a
- * plain file at a path of that layout is refused, so an archive cannot write outside a context.
+ * Both directions stream, so a backup of 100,000 memories never holds them all: writing spools the
+ * memory entries to a file beside the archive while it hashes them (the manifest, which comes first,
+ * needs every hash), then compresses manifest and spool into the archive. Reading never extracts:
+ * entries are parsed one at a time from the file (`ArchiveReader`), and anything that is not a plain
+ * file at a path of that layout is refused, so an archive cannot write outside a context.
  */
 
 declare const __VERSION__: string;
@@ -24,6 +29,10 @@ export const ARCHIVE_MANIFEST = 'manifest.json';
 /** An entry larger than this is refused before it is read (no memory is anywhere near it). */
 const MAX_ENTRY_BYTES = 64 * 1024 * 1024;
 const MEMORY_ENTRY = /^memory\/(short_term|long_term|archive)\/([^/\\]+\.md)$/;
+/** Bytes read from the archive file at a time: a few hundred entries once decompressed. */
+const READ_CHUNK = 64 * 1024;
+/** Bytes copied from a spool file at a time. */
+const COPY_CHUNK = 1024 * 1024;
 
 export interface ArchiveFile {
   path: string;
@@ -59,61 +68,144 @@ export interface ArchiveProblem {
   message: string;
 }
 
-/** An archive read into memory: its manifest, its files by path, and everything wrong with it. */
-export interface ArchiveContents {
-  manifest?: ArchiveManifest;
-  files: Map<string, Buffer>;
-  problems: ArchiveProblem[];
-}
-
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/**
- * The `.tar.gz` bytes of a snapshot of `memories`, and its manifest. Each memory's entry is named
- * by the name it is stored under when that is a safe file name (restore keeps it), else by the
- * naming rule.
- */
-export async function buildArchive(memories: Iterable<StoredMemory>, source: ArchiveSource): Promise<{ data: Buffer; manifest: ArchiveManifest }> {
-  const { Header, PackSync, ReadEntry } = await import('tar');
-  const counts = { short_term: 0, long_term: 0, archive: 0, total: 0 };
-  const entries: { path: string; data: Buffer }[] = [];
-  const used = new Set<string>();
-  for (const memory of memories) {
-    const name = isKeepableName(memory.name) ? memory.name : memoryName(memory);
-    let path = `memory/${memory.type}/${name}.md`;
-    // Two memories may share a name only if their ids share a tail; the full id tells them apart.
-    if (used.has(path)) path = `memory/${memory.type}/${name}_${memory.id}.md`;
-    used.add(path);
-    const { name: _name, ...stored } = memory;
-    void _name;
-    entries.push({ path, data: Buffer.from(serialiseMemory(stored), 'utf8') });
-    counts[memory.type]++;
-    counts.total++;
+type Tar = typeof import('tar');
+const loadTar = (): Promise<Tar> => import('tar');
+
+/** Writes all of `data` at the file's current position. */
+function writeAll(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset);
+}
+
+function removeQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // never made, or gone already
   }
-  const manifest: ArchiveManifest = {
-    format: ARCHIVE_FORMAT,
-    tool: 'whitemagic',
-    version: TOOL_VERSION,
-    created: (source.now ?? new Date()).toISOString(),
-    context: source.context,
-    source_backend: source.backend,
-    kind: source.kind,
-    counts,
-    files: entries.map((e) => ({ path: e.path, size: e.data.length, sha256: sha256(e.data) })),
-  };
-  const mtime = new Date(manifest.created);
-  const chunks: Buffer[] = [];
-  const pack = new PackSync({ gzip: true, portable: true });
-  pack.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const add = (path: string, data: Buffer) => {
-    const entry = new ReadEntry(new Header({ path, mode: 0o600, size: data.length, mtime, type: 'File', uid: 0, gid: 0 }));
-    entry.end(data);
-    pack.add(entry);
-  };
-  add(ARCHIVE_MANIFEST, Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8'));
-  for (const e of entries) add(e.path, e.data);
-  pack.end();
-  return { data: Buffer.concat(chunks), manifest };
+}
+
+/** The file's bytes from the start, `COPY_CHUNK` at a time. */
+function* chunksOf(fd: number): Generator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(COPY_CHUNK);
+    const n = readSync(fd, buffer, 0, COPY_CHUNK, position);
+    if (n === 0) return;
+    position += n;
+    yield n === COPY_CHUNK ? buffer : buffer.subarray(0, n);
+  }
+}
+
+/** The spool files of an archive being written at `path`: removed when it is done. */
+export const SPOOL_SUFFIXES = ['.entries', '.files'];
+
+/**
+ * Writes the `.tar.gz` of a snapshot of `memories` to the new file `path` (mode 0600, fsynced), and
+ * returns its manifest without the list of files. Each memory's entry is named by the name it is
+ * stored under when that is a safe file name (restore keeps it), else by the naming rule.
+ *
+ * `memories` is read once. Its entries go, as tar, to a spool file beside `path` while their sizes
+ * and hashes go, as the manifest's JSON, to another; the archive is then the manifest entry and the
+ * spool, compressed. So memory holds one memory at a time and the paths already used.
+ */
+export async function writeArchive(
+  memories: Iterable<StoredMemory>,
+  source: ArchiveSource,
+  path: string,
+): Promise<{ manifest: Omit<ArchiveManifest, 'files'>; files: number }> {
+  const { Header, PackSync, ReadEntry } = await loadTar();
+  const created = (source.now ?? new Date()).toISOString();
+  const mtime = new Date(created);
+  const [entriesPath, filesPath] = SPOOL_SUFFIXES.map((suffix) => path + suffix);
+  let entriesFd: number | undefined;
+  let filesFd: number | undefined;
+  try {
+    entriesFd = openSync(entriesPath, 'wx+', 0o600);
+    filesFd = openSync(filesPath, 'wx+', 0o600);
+    const counts = { short_term: 0, long_term: 0, archive: 0, total: 0 };
+    const used = new Set<string>();
+    let filesBytes = 0;
+    const spool = entriesFd;
+    const pack = new PackSync({ portable: true });
+    pack.on('data', (chunk: Buffer) => writeAll(spool, chunk));
+    for (const memory of memories) {
+      const name = isKeepableName(memory.name) ? memory.name : memoryName(memory);
+      let entry = `memory/${memory.type}/${name}.md`;
+      // Two memories may share a name only if their ids share a tail; the full id tells them apart.
+      if (used.has(entry)) entry = `memory/${memory.type}/${name}_${memory.id}.md`;
+      used.add(entry);
+      const { name: _name, ...stored } = memory;
+      void _name;
+      const data = Buffer.from(serialiseMemory(stored), 'utf8');
+      const readEntry = new ReadEntry(new Header({ path: entry, mode: 0o600, size: data.length, mtime, type: 'File', uid: 0, gid: 0 }));
+      readEntry.end(data);
+      pack.add(readEntry);
+      // The manifest's `files` item, laid out as JSON.stringify(manifest, null, 2) lays it out.
+      const item = `${counts.total ? ',' : ''}\n    ${JSON.stringify({ path: entry, size: data.length, sha256: sha256(data) }, null, 2).replace(/\n/g, '\n    ')}`;
+      const bytes = Buffer.from(item, 'utf8');
+      writeAll(filesFd, bytes);
+      filesBytes += bytes.length;
+      counts[memory.type]++;
+      counts.total++;
+    }
+    pack.end();
+    used.clear();
+
+    const manifest: Omit<ArchiveManifest, 'files'> = {
+      format: ARCHIVE_FORMAT,
+      tool: 'whitemagic',
+      version: TOOL_VERSION,
+      created,
+      context: source.context,
+      source_backend: source.backend,
+      kind: source.kind,
+      counts,
+    };
+    // `"files": []` closes the object; the items go between the brackets.
+    const text = JSON.stringify({ ...manifest, files: [] }, null, 2);
+    const head = Buffer.from(counts.total ? text.slice(0, -3) : text, 'utf8');
+    const tail = Buffer.from(counts.total ? '\n  ]\n}\n' : '\n', 'utf8');
+    const size = head.length + filesBytes + tail.length;
+    const header = Buffer.alloc(512);
+    new Header({ path: ARCHIVE_MANIFEST, mode: 0o600, size, mtime, type: 'File', uid: 0, gid: 0 }).encode(header, 0);
+    const files = filesFd;
+    const spooled = entriesFd;
+    function* archive(): Generator<Buffer> {
+      yield header;
+      yield head;
+      yield* chunksOf(files);
+      yield tail;
+      yield Buffer.alloc((512 - (size % 512)) % 512);
+      // The memory entries, and the two zero blocks that end a tar file.
+      yield* chunksOf(spooled);
+    }
+    await compressInto(archive(), path);
+    return { manifest, files: counts.total };
+  } finally {
+    if (entriesFd !== undefined) closeSync(entriesFd);
+    if (filesFd !== undefined) closeSync(filesFd);
+    removeQuiet(entriesPath);
+    removeQuiet(filesPath);
+  }
+}
+
+/** Gzips `chunks` into the new file `path` (mode 0600) and flushes it to disk. */
+async function compressInto(chunks: Iterable<Buffer>, path: string): Promise<void> {
+  const [{ Readable }, { pipeline }, { createGzip }, { createWriteStream }] = await Promise.all([
+    import('node:stream'),
+    import('node:stream/promises'),
+    import('node:zlib'),
+    import('node:fs'),
+  ]);
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    await pipeline(Readable.from(chunks, { objectMode: false }), createGzip(), createWriteStream('', { fd, autoClose: false }));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Why an entry path is refused, or undefined when it is a path of the archive layout. */
@@ -130,158 +222,333 @@ function refusePath(path: string): string | undefined {
 
 const DIRECTORY_ENTRIES = new Set(['memory/', 'memory', ...MEMORY_TYPES.flatMap((t) => [`memory/${t}`, `memory/${t}/`])]);
 
-/**
- * Reads an archive into memory without extracting anything, noting every entry that is unsafe
- * (absolute, `..`, a link, a device), foreign or duplicated. Throws only if the file cannot be read.
- */
-export async function readArchive(file: string): Promise<ArchiveContents> {
-  const { list } = await import('tar');
-  const files = new Map<string, Buffer>();
-  const problems: ArchiveProblem[] = [];
-  let bad = false;
-  try {
-    await list({
-      file,
-      strict: false,
-      onwarn: (_code: string, message: string | Error) => {
-        bad = true;
-        problems.push({ path: '', message: `not a valid .tar.gz: ${String(message instanceof Error ? message.message : message)}` });
-      },
-      onReadEntry: (entry) => {
-        const path = entry.path;
-        const shown = path.replace(/[\u0000-\u001f\u007f]/g, '?');
-        const skip = (message: string) => {
-          problems.push({ path: shown, message });
-          entry.resume();
-        };
-        if (entry.type === 'Directory' && DIRECTORY_ENTRIES.has(path)) return entry.resume();
-        if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
-          const what = /Link/.test(entry.type) ? `a link (${entry.type} to ${entry.linkpath ?? '?'})` : `a ${entry.type}`;
-          return skip(`${what}; only plain files are allowed`);
-        }
-        const refused = refusePath(path);
-        if (refused) return skip(refused);
-        if (files.has(path)) return skip('appears twice in the archive');
-        if (entry.size > MAX_ENTRY_BYTES) return skip(`too large (${entry.size} bytes)`);
-        const chunks: Buffer[] = [];
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-        entry.on('end', () => files.set(path, Buffer.concat(chunks)));
-      },
-    });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'EPERM') throw fromFsError(err, file);
-    problems.push({ path: '', message: `not a valid .tar.gz: ${e.message ?? String(err)}` });
-    bad = true;
-  }
-  const contents: ArchiveContents = { files, problems };
-  const raw = files.get(ARCHIVE_MANIFEST);
-  if (raw) {
-    try {
-      contents.manifest = JSON.parse(raw.toString('utf8')) as ArchiveManifest;
-    } catch {
-      problems.push({ path: ARCHIVE_MANIFEST, message: 'is not valid JSON' });
-    }
-  } else if (!bad) problems.push({ path: ARCHIVE_MANIFEST, message: 'missing: this is not a whitemagic backup' });
-  return contents;
+/** A manifest as read from an archive: the manifest without its list of files, and that list. */
+export interface ManifestRead {
+  /** Undefined when it is not valid JSON or not an object. */
+  manifest?: Omit<ArchiveManifest, 'files'>;
+  /** How many files it lists. */
+  listed: number;
+  /** The listed files of the archive layout (when read with `index`, and the manifest can be used). */
+  files?: ManifestFiles;
+  /** What is wrong with the manifest; empty when it can be used. */
+  problems: ArchiveProblem[];
 }
 
 /**
- * Every mismatch between an archive's files and its manifest: a changed or missing file, a file not
- * in the manifest, a manifest of a newer format. Adds to the problems found while reading.
+ * One entry of an archive, in archive order: a plain file of the layout with its bytes, the
+ * manifest (read as it streams, never held whole), or why an entry was refused.
  */
-export function verifyContents(contents: ArchiveContents): ArchiveProblem[] {
-  const problems = [...contents.problems];
-  const manifest = contents.manifest;
-  if (!manifest) return problems;
-  if (typeof manifest.format !== 'number' || !Array.isArray(manifest.files)) {
-    problems.push({ path: ARCHIVE_MANIFEST, message: 'is not a whitemagic backup manifest' });
-    return problems;
-  }
-  if (manifest.format > ARCHIVE_FORMAT) {
-    problems.push({ path: ARCHIVE_MANIFEST, message: `written by a newer whitemagic (archive format ${manifest.format}; this version reads up to ${ARCHIVE_FORMAT})` });
-    return problems;
-  }
-  const listed = new Set<string>();
-  for (const f of manifest.files) {
-    const path = typeof f?.path === 'string' ? f.path : '';
-    const refused = refusePath(path);
-    if (refused || path === ARCHIVE_MANIFEST) {
-      problems.push({ path: ARCHIVE_MANIFEST, message: `lists '${path}': ${refused ?? 'the manifest itself'}` });
-      continue;
-    }
-    listed.add(path);
-    const data = contents.files.get(path);
-    if (!data) {
-      if (!problems.some((p) => p.path === path)) problems.push({ path, message: 'missing from the archive' });
-      continue;
-    }
-    if (data.length !== f.size) problems.push({ path, message: `size ${data.length} bytes, manifest says ${f.size}` });
-    else if (sha256(data) !== f.sha256) problems.push({ path, message: 'sha256 differs from the manifest (changed or corrupt)' });
-  }
-  for (const path of contents.files.keys()) {
-    if (path !== ARCHIVE_MANIFEST && !listed.has(path)) problems.push({ path, message: 'not in the manifest' });
-  }
-  return problems;
-}
+export type ArchiveEntry =
+  | { path: string; data: Buffer; problem?: undefined; manifest?: undefined }
+  | { path: string; problem: string; data?: undefined; manifest?: undefined }
+  | { path: typeof ARCHIVE_MANIFEST; manifest: ManifestRead; data?: undefined; problem?: undefined };
 
 /**
- * The memories of a verified archive, each with its entry's name (kept by the backend restoring it
- * where safe). Throws InvalidInputError naming a file that does not parse.
+ * What `entries` does with `manifest.json`: `index` reads it with its list of files, `summary`
+ * without (counted only), `skip` not at all (a later pass, once it is known).
  */
-export function memoriesOf(contents: ArchiveContents): StoredMemory[] {
-  const mtime = new Date(contents.manifest?.created ?? 0);
-  const memories: StoredMemory[] = [];
-  const seen = new Map<string, string>();
-  for (const [path, data] of contents.files) {
-    const m = MEMORY_ENTRY.exec(path);
-    if (!m || !isMemoryType(m[1])) continue;
-    let memory: Memory;
+export type ManifestMode = 'index' | 'summary' | 'skip';
+
+/**
+ * An archive file open for reading. `entries()` parses it from the start, one entry at a time,
+ * without extracting anything; each call is a new pass over the same open file.
+ */
+export class ArchiveReader {
+  private constructor(
+    readonly path: string,
+    private readonly fd: number,
+    private readonly tar: Tar,
+  ) {}
+
+  /** Opens `file`; throws a file-system error if it cannot be read. */
+  static async open(file: string): Promise<ArchiveReader> {
+    const tar = await loadTar();
     try {
-      memory = parseMemoryFile(data.toString('utf8'), m[2], m[1], mtime).memory;
+      return new ArchiveReader(file, openSync(file, 'r'), tar);
     } catch (err) {
-      throw new InvalidInputError(`backup entry ${path}: ${(err as Error).message}`, 'the archive is damaged; restore another backup');
+      throw fromFsError(err, file);
     }
-    const other = seen.get(memory.id);
-    if (other) throw new InvalidInputError(`backup entries ${other} and ${path} carry the same id ${memory.id}`, 'the archive is damaged; restore another backup');
-    seen.set(memory.id, path);
-    memories.push({ ...memory, name: m[2].slice(0, -3) });
   }
-  return memories.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
 
-/** The manifest of an archive, reading no further than its first entry (for listing backups). */
-export async function readArchiveManifest(file: string): Promise<ArchiveManifest | undefined> {
-  const { Parser } = await import('tar');
-  return new Promise((resolve) => {
-    const stream = createReadStream(file);
-    const parser = new Parser({ strict: false });
-    let settled = false;
-    const finish = (value: ArchiveManifest | undefined) => {
-      if (settled) return;
-      settled = true;
-      stream.destroy();
-      resolve(value);
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /**
+   * Every entry of the archive, in order. Entries that are unsafe (absolute, `..`, a link, a
+   * device), foreign or too large come with a `problem`, and so does a damaged archive (path `''`).
+   */
+  *entries(manifestMode: ManifestMode = 'skip'): Generator<ArchiveEntry> {
+    const queue: ArchiveEntry[] = [];
+    const damaged = (message: unknown) => {
+      queue.push({ path: '', problem: `not a valid .tar.gz: ${String(message instanceof Error ? message.message : message)}` });
     };
+    const parser = new this.tar.Parser({
+      strict: false,
+      onwarn: (_code: string, message: string | Error) => damaged(message),
+    });
+    parser.on('error', damaged);
     parser.on('entry', (entry) => {
-      if (entry.path !== ARCHIVE_MANIFEST || entry.type !== 'File' || entry.size > MAX_ENTRY_BYTES) {
+      const path = entry.path;
+      const shown = path.replace(/[\u0000-\u001f\u007f]/g, '?');
+      const refuse = (problem: string) => {
+        queue.push({ path: shown, problem });
         entry.resume();
-        return finish(undefined);
+      };
+      if (entry.type === 'Directory' && DIRECTORY_ENTRIES.has(path)) return entry.resume();
+      if (entry.type !== 'File' && entry.type !== 'OldFile' && entry.type !== 'ContiguousFile') {
+        const what = /Link/.test(entry.type) ? `a link (${entry.type} to ${entry.linkpath ?? '?'})` : `a ${entry.type}`;
+        return refuse(`${what}; only plain files are allowed`);
       }
-      const chunks: Buffer[] = [];
-      entry.on('data', (c: Buffer) => chunks.push(c));
-      entry.on('end', () => {
-        try {
-          finish(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ArchiveManifest);
-        } catch {
-          finish(undefined);
+      const refused = refusePath(path);
+      if (refused) return refuse(refused);
+      if (path === ARCHIVE_MANIFEST) {
+        if (manifestMode === 'skip') return entry.resume();
+        const reading = new ManifestReading(manifestMode === 'index');
+        entry.on('data', (chunk: Buffer) => reading.write(chunk));
+        entry.on('end', () => queue.push({ path: ARCHIVE_MANIFEST, manifest: reading.end() }));
+        return;
+      }
+      if (entry.size > MAX_ENTRY_BYTES) return refuse(`too large (${entry.size} bytes)`);
+      // Copied into one buffer of the entry's size as it comes, unless it comes in one piece.
+      let data: Buffer | undefined;
+      let filled = 0;
+      entry.on('data', (chunk: Buffer) => {
+        if (!data && chunk.length === entry.size) {
+          data = chunk;
+          filled = chunk.length;
+        } else {
+          data ??= Buffer.allocUnsafe(entry.size);
+          filled += chunk.copy(data, filled);
         }
       });
+      entry.on('end', () => queue.push({ path, data: data ? data.subarray(0, filled) : Buffer.alloc(0) }));
     });
-    parser.on('warn', () => finish(undefined));
-    parser.on('end', () => finish(undefined));
-    parser.on('error', () => finish(undefined));
-    stream.on('error', () => finish(undefined));
-    stream.pipe(parser as unknown as NodeJS.WritableStream);
+    const write = (chunk?: Buffer) => {
+      try {
+        if (chunk) parser.write(chunk);
+        else parser.end();
+      } catch (err) {
+        damaged(err);
+      }
+    };
+    let position = 0;
+    // A compressed archive is inflated as it is written to the parser, which keeps none of the
+    // input: one buffer serves every read. A plain tar's entries are slices of the input itself.
+    let buffer = Buffer.allocUnsafe(READ_CHUNK);
+    let reuse: boolean | undefined;
+    for (;;) {
+      if (reuse === false) buffer = Buffer.allocUnsafe(READ_CHUNK);
+      let n: number;
+      try {
+        n = readSync(this.fd, buffer, 0, READ_CHUNK, position);
+      } catch (err) {
+        throw fromFsError(err, this.path);
+      }
+      if (position === 0) reuse = n >= 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+      position += n;
+      write(n ? buffer.subarray(0, n) : undefined);
+      // Handed out as they complete; the parser never runs ahead by more than one chunk.
+      let i = 0;
+      while (i < queue.length) yield queue[i++];
+      queue.length = 0;
+      if (n === 0) return;
+    }
+  }
+}
+
+/** `manifest.json` being read from an archive: streamed, its list of files indexed or only counted. */
+class ManifestReading {
+  private readonly stream: ManifestStream;
+  private readonly files?: ManifestFiles;
+  /** Listed paths that are refused (checked as items come, reported if the manifest is usable). */
+  private readonly refused: ArchiveProblem[] = [];
+
+  constructor(index: boolean) {
+    if (!index) {
+      this.stream = new ManifestStream();
+      return;
+    }
+    const files = new ManifestFiles();
+    this.files = files;
+    this.stream = new ManifestStream((item) => {
+      const f = item as Partial<ArchiveFile> | null;
+      const path = typeof f?.path === 'string' ? f.path : '';
+      const refused = refusePath(path);
+      if (refused || path === ARCHIVE_MANIFEST) {
+        this.refused.push({ path: ARCHIVE_MANIFEST, message: `lists '${path}': ${refused ?? 'the manifest itself'}` });
+      } else if (!files.add(path, f?.size, f?.sha256)) {
+        this.refused.push({ path, message: 'listed twice in the manifest, with different sizes or hashes' });
+      }
+    });
+  }
+
+  write(chunk: Buffer): void {
+    this.stream.write(chunk);
+  }
+
+  end(): ManifestRead {
+    const { value, fault } = this.stream.end();
+    const listed = this.stream.listed;
+    if (!value) {
+      const message = fault === 'json' ? 'is not valid JSON' : 'is not a whitemagic backup manifest';
+      return { listed: 0, problems: [{ path: ARCHIVE_MANIFEST, message }] };
+    }
+    const { files: list, ...manifest } = value as unknown as ArchiveManifest;
+    if (fault || typeof manifest.format !== 'number' || !Array.isArray(list)) {
+      return { manifest, listed, problems: [{ path: ARCHIVE_MANIFEST, message: 'is not a whitemagic backup manifest' }] };
+    }
+    if (manifest.format > ARCHIVE_FORMAT) {
+      const message = `written by a newer whitemagic (archive format ${manifest.format}; this version reads up to ${ARCHIVE_FORMAT})`;
+      return { manifest, listed, problems: [{ path: ARCHIVE_MANIFEST, message }] };
+    }
+    return { manifest, listed, files: this.files, problems: this.refused };
+  }
+}
+
+/** What verifying an archive found: its manifest (without its list of files), those files, and everything wrong. */
+export interface ArchiveCheck {
+  manifest?: Omit<ArchiveManifest, 'files'>;
+  /** How many files the manifest lists. */
+  listed: number;
+  /** The manifest's files of the archive layout. */
+  files: ManifestFiles;
+  problems: ArchiveProblem[];
+}
+
+/**
+ * Re-hashes every entry of an archive against its manifest, in one pass: a changed, missing,
+ * doubled or unsafe file, a file not in the manifest, a manifest of a newer format. Holds the
+ * manifest's list of files (lean) and one entry at a time. `onMemory`, if given, is handed each
+ * memory entry as it is read (restore parses them in the same pass).
+ */
+export function checkArchive(reader: ArchiveReader, onMemory?: (path: string, data: Buffer) => void): ArchiveCheck {
+  const problems: ArchiveProblem[] = [];
+  let damaged = false;
+  let read: ManifestRead | undefined;
+  let files: ManifestFiles | undefined;
+  /** Size and digest of entries seen before the manifest (none in a whitemagic archive: it comes first). */
+  const early = new Map<string, { size: number; digest: Buffer }>();
+  /** Paths the archive holds that the manifest does not list (or all of them, when it cannot be used). */
+  const unlisted = new Set<string>();
+
+  for (const entry of reader.entries('index')) {
+    if (entry.problem !== undefined) {
+      problems.push({ path: entry.path, message: entry.problem });
+      if (entry.path === '') damaged = true;
+      continue;
+    }
+    if (entry.manifest) {
+      if (read) {
+        problems.push({ path: ARCHIVE_MANIFEST, message: 'appears twice in the archive' });
+        continue;
+      }
+      read = entry.manifest;
+      problems.push(...read.problems);
+      files = read.files;
+      for (const [p, got] of early) {
+        if (!files) unlisted.add(p);
+        else if (files.has(p)) files.see(p, files.mismatch(p, got.size, () => got.digest));
+        else unlisted.add(p);
+      }
+      early.clear();
+      continue;
+    }
+    const { path, data } = entry;
+    if (files?.seen(path) || unlisted.has(path) || early.has(path)) {
+      problems.push({ path, message: 'appears twice in the archive' });
+      continue;
+    }
+    onMemory?.(path, data);
+    if (!read) early.set(path, { size: data.length, digest: digestOf(data) });
+    else if (files?.has(path)) files.see(path, files.mismatch(path, data.length, () => digestOf(data)));
+    else unlisted.add(path);
+  }
+
+  if (!read) {
+    if (!damaged) problems.push({ path: ARCHIVE_MANIFEST, message: 'missing: this is not a whitemagic backup' });
+    return { listed: 0, files: new ManifestFiles(), problems };
+  }
+  const { manifest, listed } = read;
+  if (!files) return { manifest, listed, files: new ManifestFiles(), problems };
+  // In the manifest's order, as a person reading it would look for them.
+  const reported = new Set(problems.map((p) => p.path));
+  files.paths.forEach((path, i) => {
+    const { seen, wrong } = files!.found(i);
+    if (!seen && !reported.has(path)) problems.push({ path, message: 'missing from the archive' });
+    if (wrong) problems.push({ path, message: wrong });
   });
+  for (const path of unlisted) problems.push({ path, message: 'not in the manifest' });
+  return { manifest, listed, files, problems };
+}
+
+/**
+ * The memories of an archive `checkArchive` passed, in archive order, each with its entry's name
+ * (kept by the backend restoring it where safe) and the entry's path. Each entry is checked against
+ * the manifest again as it is read, so a file changed since the check is refused, not restored.
+ * Throws InvalidInputError naming a file that does not parse.
+ */
+export function* archiveEntries(reader: ArchiveReader, check: ArchiveCheck): Generator<{ memory: StoredMemory; path: string }> {
+  const mtime = archiveTime(check.manifest);
+  for (const entry of reader.entries('skip')) {
+    if (!MEMORY_ENTRY.test(entry.path)) continue;
+    if (entry.data === undefined || !check.files.matches(entry.path, entry.data)) {
+      throw new InvalidInputError(`backup entry ${entry.path} changed since it was verified`, 'the archive is being changed; restore a copy of it');
+    }
+    yield { memory: parseArchiveMemory(entry.path, entry.data, mtime), path: entry.path };
+  }
+}
+
+/** The time a file of the archive counts as last changed (for a memory without dates): the snapshot's. */
+export function archiveTime(manifest: Pick<ArchiveManifest, 'created'> | undefined): Date {
+  return new Date(manifest?.created ?? 0);
+}
+
+/**
+ * The memory of a `memory/<type>/<name>.md` entry, with its entry's name. Throws InvalidInputError
+ * naming the entry when it does not parse (or is no memory entry).
+ */
+export function parseArchiveMemory(path: string, data: Buffer, mtime: Date): StoredMemory {
+  const m = MEMORY_ENTRY.exec(path);
+  try {
+    if (!m || !isMemoryType(m[1])) throw new Error('not a memory entry');
+    const { memory } = parseMemoryFile(data.toString('utf8'), m[2], m[1], mtime);
+    // Its header fields are slices of the entry's text: copied, so whoever keeps them keeps no entry.
+    return detached({ ...memory, name: m[2].slice(0, -3) });
+  } catch (err) {
+    throw new InvalidInputError(`backup entry ${path}: ${(err as Error).message}`, 'the archive is damaged; restore another backup');
+  }
+}
+
+/** Whether an archive path is a memory entry (`memory/<type>/<name>.md`). */
+export function isMemoryEntry(path: string): boolean {
+  return MEMORY_ENTRY.test(path);
+}
+
+/** The memories of `archiveEntries` whose id `only` holds. */
+export function* archiveMemories(reader: ArchiveReader, check: ArchiveCheck, only: { has(id: string): boolean }): Generator<StoredMemory> {
+  for (const { memory } of archiveEntries(reader, check)) if (only.has(memory.id)) yield memory;
+}
+
+/**
+ * The manifest of an archive without its list of files, reading no further than its first entry
+ * (for listing backups); undefined when that is not a readable manifest.
+ */
+export async function readArchiveManifest(file: string): Promise<Omit<ArchiveManifest, 'files'> | undefined> {
+  let reader: ArchiveReader;
+  try {
+    reader = await ArchiveReader.open(file);
+  } catch {
+    return undefined;
+  }
+  try {
+    for (const entry of reader.entries('summary')) {
+      return entry.manifest?.manifest;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    reader.close();
+  }
 }

@@ -1,19 +1,20 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context/context.js';
 import { expandPath } from '../context/resolve.js';
 import { InvalidInputError, NotFoundError, WhitemagicError, fromFsError } from '../errors.js';
 import {
-  buildArchive,
-  readArchive,
+  ArchiveReader,
+  checkArchive,
   readArchiveManifest,
-  verifyContents,
+  writeArchive,
   type ArchiveManifest,
   type ArchiveProblem,
 } from '../backup/archive.js';
 import type { StorageBackend, StorageProblem } from '../storage/types.js';
 import { readAllNamed } from '../storage/bulk.js';
+import { isAlive } from '../util/process.js';
 import { counted, memoryCount } from './progress.js';
 
 /** Where `backup` writes by default, inside the context (SPEC section 2). */
@@ -96,7 +97,9 @@ function outputTarget(ctx: Context, output: string | undefined): { dir: string; 
 
 /**
  * Writes an archive of `storage` into `target` (the caller holds the lock). A default name that a
- * backup of the same second took already gets a suffix: backups never overwrite each other.
+ * backup of the same second took already gets a suffix: backups never overwrite each other. The
+ * archive is streamed to a temporary file (memories are read once, one at a time), flushed to disk,
+ * and only then given its name.
  */
 export async function writeSnapshot(
   ctx: Context,
@@ -105,22 +108,22 @@ export async function writeSnapshot(
   kind: ArchiveManifest['kind'],
   now: Date,
 ): Promise<Omit<BackupResult, 'deleted'>> {
-  const { data, manifest } = await buildArchive(counted(ctx, kind, readAllNamed(storage), memoryCount(storage)), {
-    context: { name: ctx.name, path: ctx.path },
-    backend: storage.name,
-    kind,
-    now,
-  });
-  const problems = storage.problems();
   try {
     mkdirSync(target.dir, { recursive: true, mode: 0o700 });
   } catch (err) {
     throw fromFsError(err, target.dir);
   }
+  removeAbandoned(target.dir);
   const temp = join(target.dir, `.${kind}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let path: string;
+  let written: Awaited<ReturnType<typeof writeArchive>>;
   try {
-    writeDurably(temp, data);
+    written = await writeArchive(counted(ctx, kind, readAllNamed(storage), memoryCount(storage)), {
+      context: { name: ctx.name, path: ctx.path },
+      backend: storage.name,
+      kind,
+      now,
+    }, temp);
     path = target.file ? placeAt(temp, target.file) : placeUnique(temp, target.dir, `${kind}-${stamp(now)}`);
   } catch (err) {
     try {
@@ -128,19 +131,33 @@ export async function writeSnapshot(
     } catch {
       // never written, or already renamed
     }
+    if (err instanceof WhitemagicError) throw err;
     throw fromFsError(err, target.file ?? target.dir);
   }
-  return { path, bytes: data.length, created: manifest.created, backend: manifest.source_backend, counts: manifest.counts, problems };
+  const problems = storage.problems();
+  const { manifest } = written;
+  return { path, bytes: statSync(path).size, created: manifest.created, backend: manifest.source_backend, counts: manifest.counts, problems };
 }
 
-function writeDurably(path: string, data: Buffer): void {
-  const fd = openSync(path, 'wx', 0o600);
+/** Temporary archives of backups, and their spool files (archive.ts), named with the writer's pid. */
+const ABANDONED = /^\.(?:backup|pre-restore)-(\d+)-[0-9a-f]{8}\.tmp(?:\.entries|\.files)?$/;
+
+/** Removes what a killed backup left in `dir`: its temporary archive and spool files. */
+function removeAbandoned(dir: string): void {
+  let names: string[];
   try {
-    let offset = 0;
-    while (offset < data.length) offset += writeSync(fd, data, offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(ABANDONED.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
 
@@ -226,16 +243,20 @@ export async function listBackups(ctx: Context): Promise<BackupInfo[]> {
 /** Re-hashes every file of a backup against its manifest; `ok` false with each mismatch. */
 export async function verifyBackup(file: string): Promise<VerifyResult> {
   const path = archivePath(file);
-  const contents = await readArchive(path);
-  const problems = verifyContents(contents);
-  return {
-    path,
-    ok: problems.length === 0,
-    files: contents.manifest?.files?.length ?? 0,
-    counts: contents.manifest?.counts,
-    created: contents.manifest?.created,
-    problems,
-  };
+  const reader = await ArchiveReader.open(path);
+  try {
+    const { manifest, listed, problems } = checkArchive(reader);
+    return {
+      path,
+      ok: problems.length === 0,
+      files: listed,
+      counts: manifest?.counts,
+      created: manifest?.created,
+      problems,
+    };
+  } finally {
+    reader.close();
+  }
 }
 
 /** A backup file given by the user, checked to be a regular file. */

@@ -9,7 +9,7 @@ import { expandPath, whitemagicHome } from '../context/resolve.js';
 import { ConflictError, NotFoundError, UsageError, fromFsError } from '../errors.js';
 import { loadBackend } from '../storage/registry.js';
 import type { BackendName } from '../storage/types.js';
-import { readAllNamed } from '../storage/bulk.js';
+import { once, readAllNamed } from '../storage/bulk.js';
 import { counted, memoryCount } from './progress.js';
 
 export interface CloneInput {
@@ -80,7 +80,7 @@ export async function cloneContext(ctx: Context, input: CloneInput): Promise<Clo
     try {
       await ctx.withLock(async () => {
         const source = await ctx.open();
-        memories = copy.insertMany(counted(ctx, 'clone', readAllNamed(source), memoryCount(source)), 'fail').inserted;
+        memories = copy.insertMany(once(counted(ctx, 'clone', readAllNamed(source), memoryCount(source))), 'fail').inserted;
       }, { create: false });
     } finally {
       copy.close();

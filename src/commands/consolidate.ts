@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { newId } from '../memory/ids.js';
 import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
 import type { StorageBackend } from '../storage/types.js';
+import { detach, detached, once } from '../storage/bulk.js';
 import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
 import { applyUpdate } from './update.js';
 import { counted } from './progress.js';
@@ -115,7 +116,8 @@ function cutoffFor(ctx: Context, now: Date, olderThan: Date | undefined): { cuto
 
 /** Short-term memories created strictly before the cutoff, oldest first, split by tag. */
 function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: Set<string>): PlanRecord {
-  const { memories } = storage.list({ types: ['short_term'], sort: 'created', reverse: true });
+  // `until` is inclusive; the cutoff is not (checked below). It spares headers of newer memories.
+  const { memories } = storage.list({ types: ['short_term'], until: cutoff, sort: 'created', reverse: true });
   const promote: string[] = [];
   const archive: string[] = [];
   for (const h of memories) {
@@ -131,8 +133,14 @@ function isPromoted(memory: Pick<MemoryHeader, 'tags'>): boolean {
 
 /** What applying `plan` would do now: the planned memories still in short_term. */
 function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true): ConsolidationRun {
-  const waiting = (ids: string[]) =>
-    ids.map((id) => storage.read(id)).filter((m): m is Memory => m !== undefined && m.type === 'short_term').map(item);
+  const waiting = (ids: string[]) => {
+    const items: ConsolidatedMemory[] = [];
+    for (const id of ids) {
+      const memory = storage.read(id);
+      if (memory?.type === 'short_term') items.push(item(memory));
+    }
+    return items;
+  };
   const archived = waiting(plan.archive);
   const insightsExists = resumed && storage.read(plan.run) !== undefined;
   return {
@@ -147,7 +155,8 @@ function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true):
 
 /**
  * Applies a plan with steps that are each atomic and idempotent: the Insights memory first (its id
- * is the run's, so it is made once), then each memory moved only if it is still short-term.
+ * is the run's, so it is made once), then each memory moved only if it is still short-term. Memories
+ * are read one at a time, as they are summarised or moved: a run over 100,000 holds none of them.
  */
 function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resumed: boolean, now: Date): ConsolidationRun {
   let insights: ConsolidationRun['insights'] = null;
@@ -157,21 +166,33 @@ function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resu
     else {
       // Nothing of the plan has moved yet (the Insights memory is written first), so the archived
       // memories are read as they are now; any deleted meanwhile are simply not listed.
-      const archived = plan.archive
-        .map((id) => storage.read(id))
-        .filter((m): m is Memory => m !== undefined && m.type === 'short_term');
-      if (archived.length) {
-        const memory = insightsMemory(plan, archived);
+      const memory = insightsMemory(plan, storage);
+      if (memory) {
         storage.insert(memory);
         insights = { id: memory.id, title: memory.title };
       }
     }
   }
   // The moves go to the backend as one batch: one transaction in SQLite, one sync pass in markdown.
-  const batch: Memory[] = [];
-  const promoted = plan.promote.map((id) => move(storage, id, plan, 'long_term', now, resumed, batch)).filter(isItem);
-  const archived = plan.archive.map((id) => move(storage, id, plan, 'archive', now, resumed, batch)).filter(isItem);
-  if (batch.length) storage.insertMany(counted(ctx, 'consolidate', batch, batch.length), 'replace');
+  // The batch is a generator: each memory is read, changed and written before the next is read.
+  const promoted: ConsolidatedMemory[] = [];
+  const archived: ConsolidatedMemory[] = [];
+  function* moves(): Generator<Memory> {
+    for (const [ids, to, done] of [
+      [plan.promote, 'long_term', promoted],
+      [plan.archive, 'archive', archived],
+    ] as const) {
+      for (const id of ids) {
+        const moved = move(storage, id, plan, to, now, resumed);
+        if (!moved) continue;
+        done.push(item(moved.memory));
+        // Detached: the backend keeps each written memory's header for the rest of the command.
+        if (moved.write) yield detached(moved.memory);
+      }
+    }
+  }
+  const planned = plan.promote.length + plan.archive.length;
+  if (planned) storage.insertMany(once(counted(ctx, 'consolidate', moves(), planned)), 'replace');
   appendLog(ctx.path, {
     event: 'done',
     run: plan.run,
@@ -183,14 +204,10 @@ function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resu
   return { run: plan.run, resumed, cutoff: plan.cutoff, promoted, archived, insights };
 }
 
-function isItem(value: ConsolidatedMemory | undefined): value is ConsolidatedMemory {
-  return value !== undefined;
-}
-
 /**
- * The move of one memory of a plan, added to `batch` if the memory is still short-term. One moved by
- * the interrupted run itself is written again as it is: on the markdown backend that removes a
- * stale copy a kill left behind.
+ * The move of one memory of a plan: the memory as it is to be written (`write`), if it is still
+ * short-term. One moved by the interrupted run itself is written again as it is (when resuming): on
+ * the markdown backend that removes a stale copy a kill left behind.
  */
 function move(
   storage: StorageBackend,
@@ -199,14 +216,10 @@ function move(
   to: MemoryType,
   now: Date,
   resumed: boolean,
-  batch: Memory[],
-): ConsolidatedMemory | undefined {
+): { memory: Memory; write: boolean } | undefined {
   const current = storage.read(id);
   if (!current) return undefined;
-  if (current.type === to && current.meta.consolidation === plan.run) {
-    if (resumed) batch.push(current);
-    return item(current);
-  }
+  if (current.type === to && current.meta.consolidation === plan.run) return { memory: current, write: resumed };
   if (current.type !== 'short_term') return undefined;
   const meta: Record<string, unknown> =
     to === 'long_term'
@@ -216,39 +229,49 @@ function move(
   // A newer `updated` than the old file's is what lets the markdown backend tell, after a kill
   // between writing the moved file and unlinking the old one, which copy is current.
   if (next.updated <= current.updated) next.updated = new Date(Date.parse(current.updated) + 1).toISOString();
-  batch.push(next);
-  return item(next);
+  return { memory: next, write: true };
 }
 
+/** What the result says of a moved memory; its strings copied, so it keeps no file's text alive. */
 function item(m: Memory): ConsolidatedMemory {
-  return { id: m.id, title: m.title, created: m.created, tags: m.tags };
+  return { id: detach(m.id), title: detach(m.title), created: detach(m.created), tags: m.tags.map(detach) };
 }
 
 function insightsTitle(plan: PlanRecord): string {
   return `Consolidated Insights - ${plan.at.slice(0, 10)}`;
 }
 
-/** The long-term memory that lists what a run archived: title, id, created, tags, first lines. */
-function insightsMemory(plan: PlanRecord, archived: Memory[]): Memory {
-  const lines = [
-    `Consolidation of ${plan.at.slice(0, 10)}: ${archived.length} short-term ${archived.length === 1 ? 'memory' : 'memories'} created before ${plan.cutoff} archived, ${plan.promote.length} promoted to long-term.`,
+/**
+ * The long-term memory that lists what a run archived: title, id, created, tags, first lines; or
+ * undefined when none of the planned memories is still short-term. Each memory is read and
+ * summarised in turn; only the summaries are kept.
+ */
+function insightsMemory(plan: PlanRecord, storage: StorageBackend): Memory | undefined {
+  const parts: string[] = [];
+  for (const id of plan.archive) {
+    const m = storage.read(id);
+    if (m?.type !== 'short_term') continue;
+    const lines = ['', `### ${m.title}`, '', `- id: ${m.id}`, `- created: ${m.created}`, `- tags: ${m.tags.join(', ') || '(none)'}`];
+    const first = firstLines(m.content);
+    if (first) lines.push('', ...first.split('\n').map((l) => `> ${l}`));
+    parts.push(lines.join('\n'));
+  }
+  if (!parts.length) return undefined;
+  const count = parts.length;
+  const head = [
+    `Consolidation of ${plan.at.slice(0, 10)}: ${count} short-term ${count === 1 ? 'memory' : 'memories'} created before ${plan.cutoff} archived, ${plan.promote.length} promoted to long-term.`,
     '',
     '## Archived',
   ];
-  for (const m of archived) {
-    lines.push('', `### ${m.title}`, '', `- id: ${m.id}`, `- created: ${m.created}`, `- tags: ${m.tags.join(', ') || '(none)'}`);
-    const first = firstLines(m.content);
-    if (first) lines.push('', ...first.split('\n').map((l) => `> ${l}`));
-  }
   return {
     id: plan.run,
     title: insightsTitle(plan),
-    content: lines.join('\n'),
+    content: [...head, ...parts].join('\n'),
     type: 'long_term',
     tags: ['consolidated'],
     created: plan.at,
     updated: plan.at,
-    meta: { consolidation: plan.run, archived_count: archived.length },
+    meta: { consolidation: plan.run, archived_count: count },
   };
 }
 

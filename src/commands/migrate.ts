@@ -5,18 +5,20 @@ import writeFileAtomic from 'write-file-atomic';
 import type { Context } from '../context/context.js';
 import { FORMAT_VERSION, readManifest, writeManifest, MANIFEST_FILE, type Manifest } from '../context/manifest.js';
 import { InvalidInputError, NotFoundError, WhitemagicError, fromFsError } from '../errors.js';
-import { MEMORY_TYPES, type Memory } from '../memory/types.js';
+import type { Memory } from '../memory/types.js';
 import { loadBackend } from '../storage/registry.js';
-import type { BackendFactory, BackendName, StoredMemory } from '../storage/types.js';
+import { once, readAllNamed } from '../storage/bulk.js';
+import type { BackendFactory, BackendName, StorageBackend } from '../storage/types.js';
 import { faultPoint } from '../util/fault.js';
-import { counted } from './progress.js';
+import { counted, memoryCount } from './progress.js';
 
 /**
  * `migrate --backend B` (SPEC sections 4 and 7): converts a context to another backend in place.
  *
  * The steps, each leaving a context that works if the process dies right after it:
  *  1. a journal names the migration (from, to, backup folder);
- *  2. the new copy is built in a work folder inside the context and checked against the old;
+ *  2. the new copy is built in a work folder inside the context and checked against the old (both
+ *     streamed: one memory at a time is held, never the whole context);
  *  3. its files are moved beside the old ones (the two backends use different paths);
  *  4. the manifest, written atomically with the new backend, is the commit point;
  *  5. the old files move into `backups/pre-migrate-<time>/` (a context of their own), memories
@@ -91,14 +93,18 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
     const work = join(dir, WORK_DIR);
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { mode: 0o700 });
-    const memories = readEverything(fromFactory, dir, { refuseProblems: true });
-    toFactory.create(work);
-    const copy = toFactory.open(work, {});
+    const source = openChecked(fromFactory, dir);
     try {
-      copy.insertMany(counted(ctx, 'migrate', memories, memories.length), 'fail');
-      checkSameMemories(memories, [...copy.readAll()], to);
+      toFactory.create(work);
+      const copy = toFactory.open(work, {});
+      try {
+        const copied = copy.insertMany(once(counted(ctx, 'migrate', readAllNamed(source), memoryCount(source))), 'fail').inserted;
+        checkCopy(source, copy, copied, to);
+      } finally {
+        copy.close();
+      }
     } finally {
-      copy.close();
+      source.close();
     }
     faultPoint('migrate:after-copy');
     for (const p of toFactory.dataPaths(work)) {
@@ -116,41 +122,56 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
   return { memories, backup: journal.backup };
 }
 
-/** Every memory of the backend at `dir`, with its name, so a REF by name still works after. */
-function readEverything(factory: BackendFactory, dir: string, options: { refuseProblems?: boolean } = {}): StoredMemory[] {
+/**
+ * The storage of the backend at `dir`, refused if any of its entries cannot be read: a migration
+ * must carry every memory.
+ */
+function openChecked(factory: BackendFactory, dir: string): StorageBackend {
   const storage = factory.open(dir, {});
-  try {
-    const listed = storage.list({ types: [...MEMORY_TYPES] });
-    if (options.refuseProblems && listed.problems.length) {
-      const [first] = listed.problems;
-      throw new InvalidInputError(
-        `cannot migrate: ${listed.problems.length} entr${listed.problems.length === 1 ? 'y' : 'ies'} cannot be read (${first.path}: ${first.message})`,
-        "fix them or move them out of the context, then run 'whitemagic migrate' again",
-      );
-    }
-    const names = new Map(listed.memories.map((h) => [h.id, h.name]));
-    return [...storage.readAll()].map((m) => ({ ...m, name: names.get(m.id) }));
-  } finally {
+  const problems = storage.problems();
+  if (problems.length) {
     storage.close();
+    const [first] = problems;
+    throw new InvalidInputError(
+      `cannot migrate: ${problems.length} entr${problems.length === 1 ? 'y' : 'ies'} cannot be read (${first.path}: ${first.message})`,
+      "fix them or move them out of the context, then run 'whitemagic migrate' again",
+    );
   }
+  return storage;
 }
 
-/** The new copy must read back exactly as the old one: ids, titles, bodies, tags, types, times, keys. */
-function checkSameMemories(expected: StoredMemory[], actual: Memory[], to: BackendName): void {
-  const byId = new Map(actual.map((m) => [m.id, m]));
-  const fail = (why: string) => {
+/**
+ * The new copy must read back exactly as the old one: ids, titles, bodies, tags, types, times, keys.
+ * Checked one memory at a time, holding none: every memory the copy reads back is the source's
+ * memory with that id, field for field, and the copy holds as many as were read from the source
+ * and written (ids are unique in both, so the two sets are the same). Memories created in the
+ * source since it was read are not in the copy: they are carried over after the switch.
+ */
+function checkCopy(source: StorageBackend, copy: StorageBackend, copied: number, to: BackendName): void {
+  const fail = (why: string): never => {
     throw new WhitemagicError('io', `migration to ${to} stopped, nothing changed: ${why}`, {
       hint: 'the context is as it was; report this with the memory named',
     });
   };
-  if (actual.length !== expected.length) fail(`${expected.length} memories read, ${actual.length} written`);
-  for (const { name: _name, ...want } of expected) {
-    void _name;
-    const got = byId.get(want.id);
-    if (!got) return fail(`memory ${want.id} is missing from the copy`);
+  let readBack = 0;
+  for (const got of copy.readAll()) {
+    readBack++;
+    const want = source.read(got.id);
+    if (!want) return fail(`memory ${got.id} of the copy is not in the context`);
     for (const key of Object.keys(want) as Array<keyof Memory>) {
       if (!isDeepStrictEqual(got[key], want[key])) fail(`memory ${want.id} would not keep its ${key} exactly`);
     }
+  }
+  if (readBack !== copied) fail(`${copied} memories read, ${readBack} written`);
+}
+
+/** Copies into `dest` the memories of the old backend's data at `dir` that it lacks. */
+function copyMissing(factory: BackendFactory, dir: string, dest: StorageBackend): void {
+  const old = factory.open(dir, {});
+  try {
+    dest.insertMany(once(readAllNamed(old)), 'skip');
+  } finally {
+    old.close();
   }
 }
 
@@ -181,7 +202,7 @@ async function finishSwap(dir: string, journal: Journal): Promise<number> {
       }
       for (const old of [backupDir, ...lateDirs(backupDir)]) {
         if (!existsSync(fromFactory.dataPaths(old)[0])) continue;
-        dest.insertMany(readEverything(fromFactory, old), 'skip');
+        copyMissing(fromFactory, old, dest);
       }
     }
     const total = Object.values(dest.summary().counts).reduce((a, b) => a + b, 0);

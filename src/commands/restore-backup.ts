@@ -1,11 +1,21 @@
 import { join } from 'node:path';
 import type { Context } from '../context/context.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
 import type { Memory } from '../memory/types.js';
 import { serialiseMemory } from '../storage/markdown/file-format.js';
-import type { StorageBackend } from '../storage/types.js';
-import { memoriesOf, readArchive, verifyContents } from '../backup/archive.js';
+import type { StorageBackend, StoredMemory } from '../storage/types.js';
+import {
+  archiveEntries,
+  archiveMemories,
+  ArchiveReader,
+  archiveTime,
+  checkArchive,
+  isMemoryEntry,
+  parseArchiveMemory,
+  type ArchiveCheck,
+} from '../backup/archive.js';
 import { archivePath, BACKUPS_DIR, verificationError, writeSnapshot } from './backup.js';
+import { once } from '../storage/bulk.js';
 import { counted } from './progress.js';
 
 /** What to do with a memory of the backup whose id the target has, with other content. */
@@ -37,69 +47,117 @@ export interface RestoreBackupResult {
 }
 
 /**
- * Restores a backup into `target` (SPEC section 7). The archive is verified first and read into
- * memory, never extracted, so a bad archive is refused with nothing written. Memories are matched
- * on id; one already there with the same content counts as unchanged, so a restore killed half way
- * is finished by a rerun in every conflict mode. Before anything is replaced, the target's current
- * memories are written to a pre-restore backup in its backups/ folder.
+ * Restores a backup into `target` (SPEC section 7). The archive is verified first, never extracted,
+ * so a bad archive is refused with nothing written. Memories are matched on id; one already there
+ * with the same content counts as unchanged, so a restore killed half way is finished by a rerun in
+ * every conflict mode. Before anything is replaced, the target's current memories are written to a
+ * pre-restore backup in its backups/ folder.
+ *
+ * The archive is read in passes, one memory at a time (verify; classify against the target; write),
+ * so a restore holds the ids of the backup's memories, never the memories themselves.
  */
 export async function restoreBackup(target: Context, input: RestoreBackupInput): Promise<RestoreBackupResult> {
   const file = archivePath(input.file);
-  const contents = await readArchive(file);
-  const problems = verifyContents(contents);
-  if (problems.length) throw verificationError(file, problems);
-  const memories = memoriesOf(contents);
-  const onConflict = input.onConflict ?? DEFAULT_ON_CONFLICT;
-  const base = { file, target: target.path, dryRun: Boolean(input.dryRun), onConflict };
+  const reader = await ArchiveReader.open(file);
+  try {
+    // One pass checks every file against the manifest, and that every memory parses and no id
+    // appears twice: all before anything is written.
+    const ids = new Set<string>();
+    let invalid: { error?: InvalidInputError; twice?: { id: string; path: string } } = {};
+    const epoch = archiveTime(undefined);
+    const check = checkArchive(reader, (path, data) => {
+      if (invalid.error || invalid.twice || !isMemoryEntry(path)) return;
+      try {
+        const { id } = parseArchiveMemory(path, data, epoch);
+        if (ids.has(id)) invalid = { twice: { id, path } };
+        ids.add(id);
+      } catch (err) {
+        if (!(err instanceof InvalidInputError)) throw err;
+        invalid = { error: err };
+      }
+    });
+    if (check.problems.length) throw verificationError(file, check.problems);
+    if (invalid.error) throw invalid.error;
+    if (invalid.twice) throw duplicateError(reader, check, invalid.twice.id, invalid.twice.path);
+    const onConflict = input.onConflict ?? DEFAULT_ON_CONFLICT;
+    const base = { file, target: target.path, dryRun: Boolean(input.dryRun), onConflict };
 
-  if (input.dryRun) {
-    const state = target.state();
-    const storage = state === 'context' || state === 'legacy' ? await target.open() : undefined;
-    const plan = classify(storage, memories);
-    if (onConflict === 'fail' && plan.conflicts.length) throw conflictError(plan.conflicts);
-    return { ...base, backend: storage?.name ?? target.backendName(), ...outcome(plan, onConflict) };
-  }
-
-  return target.withLock(async () => {
-    const storage = await target.openForWrite();
-    const plan = classify(storage, memories);
-    if (onConflict === 'fail' && plan.conflicts.length) throw conflictError(plan.conflicts);
-    let preRestoreBackup: string | undefined;
-    if (onConflict === 'replace' && plan.conflicts.length) {
-      const snapshot = await writeSnapshot(target, storage, { dir: join(target.path, BACKUPS_DIR) }, 'pre-restore', new Date());
-      preRestoreBackup = snapshot.path;
-      storage.insertMany(counted(target, 'restore (replacing)', plan.conflicts, plan.conflicts.length), 'replace');
+    if (input.dryRun) {
+      const state = target.state();
+      const storage = state === 'context' || state === 'legacy' ? await target.open() : undefined;
+      const plan = storage ? classify(reader, check, storage) : allNew(ids);
+      if (onConflict === 'fail' && plan.conflicts.size) throw conflictError(plan.conflicts);
+      return { ...base, backend: storage?.name ?? target.backendName(), ...outcome(plan, onConflict) };
     }
-    storage.insertMany(counted(target, 'restore', plan.fresh, plan.fresh.length), 'skip');
-    return { ...base, backend: storage.name, ...outcome(plan, onConflict), preRestoreBackup };
-  });
+
+    return await target.withLock(async () => {
+      const state = target.state();
+      const storage = await target.openForWrite();
+      // A target that held no context holds no memory: every one is new, no pass to classify them.
+      const plan = state === 'context' || state === 'legacy' ? classify(reader, check, storage) : allNew(ids);
+      if (onConflict === 'fail' && plan.conflicts.size) throw conflictError(plan.conflicts);
+      let preRestoreBackup: string | undefined;
+      if (onConflict === 'replace' && plan.conflicts.size) {
+        const snapshot = await writeSnapshot(target, storage, { dir: join(target.path, BACKUPS_DIR) }, 'pre-restore', new Date());
+        preRestoreBackup = snapshot.path;
+        storage.insertMany(once(counted(target, 'restore (replacing)', archiveMemories(reader, check, plan.conflicts), plan.conflicts.size)), 'replace');
+      }
+      if (plan.fresh.size) storage.insertMany(once(counted(target, 'restore', archiveMemories(reader, check, plan.fresh), plan.fresh.size)), 'skip');
+      return { ...base, backend: storage.name, ...outcome(plan, onConflict), preRestoreBackup };
+    });
+  } finally {
+    reader.close();
+  }
 }
 
+/** The ids of the backup's memories, by what the target holds under the same id. */
 interface Plan {
-  fresh: Memory[];
-  conflicts: Memory[];
-  unchanged: Memory[];
+  fresh: Set<string>;
+  conflicts: Set<string>;
+  unchanged: Set<string>;
 }
 
-/** Splits the backup's memories by what the target holds under the same id. */
-function classify(storage: StorageBackend | undefined, memories: Memory[]): Plan {
-  const plan: Plan = { fresh: [], conflicts: [], unchanged: [] };
-  for (const memory of memories) {
-    const existing = storage?.read(memory.id);
-    if (!existing) plan.fresh.push(memory);
-    else if (sameMemory(existing, memory)) plan.unchanged.push(memory);
-    else plan.conflicts.push(memory);
+/** The plan of a restore into a target without memories. */
+function allNew(ids: Set<string>): Plan {
+  return { fresh: ids, conflicts: new Set(), unchanged: new Set() };
+}
+
+/**
+ * Splits the backup's memories by what the target holds under the same id, reading the archive
+ * once. Throws if an entry does not parse or two entries carry one id.
+ */
+function classify(reader: ArchiveReader, check: ArchiveCheck, storage: StorageBackend): Plan {
+  const plan: Plan = { fresh: new Set(), conflicts: new Set(), unchanged: new Set() };
+  const seen = (id: string) => plan.fresh.has(id) || plan.conflicts.has(id) || plan.unchanged.has(id);
+  for (const { memory, path } of archiveEntries(reader, check)) {
+    if (seen(memory.id)) throw duplicateError(reader, check, memory.id, path);
+    const existing = storage.read(memory.id);
+    if (!existing) plan.fresh.add(memory.id);
+    else if (sameMemory(existing, memory)) plan.unchanged.add(memory.id);
+    else plan.conflicts.add(memory.id);
   }
   return plan;
 }
 
+/** Two entries carry the same id: the error names both (the first found with another pass). */
+function duplicateError(reader: ArchiveReader, check: ArchiveCheck, id: string, path: string): InvalidInputError {
+  let first = '?';
+  for (const entry of archiveEntries(reader, check)) {
+    if (entry.memory.id !== id) continue;
+    first = entry.path;
+    break;
+  }
+  return new InvalidInputError(`backup entries ${first} and ${path} carry the same id ${id}`, 'the archive is damaged; restore another backup');
+}
+
 /** Equal as stored: same type and the same file text (fields, extra keys and body). */
-function sameMemory(a: Memory, b: Memory): boolean {
+function sameMemory(a: Memory, b: StoredMemory): boolean {
   return a.type === b.type && serialiseMemory(a) === serialiseMemory(b);
 }
 
+/** The result's id lists, each in id order. */
 function outcome(plan: Plan, onConflict: OnConflict) {
-  const ids = (ms: Memory[]) => ms.map((m) => m.id);
+  const ids = (set: Set<string>) => [...set].sort(compareIds);
   return {
     inserted: ids(plan.fresh),
     skipped: onConflict === 'skip' ? ids(plan.conflicts) : [],
@@ -108,11 +166,16 @@ function outcome(plan: Plan, onConflict: OnConflict) {
   };
 }
 
-function conflictError(conflicts: Memory[]): ConflictError {
-  const shown = conflicts.slice(0, 3).map((m) => m.id).join(', ');
-  const more = conflicts.length > 3 ? ` and ${conflicts.length - 3} more` : '';
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function conflictError(conflicts: Set<string>): ConflictError {
+  const sorted = [...conflicts].sort(compareIds);
+  const shown = sorted.slice(0, 3).join(', ');
+  const more = sorted.length > 3 ? ` and ${sorted.length - 3} more` : '';
   return new ConflictError(
-    `${conflicts.length} ${conflicts.length === 1 ? 'memory' : 'memories'} of the backup differ from the target's with the same id: ${shown}${more}`,
+    `${sorted.length} ${sorted.length === 1 ? 'memory' : 'memories'} of the backup differ from the target's with the same id: ${shown}${more}`,
     'nothing was written; use --on-conflict skip to keep the target\'s, or replace to overwrite them (a pre-restore backup is made first)',
   );
 }

@@ -1,15 +1,79 @@
 import { ConflictError } from '../errors.js';
-import { MEMORY_TYPES } from '../memory/types.js';
 import type { BulkResult, StorageBackend, StoredMemory } from './types.js';
 
 /**
  * Every memory of a storage with the name it is stored under (on markdown, its file name), for a
  * copy that keeps names (clone, backup, migrate): a memory referred to by its file name, or a file
  * named by hand, keeps that name in the copy.
+ *
+ * It streams: each memory's name is looked up by its exact id as the memory goes by (a map lookup
+ * on markdown, an indexed query on SQLite), so nothing is held for all memories at once.
  */
 export function* readAllNamed(storage: StorageBackend): Iterable<StoredMemory> {
-  const names = new Map(storage.list({ types: [...MEMORY_TYPES] }).memories.map((h) => [h.id, h.name]));
-  for (const memory of storage.readAll()) yield { ...memory, name: names.get(memory.id) };
+  for (const memory of storage.readAll()) {
+    const name = storage.lookup(memory.id).find((h) => h.id === memory.id)?.name;
+    yield detached({ ...memory, name });
+  }
+}
+
+/**
+ * A string equal to `text` that does not keep a larger string alive. V8 makes a slice of 13
+ * characters or more (`substring`, a regular expression's match: how a parser takes an id or a
+ * title out of a file) a view into the whole text, so keeping the slice keeps the text: an id kept
+ * for each of 100,000 memories would keep every file. This copies it into a string of its own.
+ */
+export function detach(text: string): string {
+  return (' ' + text).slice(1);
+}
+
+/** A copy of a parsed value whose strings are `detach`ed (numbers, NaN and -0 included, kept exactly). */
+function detachValue(value: unknown): unknown {
+  if (typeof value === 'string') return detach(value);
+  if (Array.isArray(value)) return value.map(detachValue);
+  const proto: unknown = value && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    const copy = Object.create(proto as object | null) as Record<string, unknown>;
+    for (const [key, v] of Object.entries(value as object)) copy[key] = detachValue(v);
+    return copy;
+  }
+  return value;
+}
+
+/**
+ * `memory` with its header fields `detach`ed from the text it was parsed from. A bulk write keeps
+ * each written memory's header (the markdown backend, for the rest of the command), and a stream
+ * of memories must not keep every file it read through them. The body is left as it is: nothing
+ * keeps it once written.
+ */
+export function detached<T extends StoredMemory>(memory: T): T {
+  const { id, title, created, updated, tags, meta, name } = memory;
+  return {
+    ...memory,
+    id: detach(id),
+    title: detach(title),
+    created: detach(created),
+    updated: detach(updated),
+    tags: tags.map(detach),
+    meta: detachValue(meta) as Record<string, unknown>,
+    ...(name !== undefined ? { name: detach(name) } : {}),
+  };
+}
+
+/**
+ * `items` as an iterable that can be gone through once. A bulk write fed by a stream (a generator
+ * reading memories one at a time) cannot be replayed: if a backend retried its batch after taking
+ * some of the items (a transaction retried on a busy database), a replay would silently miss
+ * them. This makes a second pass fail loudly instead, with nothing of the batch kept.
+ */
+export function once<T>(items: Iterable<T>): Iterable<T> {
+  let taken = false;
+  return {
+    [Symbol.iterator]() {
+      if (taken) throw new Error('a streamed batch of memories was started twice; nothing of it was kept, run the command again');
+      taken = true;
+      return items[Symbol.iterator]();
+    },
+  };
 }
 
 /** How a backend stores one memory, for `insertEach`. */
