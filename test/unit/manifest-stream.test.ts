@@ -40,7 +40,7 @@ describe('the streamed manifest reader', () => {
   const layouts: [string, string][] = [
     ['as whitemagic writes it', JSON.stringify(MANIFEST, null, 2) + '\n'],
     ['compact', JSON.stringify(MANIFEST)],
-    ['with the files first', JSON.stringify({ files: MANIFEST.files, ...MANIFEST, counts: MANIFEST.counts })],
+    ['with the files first', JSON.stringify((({ files, ...rest }) => ({ files, ...rest }))(MANIFEST))],
     // Pretty-printed text has line breaks and `": ` only between tokens, never inside a string here.
     ['with odd white space', JSON.stringify(MANIFEST, null, '\t').replace(/\n/g, ' \r\n  ').replace(/": /g, '"\t :\n ')],
     ['with an empty list', JSON.stringify({ ...MANIFEST, files: [] }, null, 2)],
