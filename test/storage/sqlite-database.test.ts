@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WhitemagicError } from '../../src/errors.js';
 import { loadBackend } from '../../src/storage/registry.js';
 import { SCHEMA_STEPS, SCHEMA_VERSION } from '../../src/storage/sqlite/schema.js';
+import { parseQuery } from '../../src/search/query.js';
 import type { BackendFactory } from '../../src/storage/types.js';
 import { sampleMemory, variedMemories } from './conformance.js';
 
@@ -141,6 +142,24 @@ describe('sqlite backend: the database file', () => {
     older.pragma('user_version = 2');
     older.close();
     expect(() => factory.open(dir, { readonly: true })).toThrow(/needs a schema upgrade/);
+  });
+
+  it('reindexes in pages: every memory, progress counted across pages', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    try {
+      const memories = Array.from({ length: 1203 }, (_, i) => sampleMemory({ title: `Memory ${i}`, content: i === 1202 ? 'the zebra at the end' : 'plain' }, Date.UTC(2024, 0, 1) + i));
+      s.insertMany(memories);
+      const progress: Array<[number, number]> = [];
+      expect(s.reindex((done, total) => progress.push([done, total]))).toEqual({ indexed: 1203 });
+      expect(progress).toHaveLength(1203);
+      expect(progress.at(-1)).toEqual([1203, 1203]);
+      expect(progress.every(([done], i) => done === i + 1)).toBe(true);
+      expect(s.search({ query: parseQuery('zebra') }).hits.map((h) => h.title)).toEqual(['Memory 1202']);
+      expect(s.checkIndex()).toMatchObject({ drift: [] });
+    } finally {
+      s.close();
+    }
   });
 
   it('refuses a database made by a newer whitemagic, naming both versions', () => {

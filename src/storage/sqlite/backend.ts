@@ -98,6 +98,9 @@ export function openDatabase(path: string, options: { creating?: boolean; readon
   }
 }
 
+/** Memories read at a time by reindex. */
+const REINDEX_PAGE = 500;
+
 /** How long after a write its commit is synced at the latest, for a connection kept open (see syncSoon). */
 const SYNC_DELAY_MS = 1000;
 
@@ -415,8 +418,17 @@ export class SqliteBackend implements StorageBackend {
   reindex(onIndexed?: IndexProgress): ReindexResult {
     return this.write(() => {
       this.index.clear();
-      const rows = this.sql('SELECT id, title, content, type, tags, created, updated FROM memories').all() as Row[];
-      const indexed = this.index.fill(rows as never, onIndexed && ((done) => onIndexed(done, rows.length)));
+      // In pages of rows, not all at once: 100,000 memories read whole were some 200 MB.
+      const total = (this.sql('SELECT count(*) AS n FROM memories').get() as { n: number }).n;
+      const page = this.sql('SELECT seq, id, title, content, type, tags, created, updated FROM memories WHERE seq > ? ORDER BY seq LIMIT ?');
+      let indexed = 0;
+      for (let after = 0; ; ) {
+        const rows = page.all(after, REINDEX_PAGE) as Row[];
+        if (!rows.length) break;
+        const before = indexed;
+        indexed += this.index.fill(rows as never, onIndexed && ((done) => onIndexed(before + done, total)));
+        after = rows[rows.length - 1].seq;
+      }
       return { indexed };
     }, { syncNow: true });
   }
