@@ -422,7 +422,10 @@ export interface ArchiveCheck {
  * manifest's list of files (lean) and one entry at a time. `onMemory`, if given, is handed each
  * memory entry as it is read (restore parses them in the same pass).
  */
-export function checkArchive(reader: ArchiveReader, onMemory?: (path: string, data: Buffer) => void): ArchiveCheck {
+export function checkArchive(
+  reader: ArchiveReader,
+  onMemory?: (path: string, data: Buffer, manifest: Omit<ArchiveManifest, 'files'> | undefined) => void,
+): ArchiveCheck {
   const problems: ArchiveProblem[] = [];
   let damaged = false;
   let read: ManifestRead | undefined;
@@ -459,7 +462,7 @@ export function checkArchive(reader: ArchiveReader, onMemory?: (path: string, da
       problems.push({ path, message: 'appears twice in the archive' });
       continue;
     }
-    onMemory?.(path, data);
+    onMemory?.(path, data, read?.manifest);
     if (!read) early.set(path, { size: data.length, digest: digestOf(data) });
     else if (files?.has(path)) files.see(path, files.mismatch(path, data.length, () => digestOf(data)));
     else unlisted.add(path);

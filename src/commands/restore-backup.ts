@@ -12,7 +12,6 @@ import {
   checkArchive,
   isMemoryEntry,
   parseArchiveMemory,
-  readArchiveManifest,
   type ArchiveCheck,
 } from '../backup/archive.js';
 import { archivePath, BACKUPS_DIR, verificationError, writeSnapshot } from './backup.js';
@@ -59,31 +58,34 @@ export interface RestoreBackupResult {
  */
 export async function restoreBackup(target: Context, input: RestoreBackupInput): Promise<RestoreBackupResult> {
   const file = archivePath(input.file);
-  const summary = await readArchiveManifest(file);
   const reader = await ArchiveReader.open(file);
   try {
     // One pass checks every file against the manifest, and that every memory parses and no id
     // appears twice: all before anything is written. A small backup's memories are kept from it.
     const ids = new Set<string>();
-    let kept = summary && summary.counts.total <= KEEP_PARSED_UP_TO ? new Map<string, KeptEntry>() : undefined;
+    // Decided at the first memory, from the manifest's count (the manifest comes first).
+    let kept: Map<string, KeptEntry> | undefined;
+    let keeping: boolean | undefined;
     let invalid: { error?: InvalidInputError; twice?: { id: string; path: string } } = {};
-    const check = checkArchive(reader, (path, data) => {
+    const check = checkArchive(reader, (path, data, manifest) => {
       if (invalid.error || invalid.twice || !isMemoryEntry(path)) return;
+      if (keeping === undefined) {
+        keeping = (manifest?.counts?.total ?? Infinity) <= restoreLimits.keepParsedUpTo;
+        if (keeping) kept = new Map();
+      }
       try {
         // Dated as the later passes date them (a memory without dates takes the snapshot's time).
-        const memory = parseArchiveMemory(path, data, archiveTime(summary));
+        const memory = parseArchiveMemory(path, data, archiveTime(manifest));
         if (ids.has(memory.id)) invalid = { twice: { id: memory.id, path } };
         ids.add(memory.id);
         // A manifest's count is only a claim: past the limit, nothing more is kept.
-        if (kept && kept.size >= KEEP_PARSED_UP_TO) kept = undefined;
+        if (kept && kept.size >= restoreLimits.keepParsedUpTo) kept = undefined;
         kept?.set(memory.id, { memory, path });
       } catch (err) {
         if (!(err instanceof InvalidInputError)) throw err;
         invalid = { error: err };
       }
     });
-    // The summary was read apart: if the archive was replaced in between, read it again below.
-    if (check.manifest?.created !== summary?.created) kept = undefined;
     if (check.problems.length) throw verificationError(file, check.problems);
     const entries = (): Iterable<KeptEntry> => kept?.values() ?? archiveEntries(reader, check);
     const memories = (only: Set<string>): Iterable<StoredMemory> => (kept ? keptMemories(kept, only) : archiveMemories(reader, check, only));
@@ -142,9 +144,9 @@ interface KeptEntry {
  * Up to this many memories, the verifying pass keeps them parsed for the writing one: reading the
  * archive again (gunzip, hash, parse) doubled the CPU of a restore (about 1.5 s more at 10,000),
  * while 20,000 memories of about 1 KB held are some 60 MB. A larger backup is read again, so its
- * restore holds ids only (peak memory at 100,000).
+ * restore holds ids only (peak memory at 100,000). Changed by tests only.
  */
-const KEEP_PARSED_UP_TO = 20_000;
+export const restoreLimits = { keepParsedUpTo: 20_000 };
 
 /** The kept memories whose id `only` holds, in the archive's order. */
 function* keptMemories(kept: Map<string, KeptEntry>, only: Set<string>): Generator<StoredMemory> {
