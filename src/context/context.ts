@@ -42,8 +42,12 @@ export type ProgressReporter = (label: string, done: number, total: number) => v
 export class Context {
   private storage?: StorageBackend;
   private cachedManifest?: Manifest | null;
-  /** What the storage was opened on (see identity), for resume. */
-  private openedOn?: { dataPath: string; identity: string; touched: number };
+  /**
+   * What the storage was opened on, for resume: the manifest's file and contents stamp and the
+   * main data file's inode (any migration, restore into a new file, rename or deletion of the
+   * context changes one of them), and when the context was last marked used.
+   */
+  private openedOn?: { dataPath: string; manifest: string; data: string; touched: number };
 
   constructor(
     readonly location: ContextLocation,
@@ -106,9 +110,10 @@ export class Context {
     const factory = await loadBackend(this.backendName());
     // Taken before opening: a change in between makes resume() reopen, never miss it.
     const dataPath = factory.dataPaths(this.path)[0];
-    const identity = this.identity(dataPath);
+    const manifest = stamp(join(this.path, MANIFEST_FILE), true);
+    const data = stamp(dataPath, false);
     this.storage = factory.open(this.path, {});
-    if (identity) this.openedOn = { dataPath, identity, touched: Date.now() };
+    if (manifest && data) this.openedOn = { dataPath, manifest, data, touched: Date.now() };
     return this.storage;
   }
 
@@ -121,7 +126,7 @@ export class Context {
   resume(): boolean {
     const opened = this.openedOn;
     if (!this.storage?.capabilities.staysCurrent || !opened) return false;
-    if (this.identity(opened.dataPath) !== opened.identity) return false;
+    if (!this.sameManifest() || stamp(opened.dataPath, false) !== opened.data) return false;
     const now = Date.now();
     if (now - opened.touched >= 1000) {
       touchLastUsed(this.path);
@@ -132,30 +137,7 @@ export class Context {
 
   /** True if the manifest is the one the storage was opened with: no migration switched the backend since. */
   sameManifest(): boolean {
-    if (!this.openedOn) return false;
-    try {
-      return this.manifestStamp() === this.openedOn.identity.split('/')[0];
-    } catch {
-      return false;
-    }
-  }
-
-  private manifestStamp(): string {
-    const manifest = statSync(join(this.path, MANIFEST_FILE));
-    return `${manifest.dev}:${manifest.ino}:${manifest.size}:${manifest.mtimeMs}`;
-  }
-
-  /**
-   * The manifest's file and contents stamp and the backend's main data file's inode: any
-   * migration, restore into a new file, rename or deletion of the context changes one of them.
-   */
-  private identity(dataPath: string): string | undefined {
-    try {
-      const data = statSync(dataPath);
-      return `${this.manifestStamp()}/${data.dev}:${data.ino}`;
-    } catch {
-      return undefined;
-    }
+    return this.openedOn !== undefined && stamp(join(this.path, MANIFEST_FILE), true) === this.openedOn.manifest;
   }
 
   /** True if the context exists but was written in an older format (no manifest is format 0). */
@@ -282,5 +264,15 @@ export class Context {
     this.storage = undefined;
     this.cachedManifest = undefined;
     this.openedOn = undefined;
+  }
+}
+
+/** A file's identity (device and inode), with its size and mtime when `contents`; undefined if it is gone. */
+function stamp(path: string, contents: boolean): string | undefined {
+  try {
+    const st = statSync(path);
+    return contents ? `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` : `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
   }
 }
