@@ -123,6 +123,9 @@ describe('upgrade of a whitemagic 2.x context', () => {
     writeFileSync(join(dir, 'whitemagic.json'), JSON.stringify({ backend: 'markdown' }));
     // Root ignores modes (the tests run as root here and in CI): then the command runs as a user without privileges.
     const asRoot = process.getuid?.() === 0;
+    // Skipped only as root with a build the unprivileged user cannot read (a checkout inside a
+    // private folder): root ignores modes, so only that user can show the read-only case. In CI
+    // and here the build is readable and the test runs.
     if (asRoot && !handTo(UNPRIVILEGED, h.home, dir)) return test.skip('running as root, and the build is not readable by an unprivileged user');
     chmodSync(dir, 0o500);
     const list = run(['list'], undefined, asRoot ? UNPRIVILEGED : undefined);
@@ -154,6 +157,8 @@ describe('a SQLite database of an older schema', () => {
 
     downgrade();
     const asRoot = process.getuid?.() === 0;
+    // Skipped only as root with a build the unprivileged user cannot read (see the test above);
+    // the upgrade half above has run by then.
     if (asRoot && !handTo(UNPRIVILEGED, h.home, base)) return test.skip('running as root, and the build is not readable by an unprivileged user');
     // The file read-only (its folder is not: SQLite needs to make its -shm file there to read).
     chmodSync(file, 0o400);

@@ -281,7 +281,9 @@ describe('promises: a read-only context', () => {
     const asNobody = !mounted && process.getuid?.() === 0;
     const target = mounted ? ro : dir;
     try {
-      // The build must be readable by that user: a checkout inside a private folder is not.
+      // The build must be readable by that user: a checkout inside a private folder is not. Then,
+      // and only then (root, no mount, unreadable build), nothing can make the tree read-only to
+      // the commands, so the test is skipped; in CI and here the build is readable and it runs.
       if (asNobody && !handTo(UNPRIVILEGED, h.home, dir)) {
         return test.skip('root without permission to mount, and the build is not readable by an unprivileged user');
       }
