@@ -113,6 +113,7 @@ export async function inProcessMeasures({ dir, backend, size, runs }) {
     }
   }
   for (const id of created) await wm.deleteMemory(id, { permanent: true });
+  wm.close?.();
   return rows;
 }
 
