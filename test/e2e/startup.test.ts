@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, makeHome, type Home } from '../helpers/cli.js';
@@ -21,14 +21,15 @@ describe('start-up: what a command loads', () => {
       "process.on('exit', () => {\n" +
         "  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));\n" +
         "  const sqlite = Object.keys(require.cache).filter((k) => k.includes('better-sqlite3')).map((k) => k.slice(k.indexOf('better-sqlite3')));\n" +
-        "  process._rawDebug(JSON.stringify({ builtins, sqlite }));\n" +
+        "  const native = Object.keys(require.cache).filter((k) => k.endsWith('whitemagic_native.node')).length;\n" +
+        "  process._rawDebug(JSON.stringify({ builtins, sqlite, native }));\n" +
         '});\n',
     );
   });
   afterEach(() => h.cleanup());
 
-  const loaded = (args: string[]): { builtins: string[]; sqlite: string[] } => {
-    const r = h.run(args, { env: { NODE_OPTIONS: `--require=${probe}` } });
+  const loaded = (args: string[], env: Record<string, string> = {}): { builtins: string[]; sqlite: string[]; native: number } => {
+    const r = h.run(args, { env: { NODE_OPTIONS: `--require=${probe}`, ...env } });
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stderr.trim().split('\n').pop()!);
   };
@@ -79,6 +80,17 @@ describe('start-up: what a command loads', () => {
     const { sqlite } = loaded(['--context', 'sq', 'list']);
     expect(sqlite).toEqual(['better-sqlite3/build/Release/better_sqlite3.node']);
   });
+
+  // The addon is optional (scripts/build-native.mjs); where it was not built this case skips.
+  it.skipIf(!existsSync(join(BIN, '..', '..', 'build', 'Release', 'whitemagic_native.node')))(
+    "a markdown command reads its folders through whitemagic's native addon, unless WHITEMAGIC_NATIVE=0",
+    () => {
+      expect(h.run(['--context', 'md', 'create', '--title', 'Native', '--content', 'x']).code).toBe(0);
+      expect(loaded(['--context', 'md', 'list']).native).toBe(1);
+      expect(loaded(['--context', 'md', 'search', 'native']).native).toBe(1);
+      expect(loaded(['--context', 'md', 'list'], { WHITEMAGIC_NATIVE: '0' }).native).toBe(0);
+    },
+  );
 
   it('output to a reader that goes away ends quietly (`list | head -1`)', () => {
     // Enough memories that the listing overflows a pipe's buffer after the reader has gone.

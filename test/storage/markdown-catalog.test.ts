@@ -1,10 +1,12 @@
 import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import markdown from '../../src/storage/markdown/index.js';
 import { CATALOG_FILE, catalogWindow } from '../../src/storage/markdown/catalog.js';
 import type { StorageBackend } from '../../src/storage/types.js';
+import { setNativeAddon } from '../../src/util/native.js';
 import { sampleMemory } from './conformance.js';
 
 /**
@@ -13,8 +15,13 @@ import { sampleMemory } from './conformance.js';
  * forward where a case needs the catalog's records to be trusted (they are not, for two seconds
  * after a file changes).
  */
-// Also read through a window far smaller than a line, so every line crosses its edge.
-describe.each([catalogWindow.size, 37])('markdown catalog (read %i bytes at a time)', (window) => {
+// Also read through a window far smaller than a line, so every line crosses its edge; and with the
+// folders read by Node.js alone as well as by the native addon (where it was built).
+const folderReads = existsSync(fileURLToPath(new URL('../../build/Release/whitemagic_native.node', import.meta.url))) ? ['native', 'plain'] : ['plain'];
+describe.each([
+  ...folderReads.map((reads) => [catalogWindow.size, reads]),
+  [37, folderReads[0]],
+])('markdown catalog (read %i bytes at a time, folders read %s)', (window, reads) => {
   let dir: string;
   let storage: StorageBackend | undefined;
   const day = 86_400_000;
@@ -42,6 +49,7 @@ describe.each([catalogWindow.size, 37])('markdown catalog (read %i bytes at a ti
 
   const defaultWindow = catalogWindow.size;
   beforeEach(() => {
+    setNativeAddon(reads === 'native');
     catalogWindow.size = window;
     vi.useFakeTimers({ toFake: ['Date'] });
     dir = mkdtempSync(join(tmpdir(), 'wm-catalog-'));
@@ -56,6 +64,7 @@ describe.each([catalogWindow.size, 37])('markdown catalog (read %i bytes at a ti
   });
 
   afterEach(() => {
+    setNativeAddon(undefined);
     catalogWindow.size = defaultWindow;
     storage?.close();
     storage = undefined;

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fsyncMany } from '../../util/fsync-many.js';
 import { expectFiles } from '../../util/heap.js';
@@ -24,6 +24,7 @@ import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../..
 import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogPart, type HeaderTail, type RecordBody } from './catalog.js';
 import { FileHeader, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
+import { FIELDS, FILE, KIND, LINK, readFolder, statAt, statError, type FileStat, type FolderListing } from './folder-listing.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles, writeFileForBatch } from './temp-files.js';
 
@@ -117,14 +118,14 @@ export class MarkdownBackend implements StorageBackend {
     for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
       const type = MEMORY_TYPES[typeIndex];
       const folder = this.typeDir(type);
-      let names: string[];
+      let listing: FolderListing;
       try {
         const linked = this.linkedFolder(type);
         if (linked) {
           problems.push({ path: linked, message: 'is a symbolic link; not followed' });
           continue;
         }
-        names = readdirSync(folder);
+        listing = readFolder(folder, isMemoryFileName);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue;
@@ -134,29 +135,28 @@ export class MarkdownBackend implements StorageBackend {
         }
         throw fromFsError(err, folder);
       }
+      const { names, stats } = listing;
       expectFiles((seen += names.length));
-      names.sort();
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
       // A memory file's name (`.md`, and `md` is not hex) is never a temporary one: no pattern to try on it.
       if (!this.readonly && names.some((name) => !name.endsWith('.md') && isTempFileName(name))) removeStaleTempFiles(folder, names, scanStart);
-      for (const file of names) {
+      for (let i = 0; i < names.length; i++) {
+        const file = names[i];
         if (!isMemoryFileName(file)) continue;
         // lstat: a link is never followed, so no memory file can make us read outside the context.
         const path = prefix + file;
-        let st: Stats | undefined;
-        try {
-          st = lstatSync(path, { throwIfNoEntry: false });
-        } catch (err) {
-          problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: fsProblem(err) });
+        const kind = stats[i * FIELDS + KIND];
+        if (kind < 0) {
+          problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: fsProblem(statError(kind, path)) });
           continue;
         }
-        if (!st) continue; // removed while we looked
-        if (st.isSymbolicLink()) {
+        if (kind === LINK) {
           problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: 'is a symbolic link; not followed' });
           continue;
         }
-        if (!st.isFile()) continue;
+        if (kind !== FILE) continue; // a folder, a device, or removed while we looked
+        const st = statAt(listing, i);
         const fields = cursor.seek(typeIndex, type, file);
         const known = fields !== -1 && cursor.take(fields, st);
         let header: FileHeader | undefined;
@@ -221,10 +221,10 @@ export class MarkdownBackend implements StorageBackend {
    * Parses one file: its header (or the problem that stops it being read) and its catalog line.
    * Undefined if the file is gone.
    */
-  private readFile(path: string, type: MemoryType, file: string, st: Stats): { header?: FileHeader; problem?: string; line?: string } | undefined {
+  private readFile(path: string, type: MemoryType, file: string, st: FileStat): { header?: FileHeader; problem?: string; line?: string } | undefined {
     let body: RecordBody;
     try {
-      const { header, derivedId } = parseMemoryHeader(readFileSync(path, 'utf8'), file, st.mtime);
+      const { header, derivedId } = parseMemoryHeader(readFileSync(path, 'utf8'), file, new Date(Math.round(st.mtimeMs)));
       body = { ...header, derivedId };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import type { FileStat } from './folder-listing.js';
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { randomBytes } from '../../util/random.js';
@@ -40,7 +41,6 @@ const MAGIC = 'whitemagic-catalog 2 ';
 /** The id column of a record of a file that cannot be read (no memory id starts with `!`). */
 const PROBLEM = '!';
 
-type FileStat = Pick<Stats, 'size' | 'mtimeMs' | 'ctimeMs' | 'ino'>;
 
 /** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content (file-times.ts). */
 export function settled(st: FileStat, scanStart: number): boolean {

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
+import { lstatSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
@@ -9,6 +9,7 @@ import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.j
 import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
+import { FIELDS, FILE, KIND, MTIME, SIZE, readFolder, type FolderListing } from './folder-listing.js';
 
 /**
  * The markdown backend's search index: a derived, disposable SQLite file inside the context
@@ -72,7 +73,7 @@ const TYPE_ORDER: Record<MemoryType, number> = Object.fromEntries(MEMORY_TYPES.m
  * and two number arrays: the listing is compared as a whole first, and objects per file are only
  * made when it changed.
  */
-interface FolderListing {
+interface TypeListing {
   type: MemoryType;
   names: string[];
   sizes: Float64Array;
@@ -83,37 +84,34 @@ interface FolderListing {
  * Memory files on disk with size and mtime, in the order the backend reads them; and unreadable
  * folders. Like the backend, it follows no link: a linked folder or file is not read.
  */
-function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): { folders: FolderListing[]; problems: StorageProblem[] } {
-  const folders: FolderListing[] = [];
+function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): { folders: TypeListing[]; problems: StorageProblem[] } {
+  const folders: TypeListing[] = [];
   const problems: StorageProblem[] = [];
   if (isLink(join(dir, MEMORY_DIR))) return { folders, problems };
   let seen = 0;
   for (const type of MEMORY_TYPES) {
     const folder = join(dir, MEMORY_DIR, type);
-    let all: string[];
+    let listing: FolderListing;
     try {
       if (isLink(folder)) continue;
-      all = readdirSync(folder);
+      listing = readFolder(folder, isMemoryFileName);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
       problems.push({ path: `${MEMORY_DIR}/${type}`, message: code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message });
       continue;
     }
+    const { names: all, stats } = listing;
     expectFiles((seen += all.length));
-    all.sort();
-    // Plain concatenation: path.join per file is a measurable part of checking 10,000 files.
-    const prefix = folder + '/';
     const names: string[] = [];
     const sizes = new Float64Array(all.length);
     const mtimes = new Float64Array(all.length);
-    for (const name of all) {
-      if (!isMemoryFileName(name)) continue;
-      const st = lstatSync(prefix + name, { throwIfNoEntry: false });
-      if (!st || !st.isFile()) continue;
-      sizes[names.length] = st.size;
-      mtimes[names.length] = st.mtimeMs;
-      names.push(name);
+    for (let i = 0; i < all.length; i++) {
+      const at = i * FIELDS;
+      if (stats[at + KIND] !== FILE || !isMemoryFileName(all[i])) continue;
+      sizes[names.length] = stats[at + SIZE];
+      mtimes[names.length] = stats[at + MTIME];
+      names.push(all[i]);
     }
     folders.push({ type, names, sizes: sizes.subarray(0, names.length), mtimes: mtimes.subarray(0, names.length) });
   }
@@ -130,7 +128,7 @@ export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) =>
   return { files: filesOf(folders), problems };
 }
 
-function filesOf(folders: FolderListing[]): DiskFile[] {
+function filesOf(folders: TypeListing[]): DiskFile[] {
   const files: DiskFile[] = [];
   for (const { type, names, sizes, mtimes } of folders) {
     names.forEach((name, i) => files.push({ path: `${MEMORY_DIR}/${type}/${name}`, type, name, size: sizes[i], mtime: mtimes[i] }));
@@ -201,16 +199,18 @@ export class MarkdownSearchIndex {
 
   /**
    * Brings the index up to date with the files on disk; returns the files it could not read.
-   * When the listing (names, sizes, mtimes) hashes to what it was after the last sync, nothing
-   * changed and nothing more is read: the common case costs a directory listing and a stat per file.
+   * When the listing (names, sizes, mtimes) is what it was after the last sync, nothing changed
+   * and nothing more is read: the common case costs a directory listing and a stat per file.
    */
   sync(onIndexed?: IndexProgress): StorageProblem[] {
     const { folders, problems } = listFolders(this.dir, this.isMemoryFileName);
-    const signature = listingSignature(folders);
-    const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string }>;
+    const listing = listingRecord(folders);
+    const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string | Buffer }>;
     const state = new Map(saved.map((r) => [r.key, r.value]));
-    if (state.get('signature') === signature && state.has('problems')) {
-      return [...problems, ...(JSON.parse(state.get('problems')!) as StorageProblem[])];
+    const names = state.get('listing names');
+    const numbers = state.get('listing numbers');
+    if (names === listing.names && Buffer.isBuffer(numbers) && numbers.equals(listing.numbers) && typeof state.get('problems') === 'string') {
+      return [...problems, ...(JSON.parse(state.get('problems') as string) as StorageProblem[])];
     }
     const files = filesOf(folders);
     const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
@@ -226,7 +226,9 @@ export class MarkdownSearchIndex {
       fileProblems = this.fileProblems();
       const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
       // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
-      put.run('signature', racy ? '' : signature);
+      this.db.prepare("DELETE FROM state WHERE key = 'signature'").run(); // the record before version 0.1's listing
+      put.run('listing names', racy ? '' : listing.names);
+      put.run('listing numbers', listing.numbers);
       put.run('problems', JSON.stringify(fileProblems));
     }).immediate();
     return [...problems, ...fileProblems];
@@ -394,19 +396,19 @@ function pickWinner(rows: FileRow[]): FileRow | undefined {
 }
 
 /**
- * A digest of a listing: equal digests, same names, sizes and mtimes. Each folder is hashed as its
- * names (joined) and its numbers (as bytes): no string is made per file.
+ * A listing as the index records it after a sync, to tell at the next one whether anything
+ * changed: each folder's names joined, and the sizes and mtimes as bytes. Compared whole rather
+ * than hashed: a hash needs node:crypto (about 4 ms to load) or cold JavaScript over every name
+ * (as slow), while SQLite hands back the strings and Buffer.equals compares the bytes at once.
  */
-function listingSignature(folders: FolderListing[]): string {
-  // Loaded here, not at import: every markdown command loads this module, few need a hash.
-  const { createHash } = require('node:crypto') as typeof import('node:crypto');
-  const hash = createHash('sha256').update('listing 2\0');
-  for (const { type, names, sizes, mtimes } of folders) {
-    hash.update(`${type}\0${names.length}\0${names.join('\0')}\0`);
-    hash.update(new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength));
-    hash.update(new Uint8Array(mtimes.buffer, mtimes.byteOffset, mtimes.byteLength));
+function listingRecord(folders: TypeListing[]): { names: string; numbers: Buffer } {
+  const names: string[] = [];
+  const numbers: Uint8Array[] = [];
+  for (const { type, names: files, sizes, mtimes } of folders) {
+    names.push(`${type}\0${files.length}\0${files.join('\0')}`);
+    numbers.push(new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength), new Uint8Array(mtimes.buffer, mtimes.byteOffset, mtimes.byteLength));
   }
-  return hash.digest('base64');
+  return { names: names.join('\0'), numbers: Buffer.concat(numbers) };
 }
 
 /** Deletes the index and SQLite's files beside it. */

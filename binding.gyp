@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "whitemagic_native",
+      "sources": ["native/folder.c"],
+      "cflags": ["-O2", "-pthread"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

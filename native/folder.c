@@ -1,0 +1,244 @@
+/*
+ * readFolder(folder): a folder's entry names and the lstat of each, in one call.
+ *
+ * The markdown backend checks every memory file's size and times at the start of each command
+ * (SPEC section 3: a file edited in place changes nothing but itself). Through Node.js that is a
+ * readdir and then, per file, an lstat that costs about three times the system call: the path is
+ * converted and walked from the root, and a Stats object made and collected. Here the folder is
+ * opened once, read, its names sorted, and each looked up in it (fstatat), filling one Float64Array.
+ *
+ * Returns [names, stats, sameOrder]: names joined by "/" (which no file name contains) in byte
+ * order, which for UTF-8 is code point order; sameOrder is true when no name has a character past
+ * U+FFFF, the only case where JavaScript's order (by UTF-16 unit) can differ. stats holds
+ * FIELDS doubles per name: kind (KIND_*, or minus errno when the lstat failed), size, mtimeMs,
+ * ctimeMs, ino, the times computed as Node.js computes Stats.mtimeMs so both paths agree to the bit.
+ * A name that is not valid UTF-8 is reported missing: Node.js could not name it either.
+ * Throws an Error with `code` (ENOENT, ENOTDIR, EACCES, ...) when the folder cannot be read.
+ */
+#include <node_api.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FIELDS 5
+enum { KIND_MISSING = 0, KIND_FILE = 1, KIND_LINK = 2, KIND_OTHER = 3 };
+
+#if defined(__APPLE__)
+#define MTIME(st) ((st).st_mtimespec)
+#define CTIME(st) ((st).st_ctimespec)
+#else
+#define MTIME(st) ((st).st_mtim)
+#define CTIME(st) ((st).st_ctim)
+#endif
+
+static double ms(double sec, double nsec) { return sec * 1000 + nsec / 1000000; }
+
+static const char *errno_code(int e) {
+  switch (e) {
+    case ENOENT: return "ENOENT";
+    case ENOTDIR: return "ENOTDIR";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ELOOP: return "ELOOP";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ENOMEM: return "ENOMEM";
+    default: return "EIO";
+  }
+}
+
+/* Throws like Node.js's fs: "<CODE>: <message>, scandir '<folder>'" with `code` and `errno`. */
+static napi_value throw_errno(napi_env env, int e, const char *folder) {
+  const char *code = errno_code(e);
+  size_t size = strlen(code) + strlen(strerror(e)) + strlen(folder) + 32;
+  char *text = malloc(size);
+  if (text) snprintf(text, size, "%s: %s, scandir '%s'", code, strerror(e), folder);
+  napi_value error, code_value, message, errno_value;
+  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &code_value);
+  napi_create_string_utf8(env, text ? text : code, NAPI_AUTO_LENGTH, &message);
+  free(text);
+  napi_create_error(env, code_value, message, &error);
+  napi_set_named_property(env, error, "code", code_value);
+  napi_create_int32(env, -e, &errno_value);
+  napi_set_named_property(env, error, "errno", errno_value);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int valid_utf8(const unsigned char *s) {
+  while (*s) {
+    unsigned char c = *s;
+    int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 3 : -1;
+    if (n < 0) return 0;
+    s++;
+    for (int i = 0; i < n; i++, s++)
+      if ((*s & 0xC0) != 0x80) return 0;
+    /* overlong 3-byte forms, surrogates and code points past U+10FFFF */
+    if (n == 2 && ((c == 0xE0 && s[-2] < 0xA0) || (c == 0xED && s[-2] >= 0xA0))) return 0;
+    if (n == 3 && ((c == 0xF0 && s[-3] < 0x90) || (c == 0xF4 && s[-3] >= 0x90))) return 0;
+  }
+  return 1;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+struct names { char **items; size_t count, capacity; char *text; size_t length, text_capacity; };
+
+static void names_free(struct names *n) {
+  for (size_t i = 0; i < n->count; i++) free(n->items[i]);
+  free(n->items);
+  free(n->text);
+}
+
+static int names_add(struct names *n, const char *name) {
+  if (n->count == n->capacity) {
+    size_t capacity = n->capacity ? n->capacity * 2 : 256;
+    char **items = realloc(n->items, capacity * sizeof *items);
+    if (!items) return 0;
+    n->items = items;
+    n->capacity = capacity;
+  }
+  char *copy = strdup(name);
+  if (!copy) return 0;
+  n->items[n->count++] = copy;
+  return 1;
+}
+
+/* Past this many names the lstats are shared among threads, one per processor up to MAX_THREADS:
+ * the kernel looks names up in parallel (as git's preload-index does), which halves this part on
+ * two cores. */
+#define PARALLEL_FROM 1000
+#define MAX_THREADS 4
+
+struct stat_job { int dir; char **names; double *out; size_t from, to; };
+
+static void *stat_range(void *arg) {
+  struct stat_job *job = arg;
+  for (size_t i = job->from; i < job->to; i++) {
+    const char *name = job->names[i];
+    double *row = job->out + i * FIELDS;
+    memset(row, 0, FIELDS * sizeof(double));
+    struct stat st;
+    if (!valid_utf8((const unsigned char *)name)) continue;
+    if (fstatat(job->dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      row[0] = errno == ENOENT ? KIND_MISSING : -(double)errno;
+      continue;
+    }
+    row[0] = S_ISREG(st.st_mode) ? KIND_FILE : S_ISLNK(st.st_mode) ? KIND_LINK : KIND_OTHER;
+    row[1] = (double)st.st_size;
+    row[2] = ms((double)MTIME(st).tv_sec, (double)MTIME(st).tv_nsec);
+    row[3] = ms((double)CTIME(st).tv_sec, (double)CTIME(st).tv_nsec);
+    row[4] = (double)st.st_ino;
+  }
+  return NULL;
+}
+
+static void stat_all(int dir, char **names, double *out, size_t count) {
+  long processors = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t threads = count < PARALLEL_FROM || processors < 2 ? 1 : (size_t)(processors < MAX_THREADS ? processors : MAX_THREADS);
+  struct stat_job jobs[MAX_THREADS];
+  pthread_t ids[MAX_THREADS];
+  int started[MAX_THREADS] = {0};
+  for (size_t t = 0; t < threads; t++) {
+    jobs[t] = (struct stat_job){dir, names, out, count * t / threads, count * (t + 1) / threads};
+    /* The calling thread takes the first share; a thread that cannot start leaves its share to it. */
+    if (t > 0) started[t] = pthread_create(&ids[t], NULL, stat_range, &jobs[t]) == 0;
+  }
+  stat_range(&jobs[0]);
+  for (size_t t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(ids[t], NULL);
+    else stat_range(&jobs[t]);
+  }
+}
+
+static napi_value read_folder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char folder[4096];
+  size_t folder_len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], folder, sizeof folder, &folder_len) != napi_ok || folder_len >= sizeof folder - 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readFolder(folder): folder must be a path shorter than 4096 bytes");
+    return NULL;
+  }
+
+  int dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return throw_errno(env, errno, folder);
+  int listing = dup(dir);
+  DIR *d = listing < 0 ? NULL : fdopendir(listing);
+  if (!d) {
+    int e = errno;
+    if (listing >= 0) close(listing);
+    close(dir);
+    return throw_errno(env, e, folder);
+  }
+  struct names n = {0};
+  struct dirent *entry;
+  int failed = 0;
+  errno = 0;
+  while ((entry = readdir(d)) != NULL) {
+    const char *name = entry->d_name;
+    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    if (!names_add(&n, name)) { failed = ENOMEM; break; }
+  }
+  if (!failed && errno != 0) failed = errno;
+  closedir(d);
+  if (failed) {
+    close(dir);
+    names_free(&n);
+    return throw_errno(env, failed, folder);
+  }
+  qsort(n.items, n.count, sizeof *n.items, by_name);
+
+  napi_value buffer, stats, joined, order, result;
+  double *out = NULL;
+  if (napi_create_arraybuffer(env, (n.count ? n.count : 1) * FIELDS * sizeof(double), (void **)&out, &buffer) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, n.count * FIELDS, buffer, 0, &stats) != napi_ok) {
+    close(dir);
+    names_free(&n);
+    return NULL;
+  }
+  size_t length = 0;
+  for (size_t i = 0; i < n.count; i++) length += strlen(n.items[i]) + 1;
+  char *text = malloc(length + 1);
+  if (!text) {
+    close(dir);
+    names_free(&n);
+    return throw_errno(env, ENOMEM, folder);
+  }
+  char *end = text;
+  int same_order = 1;
+  for (size_t i = 0; i < n.count; i++) {
+    const char *name = n.items[i];
+    size_t len = strlen(name);
+    for (size_t k = 0; k < len; k++)
+      if ((unsigned char)name[k] >= 0xF0) same_order = 0;
+    if (i) *end++ = '/';
+    memcpy(end, name, len);
+    end += len;
+  }
+  stat_all(dir, n.items, out, n.count);
+  close(dir);
+  napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
+  free(text);
+  names_free(&n);
+  if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_create_array_with_length(env, 3, &result) != napi_ok) return NULL;
+  napi_set_element(env, result, 0, joined);
+  napi_set_element(env, result, 1, stats);
+  napi_set_element(env, result, 2, order);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "readFolder", NAPI_AUTO_LENGTH, read_folder, NULL, &fn);
+  napi_set_named_property(env, exports, "readFolder", fn);
+  return exports;
+}

@@ -1,0 +1,101 @@
+import { lstatSync, readdirSync } from 'node:fs';
+import { nativeAddon } from '../../util/native.js';
+
+/** Doubles per name in `FolderListing.stats`. */
+export const FIELDS = 5;
+/** Offsets within a name's FIELDS. */
+export const KIND = 0;
+export const SIZE = 1;
+export const MTIME = 2;
+export const CTIME = 3;
+export const INO = 4;
+/** Kinds; a negative kind is minus the errno of a failed lstat. */
+export const MISSING = 0;
+export const FILE = 1;
+export const LINK = 2;
+export const OTHER = 3;
+
+/**
+ * One folder read: its entry names in JavaScript's sort order, and the lstat of each (a link is
+ * never followed) as FIELDS doubles per name: kind, size, mtimeMs, ctimeMs, ino. Names the caller
+ * did not want may be left unstated (MISSING).
+ */
+export interface FolderListing {
+  readonly names: string[];
+  readonly stats: Float64Array;
+}
+
+/**
+ * Reads a folder of memory files and the stat of each, the check every markdown command starts
+ * with. Through the native addon where it is built (one call: the folder is opened once and each
+ * name looked up in it, with no object per file; about half the time at 10,000 files), else with
+ * readdir and an lstat per wanted name. Throws as readdirSync does when the folder can't be read.
+ */
+export function readFolder(folder: string, wanted: (name: string) => boolean): FolderListing {
+  const addon = nativeAddon();
+  if (addon) {
+    const [joined, stats, sameOrder] = addon.readFolder(folder);
+    const names = joined === '' ? [] : joined.split('/');
+    if (sameOrder || inSortOrder(names)) return { names, stats };
+    // Byte order differs from JavaScript's only around astral characters: state them again in order.
+  }
+  return readFolderPlain(folder, wanted);
+}
+
+/** The same answer with Node.js alone. */
+export function readFolderPlain(folder: string, wanted: (name: string) => boolean): FolderListing {
+  const names = readdirSync(folder);
+  names.sort();
+  // Plain concatenation: path.join per file costs as much as the lstat at 10,000 files.
+  const prefix = folder.endsWith('/') ? folder : folder + '/';
+  const stats = new Float64Array(names.length * FIELDS);
+  for (let i = 0; i < names.length; i++) {
+    if (!wanted(names[i])) continue;
+    const at = i * FIELDS;
+    let st;
+    try {
+      st = lstatSync(prefix + names[i], { throwIfNoEntry: false });
+    } catch (err) {
+      stats[at + KIND] = (err as NodeJS.ErrnoException).errno ?? -1;
+      continue;
+    }
+    if (!st) continue; // removed since the listing: MISSING
+    stats[at + KIND] = st.isFile() ? FILE : st.isSymbolicLink() ? LINK : OTHER;
+    stats[at + SIZE] = st.size;
+    stats[at + MTIME] = st.mtimeMs;
+    stats[at + CTIME] = st.ctimeMs;
+    stats[at + INO] = st.ino;
+  }
+  return { names, stats };
+}
+
+/** What the change checks compare: a file's size, times and inode. */
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+}
+
+/** The stat of the listing's `i`-th name. */
+export function statAt({ stats }: FolderListing, i: number): FileStat {
+  const at = i * FIELDS;
+  return { size: stats[at + SIZE], mtimeMs: stats[at + MTIME], ctimeMs: stats[at + CTIME], ino: stats[at + INO] };
+}
+
+function inSortOrder(names: string[]): boolean {
+  for (let i = 1; i < names.length; i++) if (names[i - 1] > names[i]) return false;
+  return true;
+}
+
+/** The error a failed lstat gave, from its kind (minus errno), with Node.js's code and message. */
+export function statError(kind: number, path: string): NodeJS.ErrnoException {
+  const [code, description] = systemErrors().get(kind) ?? ['EIO', 'i/o error'];
+  return Object.assign(new Error(`${code}: ${description}, lstat '${path}'`), { code, errno: kind, path, syscall: 'lstat' });
+}
+
+let systemErrorMap: Map<number, [string, string]> | undefined;
+function systemErrors(): Map<number, [string, string]> {
+  systemErrorMap ??= (require('node:util') as typeof import('node:util')).getSystemErrorMap();
+  return systemErrorMap;
+}

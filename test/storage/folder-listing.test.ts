@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CTIME, FIELDS, FILE, INO, KIND, LINK, MISSING, MTIME, OTHER, SIZE, readFolder, readFolderPlain, statError } from '../../src/storage/markdown/folder-listing.js';
+import { nativeAddon, setNativeAddon } from '../../src/util/native.js';
+
+const ADDON = fileURLToPath(new URL('../../build/Release/whitemagic_native.node', import.meta.url));
+// The addon is optional: built on install where a compiler is (scripts/build-native.mjs). Where it
+// was not built these cases skip, and the summary's skipped count shows it.
+const built = existsSync(ADDON) && process.env.WHITEMAGIC_NATIVE !== '0';
+const everyName = () => true;
+
+describe('folder listing: the native addon and Node.js agree', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'wm-folder-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => setNativeAddon(undefined));
+
+  const readNative = (folder: string) => {
+    setNativeAddon(true);
+    return readFolder(folder, everyName);
+  };
+
+  it.skipIf(!built)('is loaded when it was built', () => {
+    setNativeAddon(undefined);
+    expect(nativeAddon()).not.toBeNull();
+  });
+
+  it.skipIf(!built)('gives the same names, order and stats for every kind of entry', () => {
+    const names = ['b.md', 'a.md', 'with space.md', 'é-accent.md', '日本.md', 'new\nline.md', '\uE000.md', '\uFFFD-replacement.md'];
+    names.forEach((name, i) => writeFileSync(join(dir, name), 'x'.repeat(i)));
+    mkdirSync(join(dir, 'folder.md'));
+    symlinkSync(join(dir, 'a.md'), join(dir, 'link.md'));
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'dangling.md'));
+    const fifo = spawnSync('mkfifo', [join(dir, 'pipe.md')]).status === 0;
+
+    const plain = readFolderPlain(dir, everyName);
+    const native = readNative(dir);
+    expect(native.names).toEqual(plain.names);
+    expect([...native.stats]).toEqual([...plain.stats]);
+    // And each is what lstat says, to the bit.
+    const kindOf = (name: string) => native.stats[native.names.indexOf(name) * FIELDS + KIND];
+    expect(kindOf('a.md')).toBe(FILE);
+    expect(kindOf('folder.md')).toBe(OTHER);
+    expect(kindOf('link.md')).toBe(LINK);
+    expect(kindOf('dangling.md')).toBe(LINK);
+    if (fifo) expect(kindOf('pipe.md')).toBe(OTHER);
+    native.names.forEach((name, i) => {
+      const st = lstatSync(join(dir, name));
+      const at = i * FIELDS;
+      expect([native.stats[at + SIZE], native.stats[at + MTIME], native.stats[at + CTIME], native.stats[at + INO]], name).toEqual([st.size, st.mtimeMs, st.ctimeMs, st.ino]);
+    });
+    expect(native.names).toEqual([...native.names].sort());
+  });
+
+  it.skipIf(!built)('sorts as JavaScript does where byte order differs (a character past U+FFFF)', () => {
+    for (const name of ['\u{1F600}.md', '\uE000.md', 'a.md']) writeFileSync(join(dir, name), name);
+    // In byte (code point) order U+E000 comes first; in JavaScript's (UTF-16 unit) order, last.
+    const [joined, , sameOrder] = nativeAddon()!.readFolder(dir);
+    expect([joined.split('/'), sameOrder]).toEqual([['a.md', '\uE000.md', '\u{1F600}.md'], false]);
+    const native = readNative(dir);
+    expect(native.names).toEqual(['a.md', '\u{1F600}.md', '\uE000.md']);
+    expect(native).toEqual(readFolderPlain(dir, everyName));
+  });
+
+  it.skipIf(!built)('reports a name that is not UTF-8 as missing, as Node.js cannot name it', () => {
+    writeFileSync(Buffer.from(join(dir, 'bad-\xff-name.md'), 'latin1'), 'x');
+    writeFileSync(join(dir, 'good.md'), 'x');
+    const plain = readFolderPlain(dir, everyName);
+    const native = readNative(dir);
+    expect(native.names).toEqual(plain.names);
+    expect([...native.stats]).toEqual([...plain.stats]);
+    const bad = native.names.findIndex((n) => n.startsWith('bad-'));
+    expect(native.stats[bad * FIELDS + KIND]).toBe(MISSING);
+  });
+
+  it.skipIf(!built)('agrees on an empty folder, a large one, and folders that cannot be read', () => {
+    expect(readNative(dir)).toEqual({ names: [], stats: new Float64Array(0) });
+    for (let i = 0; i < 2500; i++) writeFileSync(join(dir, `m-${String(i).padStart(5, '0')}.md`), String(i)); // past the threaded size
+    const native = readNative(dir);
+    expect(native.names).toHaveLength(2500);
+    expect([...native.stats]).toEqual([...readFolderPlain(dir, everyName).stats]);
+
+    const codeOf = (read: () => unknown) => {
+      try {
+        read();
+        return 'read';
+      } catch (err) {
+        return (err as NodeJS.ErrnoException).code;
+      }
+    };
+    for (const folder of [join(dir, 'missing'), join(dir, 'm-00001.md')]) {
+      expect(codeOf(() => readNative(folder))).toBe(codeOf(() => readFolderPlain(folder, everyName)));
+    }
+    expect(codeOf(() => readNative(join(dir, 'missing')))).toBe('ENOENT');
+    expect(codeOf(() => readNative(join(dir, 'm-00001.md')))).toBe('ENOTDIR');
+  });
+
+  // Root reads and searches any folder, so the denied case needs another user.
+  it.skipIf(!built || process.getuid?.() === 0)('gives minus the errno for each name of a folder it may list but not search', () => {
+    writeFileSync(join(dir, 'a.md'), 'x');
+    chmodSync(dir, 0o600);
+    try {
+      const plain = readFolderPlain(dir, everyName);
+      const native = readNative(dir);
+      expect(native).toEqual(plain);
+      expect(native.stats[KIND]).toBeLessThan(0);
+      expect(statError(native.stats[KIND], join(dir, 'a.md')).code).toBe('EACCES');
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+  });
+
+  it('turns a failed lstat into the error Node.js would give', () => {
+    const err = statError(-13, '/x/a.md');
+    expect(err).toMatchObject({ code: 'EACCES', errno: -13, syscall: 'lstat', path: '/x/a.md' });
+    expect(err.message).toBe("EACCES: permission denied, lstat '/x/a.md'");
+  });
+
+  it('states only the names the caller wants on the plain path', () => {
+    writeFileSync(join(dir, 'a.md'), 'x');
+    writeFileSync(join(dir, 'b.tmp'), 'x');
+    const { names, stats } = readFolderPlain(dir, (name) => name.endsWith('.md'));
+    expect(names).toEqual(['a.md', 'b.tmp']);
+    expect([stats[KIND], stats[FIELDS + KIND]]).toEqual([FILE, MISSING]);
+  });
+});
