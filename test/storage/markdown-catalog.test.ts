@@ -18,8 +18,8 @@ import { sampleMemory } from './conformance.js';
 // Also read through a window far smaller than a line, so every line crosses its edge; and with the
 // folders read by Node.js alone as well as by the native addon (where it was built).
 const folderReads = existsSync(fileURLToPath(new URL('../../build/Release/whitemagic_native.node', import.meta.url))) ? ['native', 'plain'] : ['plain'];
-describe.each([
-  ...folderReads.map((reads) => [catalogWindow.size, reads]),
+describe.each<[number, string]>([
+  ...folderReads.map((reads): [number, string] => [catalogWindow.size, reads]),
   [37, folderReads[0]],
 ])('markdown catalog (read %i bytes at a time, folders read %s)', (window, reads) => {
   let dir: string;
