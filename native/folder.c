@@ -114,7 +114,7 @@ static int names_add(struct names *n, const char *name) {
 /* Past this many names the lstats are shared among threads, one per processor up to MAX_THREADS:
  * the kernel looks names up in parallel (as git's preload-index does), which halves this part on
  * two cores. */
-#define PARALLEL_FROM 1000
+#define PARALLEL_FROM 200
 #define MAX_THREADS 4
 
 struct stat_job { int dir; char **names; double *out; size_t from, to; };
