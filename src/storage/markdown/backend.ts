@@ -125,7 +125,7 @@ export class MarkdownBackend implements StorageBackend {
           problems.push({ path: linked, message: 'is a symbolic link; not followed' });
           continue;
         }
-        listing = readFolder(folder, isMemoryFileName);
+        listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue;
@@ -136,7 +136,7 @@ export class MarkdownBackend implements StorageBackend {
         throw fromFsError(err, folder);
       }
       const { names, stats } = listing;
-      expectFiles((seen += names.length));
+      seen += names.length;
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
       // A memory file's name (`.md`, and `md` is not hex) is never a temporary one: no pattern to try on it.

@@ -30,21 +30,27 @@ export interface FolderListing {
  * with. Through the native addon where it is built (one call: the folder is opened once and each
  * name looked up in it, with no object per file; about half the time at 10,000 files), else with
  * readdir and an lstat per wanted name. Throws as readdirSync does when the folder can't be read.
+ * `listed` is told the number of names before a string or object is made per name.
  */
-export function readFolder(folder: string, wanted: (name: string) => boolean): FolderListing {
+export function readFolder(folder: string, wanted: (name: string) => boolean, listed?: (names: number) => void): FolderListing {
   const addon = nativeAddon();
   if (addon) {
     const [joined, stats, sameOrder] = addon.readFolder(folder);
+    listed?.(stats.length / FIELDS);
     const names = joined === '' ? [] : joined.split('/');
     if (sameOrder || inSortOrder(names)) return { names, stats };
     // Byte order differs from JavaScript's only around astral characters: state them again in order.
   }
-  return readFolderPlain(folder, wanted);
+  return readFolderPlain(folder, wanted, listed);
 }
 
-/** The same answer with Node.js alone. */
-export function readFolderPlain(folder: string, wanted: (name: string) => boolean): FolderListing {
+/**
+ * The same answer with Node.js alone. `listed` is told how many names the folder has before an
+ * object is made per name (the heap hint, src/util/heap.ts).
+ */
+export function readFolderPlain(folder: string, wanted: (name: string) => boolean, listed?: (names: number) => void): FolderListing {
   const names = readdirSync(folder);
+  listed?.(names.length);
   names.sort();
   // Plain concatenation: path.join per file costs as much as the lstat at 10,000 files.
   const prefix = folder.endsWith('/') ? folder : folder + '/';

@@ -94,7 +94,7 @@ function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): 
     let listing: FolderListing;
     try {
       if (isLink(folder)) continue;
-      listing = readFolder(folder, isMemoryFileName);
+      listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
@@ -102,7 +102,7 @@ function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): 
       continue;
     }
     const { names: all, stats } = listing;
-    expectFiles((seen += all.length));
+    seen += all.length;
     const names: string[] = [];
     const sizes = new Float64Array(all.length);
     const mtimes = new Float64Array(all.length);
