@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CTIME, FIELDS, FILE, INO, KIND, LINK, MISSING, MTIME, OTHER, SIZE, readFolder, readFolderPlain, statError } from '../../src/storage/markdown/folder-listing.js';
 import { nativeAddon, setNativeAddon } from '../../src/util/native.js';
+import { handTo, makeHome, UNPRIVILEGED } from '../helpers/cli.js';
 
 const ADDON = fileURLToPath(new URL('../../build/Release/whitemagic_native.node', import.meta.url));
 // The addon is optional: built on install where a compiler is (scripts/build-native.mjs). Where it
@@ -99,18 +100,26 @@ describe('folder listing: the native addon and Node.js agree', () => {
     expect(codeOf(() => readNative(join(dir, 'm-00001.md')))).toBe('ENOTDIR');
   });
 
-  // Root reads and searches any folder, so the denied case needs another user.
-  it.skipIf(!built || process.getuid?.() === 0)('gives minus the errno for each name of a folder it may list but not search', () => {
-    writeFileSync(join(dir, 'a.md'), 'x');
-    chmodSync(dir, 0o600);
+  // Root reads and searches any folder: the command line runs as an unprivileged user for this.
+  it.skipIf(!built)('reports each file of a folder it may list but not search alike, with and without the addon', (test) => {
+    const h = makeHome();
     try {
-      const plain = readFolderPlain(dir, everyName);
-      const native = readNative(dir);
-      expect(native).toEqual(plain);
-      expect(native.stats[KIND]).toBeLessThan(0);
-      expect(statError(native.stats[KIND], join(dir, 'a.md')).code).toBe('EACCES');
+      expect(h.run(['--context', 'c', 'create', '--title', 'Kept', '--content', 'x', '--type', 'long_term']).code).toBe(0);
+      expect(h.run(['--context', 'c', 'create', '--title', 'Hidden', '--content', 'x']).code).toBe(0);
+      const context = join(h.wmHome, 'c');
+      const asRoot = process.getuid?.() === 0;
+      if (asRoot && !handTo(UNPRIVILEGED, h.home, context)) return test.skip('the build is not readable by an unprivileged user');
+      chmodSync(join(context, 'memory', 'short_term'), 0o600); // listed (r), not searched (no x)
+      const list = (env: Record<string, string>) => h.run(['--context', 'c', '--json', 'list'], { env, uid: asRoot ? UNPRIVILEGED : undefined });
+      const native = list({});
+      const plain = list({ WHITEMAGIC_NATIVE: '0' });
+      expect(native.code, native.stderr).toBe(0);
+      expect(JSON.parse(native.stdout).memories.map((m: { title: string }) => m.title)).toEqual(['Kept']);
+      expect(native.stderr).toMatch(/memory\/short_term\/.*\.md: permission denied/);
+      expect(plain).toEqual(native);
     } finally {
-      chmodSync(dir, 0o700);
+      spawnSync('chmod', ['-R', 'u+rwx', h.home]);
+      h.cleanup();
     }
   });
 
