@@ -226,7 +226,7 @@ export class MarkdownSearchIndex {
       fileProblems = this.fileProblems();
       const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
       // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
-      this.db.prepare("DELETE FROM state WHERE key = 'signature'").run(); // the record before version 0.1's listing
+      this.db.prepare("DELETE FROM state WHERE key = 'signature'").run(); // an earlier build's digest of the listing
       put.run('listing names', racy ? '' : listing.names);
       put.run('listing numbers', listing.numbers);
       put.run('problems', JSON.stringify(fileProblems));
