@@ -161,13 +161,15 @@ static void stat_all(int dir, char **names, double *out, size_t count) {
 static napi_value read_folder(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  char folder[4096];
+  /* Twice Linux's PATH_MAX: a longer path is refused as the kernel would refuse it, ENAMETOOLONG. */
+  char folder[8192];
   size_t folder_len;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_string_utf8(env, argv[0], folder, sizeof folder, &folder_len) != napi_ok || folder_len >= sizeof folder - 1) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readFolder(folder): folder must be a path shorter than 4096 bytes");
+      napi_get_value_string_utf8(env, argv[0], folder, sizeof folder, &folder_len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readFolder(folder): folder must be a string");
     return NULL;
   }
+  if (folder_len >= sizeof folder - 1) return throw_errno(env, ENAMETOOLONG, "(a path of 8,191 bytes or more)");
 
   int dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return throw_errno(env, errno, folder);
