@@ -182,15 +182,21 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
     return throw_errno(env, e, folder);
   }
   struct names n = {0};
-  struct dirent *entry;
   int failed = 0;
-  errno = 0;
-  while ((entry = readdir(d)) != NULL) {
+  for (;;) {
+    /* readdir reports an error only through errno, so errno is cleared before each call: the
+     * allocations between calls may set it even when they succeed (glibc's malloc sets ENOMEM when
+     * growing the heap fails and it falls back to mmap), which was taken for a failed read. */
+    errno = 0;
+    struct dirent *entry = readdir(d);
+    if (!entry) {
+      failed = errno;
+      break;
+    }
     const char *name = entry->d_name;
     if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
     if (!names_add(&n, name)) { failed = ENOMEM; break; }
   }
-  if (!failed && errno != 0) failed = errno;
   closedir(d);
   if (failed) {
     close(dir);

@@ -128,6 +128,31 @@ describe('folder listing: the native addon and Node.js agree', () => {
     }
   });
 
+  // The C library may set errno in a call that succeeds (glibc's malloc does, when growing its
+  // heap fails and it maps memory instead). The addon took that for a failed readdir: on a loaded
+  // machine `list` failed now and then with "ENOMEM ... scandir". A preloaded strdup that always
+  // succeeds and always sets errno makes it happen every time.
+  const cc = spawnSync('cc', ['--version']).status === 0;
+  it.skipIf(!built || !cc || process.platform !== 'linux')('is not misled by errno left set by a call that succeeded', () => {
+    const shim = join(dir, 'errno-shim.c');
+    writeFileSync(
+      shim,
+      '#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <errno.h>\n' +
+        'char *strdup(const char *s) { static char *(*real)(const char *); if (!real) real = (char *(*)(const char *))dlsym(RTLD_NEXT, "strdup");' +
+        ' char *copy = real(s); errno = ENOMEM; return copy; }\n',
+    );
+    const lib = join(dir, 'errno-shim.so');
+    const compiled = spawnSync('cc', ['-shared', '-fPIC', '-o', lib, shim, '-ldl'], { encoding: 'utf8' });
+    expect(compiled.status, compiled.stderr).toBe(0);
+    const folder = join(dir, 'memories');
+    mkdirSync(folder);
+    for (let i = 0; i < 300; i++) writeFileSync(join(folder, `m-${i}.md`), 'x');
+    const script = `const r = require(${JSON.stringify(ADDON)}).readFolder(${JSON.stringify(folder)}); console.log(r[0].split('/').length)`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, LD_PRELOAD: lib } });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('300');
+  });
+
   it('turns a failed lstat into the error Node.js would give', () => {
     const err = statError(-13, '/x/a.md');
     expect(err).toMatchObject({ code: 'EACCES', errno: -13, syscall: 'lstat', path: '/x/a.md' });
