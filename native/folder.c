@@ -14,6 +14,9 @@
  * ctimeMs, ino, the times computed as Node.js computes Stats.mtimeMs so both paths agree to the bit.
  * A name that is not valid UTF-8 is reported missing: Node.js could not name it either.
  * Throws an Error with `code` (ENOENT, ENOTDIR, EACCES, ...) when the folder cannot be read.
+ *
+ * prefetch(folders): reads these folders on a thread while the command line loads its code; the
+ * first readFolder of each takes that read (src/cli/read-ahead.ts).
  */
 #include <node_api.h>
 #include <dirent.h>
@@ -158,30 +161,34 @@ static void stat_all(int dir, char **names, double *out, size_t count) {
   }
 }
 
-static napi_value read_folder(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  /* Twice Linux's PATH_MAX: a longer path is refused as the kernel would refuse it, ENAMETOOLONG. */
-  char folder[8192];
-  size_t folder_len;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_string_utf8(env, argv[0], folder, sizeof folder, &folder_len) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readFolder(folder): folder must be a string");
-    return NULL;
-  }
-  if (folder_len >= sizeof folder - 1) return throw_errno(env, ENAMETOOLONG, "(a path of 8,191 bytes or more)");
+/* One folder read, in C memory: what read_folder turns into JavaScript values. */
+struct listing {
+  char *folder;    /* the path asked for, as given */
+  int error;       /* errno when the folder could not be read (the rest is then empty) */
+  struct names names;
+  double *stats;   /* FIELDS per name */
+};
 
-  int dir = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return throw_errno(env, errno, folder);
+static void listing_free(struct listing *l) {
+  free(l->folder);
+  names_free(&l->names);
+  free(l->stats);
+  memset(l, 0, sizeof *l);
+}
+
+/* Opens, reads, sorts and states the folder at l->folder. */
+static void list_folder(struct listing *l) {
+  int dir = open(l->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) { l->error = errno; return; }
   int listing = dup(dir);
   DIR *d = listing < 0 ? NULL : fdopendir(listing);
   if (!d) {
-    int e = errno;
+    l->error = errno;
     if (listing >= 0) close(listing);
     close(dir);
-    return throw_errno(env, e, folder);
+    return;
   }
-  struct names n = {0};
+  struct names *n = &l->names;
   int failed = 0;
   for (;;) {
     /* readdir reports an error only through errno, so errno is cleared before each call: the
@@ -195,36 +202,152 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
     }
     const char *name = entry->d_name;
     if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-    if (!names_add(&n, name)) { failed = ENOMEM; break; }
+    if (!names_add(n, name)) { failed = ENOMEM; break; }
   }
   closedir(d);
-  if (failed) {
-    close(dir);
-    names_free(&n);
-    return throw_errno(env, failed, folder);
+  if (!failed) {
+    qsort(n->items, n->count, sizeof *n->items, by_name);
+    l->stats = malloc((n->count ? n->count : 1) * FIELDS * sizeof(double));
+    if (!l->stats) failed = ENOMEM;
+    else stat_all(dir, n->items, l->stats, n->count);
   }
-  qsort(n.items, n.count, sizeof *n.items, by_name);
+  close(dir);
+  if (failed) {
+    names_free(n);
+    memset(n, 0, sizeof *n);
+    l->error = failed;
+  }
+}
 
-  napi_value buffer, stats, joined, order, result;
-  double *out = NULL;
-  if (napi_create_arraybuffer(env, (n.count ? n.count : 1) * FIELDS * sizeof(double), (void **)&out, &buffer) != napi_ok ||
-      napi_create_typedarray(env, napi_float64_array, n.count * FIELDS, buffer, 0, &stats) != napi_ok) {
-    close(dir);
-    names_free(&n);
+/*
+ * Folders read ahead: prefetch(folders) reads them on a thread of its own while the command line
+ * loads its code, and the first readFolder of each takes that read instead of doing it again.
+ * Such a read began before the call, after the process started: a command sees the folder as it
+ * was at some moment of its run, as it would anyway (src/cli/read-ahead.ts says why that is safe).
+ */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t read;  /* signalled as each folder is read */
+  size_t count;
+  struct listing *items;
+  size_t done;          /* items[0 .. done) are read (under lock) */
+  unsigned char *taken; /* each is handed out once (main thread only) */
+} ahead = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0, NULL};
+
+static void *read_ahead(void *arg) {
+  (void)arg;
+  for (size_t i = 0; i < ahead.count; i++) {
+    list_folder(&ahead.items[i]);
+    pthread_mutex_lock(&ahead.lock);
+    ahead.done = i + 1;
+    pthread_cond_broadcast(&ahead.read);
+    pthread_mutex_unlock(&ahead.lock);
+  }
+  return NULL;
+}
+
+/*
+ * Takes the read-ahead listing of `folder` into `out`, waiting until the thread has read it; 0 if
+ * none was asked for (or it was taken already). The paths are set before the thread starts and
+ * never change, so they are compared without the lock.
+ */
+static int take_ahead(const char *folder, struct listing *out) {
+  for (size_t i = 0; i < ahead.count; i++) {
+    if (ahead.taken[i] || strcmp(ahead.items[i].folder, folder) != 0) continue;
+    pthread_mutex_lock(&ahead.lock);
+    while (ahead.done <= i) pthread_cond_wait(&ahead.read, &ahead.lock);
+    pthread_mutex_unlock(&ahead.lock);
+    ahead.taken[i] = 1;
+    *out = ahead.items[i];
+    memset(&ahead.items[i], 0, sizeof ahead.items[i]);
+    return 1;
+  }
+  return 0;
+}
+
+static napi_value prefetch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  uint32_t count = 0;
+  bool is_array = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[0], &count) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "prefetch(folders): folders must be an array of strings");
     return NULL;
   }
+  if (ahead.count || count == 0) return NULL; /* once per process */
+  struct listing *items = calloc(count, sizeof *items);
+  unsigned char *taken = calloc(count, 1);
+  if (!items || !taken) { free(items); free(taken); return NULL; }
+  size_t kept = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value value;
+    size_t length;
+    if (napi_get_element(env, argv[0], i, &value) != napi_ok || napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok || length >= 8191) continue;
+    char *folder = malloc(length + 1);
+    if (!folder) continue;
+    napi_get_value_string_utf8(env, value, folder, length + 1, &length);
+    items[kept++].folder = folder;
+  }
+  ahead.items = items;
+  ahead.taken = taken;
+  ahead.count = kept;
+  if (!kept) return NULL;
+  pthread_t thread;
+  pthread_attr_t attr;
+  int started = pthread_attr_init(&attr) == 0 && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                pthread_create(&thread, &attr, read_ahead, NULL) == 0;
+  pthread_attr_destroy(&attr);
+  if (!started) read_ahead(NULL); /* no thread: read now; still right, only not ahead */
+  return NULL;
+}
+
+static napi_value read_folder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  /* Twice Linux's PATH_MAX: a longer path is refused as the kernel would refuse it, ENAMETOOLONG. */
+  char folder[8192];
+  size_t folder_len;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], folder, sizeof folder, &folder_len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "readFolder(folder): folder must be a string");
+    return NULL;
+  }
+  if (folder_len >= sizeof folder - 1) return throw_errno(env, ENAMETOOLONG, "(a path of 8,191 bytes or more)");
+
+  struct listing l = {0};
+  /* A read ahead that failed is done again here, so the error is the one the folder gives now. */
+  if (!take_ahead(folder, &l) || l.error) {
+    listing_free(&l);
+    l.folder = strdup(folder);
+    if (!l.folder) return throw_errno(env, ENOMEM, folder);
+    list_folder(&l);
+  }
+  if (l.error) {
+    int e = l.error;
+    listing_free(&l);
+    return throw_errno(env, e, folder);
+  }
+  struct names *n = &l.names;
+  napi_value buffer, stats, joined, order, result;
+  double *out = NULL;
+  if (napi_create_arraybuffer(env, (n->count ? n->count : 1) * FIELDS * sizeof(double), (void **)&out, &buffer) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, n->count * FIELDS, buffer, 0, &stats) != napi_ok) {
+    listing_free(&l);
+    return NULL;
+  }
+  memcpy(out, l.stats, n->count * FIELDS * sizeof(double));
   size_t length = 0;
-  for (size_t i = 0; i < n.count; i++) length += strlen(n.items[i]) + 1;
+  for (size_t i = 0; i < n->count; i++) length += strlen(n->items[i]) + 1;
   char *text = malloc(length + 1);
   if (!text) {
-    close(dir);
-    names_free(&n);
+    listing_free(&l);
     return throw_errno(env, ENOMEM, folder);
   }
   char *end = text;
   int same_order = 1;
-  for (size_t i = 0; i < n.count; i++) {
-    const char *name = n.items[i];
+  for (size_t i = 0; i < n->count; i++) {
+    const char *name = n->items[i];
     size_t len = strlen(name);
     for (size_t k = 0; k < len; k++)
       if ((unsigned char)name[k] >= 0xF0) same_order = 0;
@@ -232,11 +355,9 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
     memcpy(end, name, len);
     end += len;
   }
-  stat_all(dir, n.items, out, n.count);
-  close(dir);
+  listing_free(&l);
   napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
   free(text);
-  names_free(&n);
   if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_create_array_with_length(env, 3, &result) != napi_ok) return NULL;
   napi_set_element(env, result, 0, joined);
   napi_set_element(env, result, 1, stats);
@@ -248,5 +369,7 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "readFolder", NAPI_AUTO_LENGTH, read_folder, NULL, &fn);
   napi_set_named_property(env, exports, "readFolder", fn);
+  napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
+  napi_set_named_property(env, exports, "prefetch", fn);
   return exports;
 }

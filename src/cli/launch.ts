@@ -1,7 +1,8 @@
 /**
  * The command line's first file (bin/whitemagic.js loads it): answers `--version` before anything
- * else is read, and otherwise runs the command line's bundle (./main.ts, built as cli-main.cjs)
- * through V8's code cache, so a command does not compile the bundle from scratch every time.
+ * else is read, and otherwise starts reading ahead the folders a reading command will list
+ * (./read-ahead.ts) and runs the command line's bundle (./main.ts, built as cli-main.cjs) through
+ * V8's code cache, so a command does not compile the bundle from scratch every time.
  */
 declare const __VERSION__: string;
 
@@ -11,5 +12,9 @@ if (argv.length === 1 && argv[0] === '--version') {
   (require('node:fs') as typeof import('node:fs')).writeSync(1, `${typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev'}\n`);
 } else {
   // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
-  void import('../util/code-cache.js').then(({ runWithCodeCache }) => runWithCodeCache(`${__dirname}/cli-main.cjs`));
+  // The folders a reading command will list are read on another thread meanwhile (read-ahead.ts).
+  void import('./read-ahead.js')
+    .then(({ readAhead }) => readAhead(argv))
+    .then(() => import('../util/code-cache.js'))
+    .then(({ runWithCodeCache }) => runWithCodeCache(`${__dirname}/cli-main.cjs`));
 }

@@ -9,6 +9,11 @@ export interface NativeAddon {
    * that order is certainly JavaScript's (native/folder.c).
    */
   readFolder(folder: string): [string, Float64Array, boolean];
+  /**
+   * Starts reading these folders on a thread of the addon's own; the first readFolder of each then
+   * takes that result (src/cli/read-ahead.ts). Once per process; later calls are ignored.
+   */
+  prefetch(folders: string[]): void;
 }
 
 const ADDON = join('build', 'Release', 'whitemagic_native.node');

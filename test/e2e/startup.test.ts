@@ -92,6 +92,54 @@ describe('start-up: what a command loads', () => {
     },
   );
 
+  // Reading ahead (src/cli/read-ahead.ts) pays only if the launcher names the folders exactly as
+  // the storage code later reads them: the addon hands a read-ahead listing to an equal path only.
+  it.skipIf(!existsSync(join(BIN, '..', '..', 'build', 'Release', 'whitemagic_native.node')))(
+    'a reading command reads ahead exactly the folders it then reads; a writing one reads none ahead',
+    () => {
+      const spy = join(h.home, 'spy.cjs');
+      writeFileSync(
+        spy,
+        "const Module = require('module');\n" +
+          "const load = Module._extensions['.node'];\n" +
+          'const log = { ahead: [], reads: [] };\n' +
+          "Module._extensions['.node'] = function (m, file) {\n" +
+          '  load(m, file);\n' +
+          "  if (!file.endsWith('whitemagic_native.node') || m.exports.spied) return;\n" +
+          '  const { prefetch, readFolder } = m.exports;\n' +
+          '  m.exports.spied = true;\n' +
+          '  m.exports.prefetch = (folders) => { log.ahead.push(...folders); return prefetch(folders); };\n' +
+          '  m.exports.readFolder = (folder) => { log.reads.push(folder); return readFolder(folder); };\n' +
+          '};\n' +
+          "process.on('exit', () => process._rawDebug(JSON.stringify(log)));\n",
+      );
+      const spied = (args: string[], env: Record<string, string> = {}): { ahead: string[]; reads: string[] } => {
+        const r = h.run(args, { env: { NODE_OPTIONS: `--require=${spy}`, ...env } });
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stderr.trim().split('\n').pop()!);
+      };
+      for (const name of ['md', 'other']) {
+        expect(h.run(['--context', name, 'create', '--title', 'Ahead', '--content', 'x']).code).toBe(0);
+        expect(h.run(['--context', name, 'create', '--title', 'Kept', '--content', 'x', '--type', 'long_term']).code).toBe(0);
+      }
+      const folders = (name: string) => ['short_term', 'long_term', 'archive'].map((t) => join(h.wmHome, name, 'memory', t));
+      for (const [args, env] of [
+        [['--context', 'md', 'list'], {}],
+        [['list', '--limit', '5', '--base-dir', join(h.wmHome, 'md')], {}],
+        [['search', 'ahead'], { WHITEMAGIC_CONTEXT: 'md' }],
+        [['status'], { WHITEMAGIC_BASE_DIR: join(h.wmHome, 'md') }],
+      ] as const) {
+        const { ahead, reads } = spied([...args], env);
+        expect(ahead, args.join(' ')).toEqual(folders('md'));
+        expect(reads.slice(0, 3), args.join(' ')).toEqual(folders('md'));
+      }
+      const federated = spied(['search', 'ahead', '--all-contexts']);
+      expect(federated.ahead).toEqual([...folders('md'), ...folders('other')]);
+      expect([...new Set(federated.reads)].sort()).toEqual([...federated.ahead].sort());
+      expect(spied(['--context', 'md', 'create', '--title', 'No', '--content', 'x']).ahead).toEqual([]);
+    },
+  );
+
   it('output to a reader that goes away ends quietly (`list | head -1`)', () => {
     // Enough memories that the listing overflows a pipe's buffer after the reader has gone.
     const folder = join(h.wmHome, 'big', 'memory', 'short_term');

@@ -153,6 +153,35 @@ describe('folder listing: the native addon and Node.js agree', () => {
     expect(run.stdout.trim()).toBe('300');
   });
 
+  // In a child process: a process reads ahead once (the state is the addon's own).
+  it.skipIf(!built)('hands a folder read ahead to the first read of that path only, and reads a failed one again', () => {
+    const ahead = join(dir, 'ahead');
+    const later = join(dir, 'later');
+    mkdirSync(ahead);
+    mkdirSync(later);
+    writeFileSync(join(ahead, 'a.md'), 'one');
+    const script = `
+      const fs = require('fs');
+      const addon = require(${JSON.stringify(ADDON)});
+      const sizes = (folder) => [...addon.readFolder(folder)[1]].filter((_, i) => i % 5 === 1);
+      addon.prefetch([${JSON.stringify(ahead)}, ${JSON.stringify(join(dir, 'missing'))}]);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500); // the thread has read by now
+      fs.appendFileSync(${JSON.stringify(join(ahead, 'a.md'))}, ' two');
+      fs.mkdirSync(${JSON.stringify(join(dir, 'missing'))});
+      fs.writeFileSync(${JSON.stringify(join(later, 'b.md'))}, 'b');
+      console.log(JSON.stringify({
+        first: sizes(${JSON.stringify(ahead)}),
+        second: sizes(${JSON.stringify(ahead)}),
+        missing: addon.readFolder(${JSON.stringify(join(dir, 'missing'))})[0],
+        later: sizes(${JSON.stringify(later)}),
+      }));`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    // The first read is the one taken ahead (before the append); the next reads the folder again.
+    // The folder that was missing then is read now rather than failing with the old error.
+    expect(JSON.parse(run.stdout)).toEqual({ first: [3], second: [7], missing: '', later: [1] });
+  });
+
   it('turns a failed lstat into the error Node.js would give', () => {
     const err = statError(-13, '/x/a.md');
     expect(err).toMatchObject({ code: 'EACCES', errno: -13, syscall: 'lstat', path: '/x/a.md' });

@@ -1,0 +1,51 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createProgram } from '../../src/cli/program.js';
+import { GLOBAL_VALUE_OPTIONS, foldersToReadAhead } from '../../src/cli/read-ahead.js';
+
+const TYPES = ['short_term', 'long_term', 'archive'];
+const foldersOf = (dir: string) => TYPES.map((t) => join(dir, 'memory', t));
+
+describe('reading ahead: which folders a run will read', () => {
+  let home: string;
+  let env: NodeJS.ProcessEnv;
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'wm-ahead-'));
+    env = { HOME: home, WHITEMAGIC_HOME: join(home, 'wm') };
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  it('knows every global option that takes a value, so an option value is never taken for the command', () => {
+    const program = createProgram();
+    const takesValue = program.options.filter((o) => o.required || o.optional).map((o) => o.long);
+    expect([...takesValue].sort()).toEqual([...GLOBAL_VALUE_OPTIONS].sort());
+  });
+
+  it('resolves the context as the command does: --base-dir in either form and place, --context, the environment, the default', () => {
+    expect(foldersToReadAhead(['--base-dir', '/x/ctx', 'list'], env)).toEqual(foldersOf('/x/ctx'));
+    expect(foldersToReadAhead(['list', '--limit', '20', '--base-dir=/x/ctx'], env)).toEqual(foldersOf('/x/ctx'));
+    expect(foldersToReadAhead(['--context', 'work', 'show', 'abc'], env)).toEqual(foldersOf(join(home, 'wm', 'work')));
+    expect(foldersToReadAhead(['--context', 'list', 'status'], env)).toEqual(foldersOf(join(home, 'wm', 'list')));
+    expect(foldersToReadAhead(['search', 'x'], { ...env, WHITEMAGIC_BASE_DIR: '~/notes' })).toEqual(foldersOf(join(home, 'notes')));
+    expect(foldersToReadAhead(['ls'], env)).toEqual(foldersOf(join(home, 'wm', 'default')));
+  });
+
+  it('reads every named context ahead for a federated search', () => {
+    for (const name of ['a', 'b', '.hidden']) mkdirSync(join(home, 'wm', name), { recursive: true });
+    writeFileSync(join(home, 'wm', 'active-context'), 'a');
+    expect(foldersToReadAhead(['search', 'x', '--all-contexts'], env)).toEqual([...foldersOf(join(home, 'wm', 'a')), ...foldersOf(join(home, 'wm', 'b'))]);
+    expect(foldersToReadAhead(['search', 'x', '--contexts', 'b, a'], env)).toEqual([...foldersOf(join(home, 'wm', 'b')), ...foldersOf(join(home, 'wm', 'a'))]);
+  });
+
+  it('reads nothing ahead for a command that writes, for help, or for no command', () => {
+    for (const args of [['create', '--title', 'list'], ['update', 'x'], ['delete', 'x'], ['reindex'], ['--help'], [], ['--json']]) {
+      expect(foldersToReadAhead(args, env), args.join(' ')).toEqual([]);
+    }
+  });
+
+  it('leaves a context the command would refuse to the command (it throws, and readAhead drops the guess)', () => {
+    expect(() => foldersToReadAhead(['--context', '../up', 'list'], env)).toThrow();
+  });
+});
