@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import markdown from '../../src/storage/markdown/index.js';
-import { CATALOG_FILE, catalogWindow } from '../../src/storage/markdown/catalog.js';
-import type { StorageBackend } from '../../src/storage/types.js';
+import { CATALOG_FILE, Catalog, catalogWindow } from '../../src/storage/markdown/catalog.js';
+import type { MemoryType } from '../../src/memory/types.js';
+import type { ListQuery, StorageBackend } from '../../src/storage/types.js';
 import { setNativeAddon } from '../../src/util/native.js';
 import { sampleMemory } from './conformance.js';
 
@@ -37,10 +38,16 @@ describe.each<[number, string]>([
     return join(dir, 'memory', h.type, `${h.name}.md`);
   };
   const titles = () => open().list({ types: ['short_term', 'long_term', 'archive'] }).memories.map((m) => m.title).sort();
-  /** The catalog as its first line and its records split into columns (see catalog.ts). */
+  /**
+   * The catalog's records split into columns, and a first line that (written back) declares no
+   * clean index, so the records are what a command reads (see catalog.ts).
+   */
   const catalog = () => {
-    const [head, ...lines] = readFileSync(join(dir, CATALOG_FILE), 'latin1').split('\n');
-    return { head, rows: lines.filter(Boolean).map((l) => l.split('\t')) };
+    const text = readFileSync(join(dir, CATALOG_FILE), 'latin1');
+    const eol = text.indexOf('\n');
+    const [scannedAt, indexAt] = text.slice('whitemagic-catalog 3 '.length, eol).split(' ').map(Number);
+    const records = text.slice(eol + 1, indexAt || text.length);
+    return { head: `whitemagic-catalog 3 ${scannedAt} 0`, records, indexAt, rows: records.split('\n').filter(Boolean).map((l) => l.split('\t')) };
   };
   const writeCatalog = (c: { head: string; rows: string[][] }) =>
     writeFileSync(join(dir, CATALOG_FILE), [c.head, ...c.rows.map((r) => r.join('\t')), ''].join('\n'));
@@ -90,11 +97,11 @@ describe.each<[number, string]>([
     expect([time(row[2]), time(row[3])]).toEqual([firstFile.mtimeMs, firstFile.ctimeMs]);
     const changed = Math.max(time(row[2]), time(row[3]));
     expect(changed % 1000).not.toBe(0); // this file system keeps times finer than a second
-    data.head = `whitemagic-catalog 2 ${changed + 30}`;
+    data.head = `whitemagic-catalog 3 ${changed + 30} 0`;
     writeCatalog(data);
     expect(titles()).toEqual(['First', 'Second', 'Third']);
     // A tick later, the same record is trusted: the title comes from the catalog.
-    data.head = `whitemagic-catalog 2 ${changed + 60}`;
+    data.head = `whitemagic-catalog 3 ${changed + 60} 0`;
     writeCatalog(data);
     expect(titles()).toEqual(['Second', 'Stale', 'Third']);
   });
@@ -158,7 +165,8 @@ describe.each<[number, string]>([
       good.slice(0, good.length - 40), // cut in the middle of the last line
       [head, ...lines.reverse()].join('\n'), // out of order
       good.replace(/\n[^\t\n]+/g, '\n"\\ud800'), // keys that cannot be read
-      `whitemagic-catalog 2 ${Number.MAX_VALUE}\n${lines.join('\n')}`,
+      `whitemagic-catalog 3 ${Number.MAX_VALUE} 0\n${lines.join('\n')}`,
+      `whitemagic-catalog 2 ${Number.MAX_VALUE}\n${lines.join('\n')}`, // an older version
     ];
     for (const junk of junks) {
       writeFileSync(join(dir, CATALOG_FILE), junk);
@@ -191,8 +199,7 @@ describe.each<[number, string]>([
     expect(before.filter((m) => m.title.startsWith('Ünïcode'))).toHaveLength(names.length);
     later();
     all(); // records now trusted
-    const text = readFileSync(join(dir, CATALOG_FILE));
-    expect(text.every((byte) => byte < 0x80)).toBe(true);
+    expect(Buffer.from(catalog().records, 'latin1').every((byte) => byte < 0x80)).toBe(true);
     expect(catalog().rows).toHaveLength(3 + names.length);
     // Served from the catalog: a title changed there (not in the file) shows.
     const data = catalog();
@@ -202,6 +209,47 @@ describe.each<[number, string]>([
     expect(after.filter((m) => m.title.startsWith('From the catalog, Ünïcode 0 \t 😀'))).toHaveLength(1);
     expect(after.find((m) => m.name === 'café ☕')).toMatchObject({ tags: ['é', 'b'], meta: { note: '✓' } });
     expect(open().lookup('tab\there')).toHaveLength(1);
+  });
+
+  it('serves a list by date from the clean index exactly as from a scan, and only while nothing changed', () => {
+    // Ties on creation time (broken by id), all three types, names out of date order, hand-made files.
+    const s = open();
+    for (let i = 0; i < 40; i++) {
+      const at = Date.UTC(2024, 1, 1 + (i % 7), 12);
+      s.insert(sampleMemory({ title: `Bulk ${i}`, type: (['short_term', 'long_term', 'archive'] as const)[i % 3], tags: [`t${i % 4}`] }, at));
+    }
+    writeFileSync(join(dir, 'memory', 'long_term', 'aaa-by-hand.md'), '---\ntitle: By hand\ncreated: 2030-01-01T00:00:00.000Z\n---\nbody\n');
+    writeFileSync(join(dir, 'memory', 'short_term', 'zzz-no-date.md'), '---\ntitle: No date\n---\nbody\n');
+    later();
+    open().list({}); // the records are settled: the catalog is written with its clean index
+    expect(catalog().indexAt).toBeGreaterThan(0);
+
+    const take = vi.spyOn(Catalog.prototype, 'take');
+    const queries: ListQuery[] = [];
+    for (const types of [undefined, ['archive'], ['long_term', 'short_term'], ['short_term', 'long_term', 'archive']] as Array<MemoryType[] | undefined>) {
+      for (const limit of [undefined, 0, 1, 5, 100]) for (const reverse of [false, true]) queries.push({ types, limit, reverse });
+    }
+    for (const query of queries) {
+      take.mockClear();
+      const fromIndex = open().list(query);
+      expect(take, JSON.stringify(query)).not.toHaveBeenCalled(); // no per-file step
+      const scanned = open();
+      scanned.problems(); // a scan first: the list then comes from its headers
+      expect(fromIndex, JSON.stringify(query)).toEqual(scanned.list(query));
+      expect(take).toHaveBeenCalled();
+    }
+    // A filter the index does not order by goes through the scan.
+    take.mockClear();
+    expect(open().list({ tags: ['t1'] }).memories.map((m) => m.title)).toContain('Bulk 1');
+    expect(take).toHaveBeenCalled();
+
+    // Any change to a folder (here a file edited in place by hand) and the scan decides again.
+    const file = join(dir, 'memory', 'long_term', 'aaa-by-hand.md');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('By hand', 'Edited'));
+    take.mockClear();
+    expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Edited']);
+    expect(take).toHaveBeenCalled();
+    take.mockRestore();
   });
 
   it('replaces a catalog of an earlier version', () => {

@@ -7,7 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '..
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { insertEach } from '../bulk.js';
-import { applyListQuery, summarise } from '../query.js';
+import { DEFAULT_LIST_TYPES, applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
   BulkResult,
@@ -21,7 +21,7 @@ import type {
   StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogPart, type HeaderTail, type RecordBody } from './catalog.js';
+import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogIndex, type CatalogPart, type HeaderTail, type IndexInput, type RecordBody } from './catalog.js';
 import { FileHeader, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { FIELDS, FILE, KIND, LINK, readFolder, statAt, statError, type FileStat, type FolderListing } from './folder-listing.js';
@@ -54,6 +54,18 @@ function fsProblem(err: unknown): string {
   return e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check its permissions' : e.message;
 }
 
+/** The folders and the catalog as a command first sees them (MarkdownBackend.look). */
+interface Look {
+  scanStart: number;
+  catalog: Catalog;
+  /** In MEMORY_TYPES order; undefined for a folder that is missing, linked or not a folder. */
+  listings: Array<FolderListing | undefined>;
+  /** Folders that are links or not folders. */
+  problems: StorageProblem[];
+  /** The catalog's clean index, when these listings are the ones it was written from. */
+  clean?: CatalogIndex;
+}
+
 export class MarkdownBackend implements StorageBackend {
   readonly name = 'markdown' as const;
   readonly capabilities: BackendCapabilities = { handEditable: true, transactions: false, singleFile: false, staysCurrent: false };
@@ -79,6 +91,8 @@ export class MarkdownBackend implements StorageBackend {
   /** Own writes since the scan: the catalog is saved on close. */
   private catalogDirty = false;
   private index?: MarkdownSearchIndex;
+  /** The folders and catalog as this command first saw them (look). */
+  private looked?: Look;
 
   constructor(
     readonly dir: string,
@@ -91,41 +105,31 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * Every memory file's front matter, from the catalog where a file is unchanged and from the file
-   * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed.
+   * What a command sees first: the three folders as listed now (with each entry's stat), and the
+   * catalog; read once per command. `clean` is the catalog's clean index when the listings are the
+   * very ones it was written from: every record is then current, and no file needs a look.
    */
-  private scan(): Map<string, FileHeader> {
-    if (this.entries) return this.entries;
+  private look(): Look {
+    if (this.looked) return this.looked;
     const scanStart = Date.now();
     this.catalog?.close();
     const catalog = Catalog.open(this.dir);
     this.catalog = catalog;
-    const cursor = catalog;
-    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
-    const entries = new Map<string, FileHeader>();
-    this.droppedTwins.clear();
+    const listings: Array<FolderListing | undefined> = [];
     const problems: StorageProblem[] = [];
-    // The new catalog, in reading order: runs of unchanged lines copied from the old one, new lines.
-    const chunks: CatalogPart[] = [];
-    let runStart = -1;
-    let runEnd = -1;
-    const flush = () => {
-      if (runStart !== -1) chunks.push({ from: runStart, to: runEnd });
-      runStart = -1;
-    };
-    let changed = false;
     let seen = 0;
-    for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
-      const type = MEMORY_TYPES[typeIndex];
+    for (const type of MEMORY_TYPES) {
       const folder = this.typeDir(type);
-      let listing: FolderListing;
+      listings.push(undefined);
       try {
         const linked = this.linkedFolder(type);
         if (linked) {
           problems.push({ path: linked, message: 'is a symbolic link; not followed' });
           continue;
         }
-        listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
+        const listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
+        seen += listing.names.length;
+        listings[listings.length - 1] = listing;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue;
@@ -135,12 +139,50 @@ export class MarkdownBackend implements StorageBackend {
         }
         throw fromFsError(err, folder);
       }
+    }
+    const index = problems.length ? undefined : catalog.readIndex();
+    this.looked = { scanStart, catalog, listings, problems, clean: index?.matches(listings) ? index : undefined };
+    return this.looked;
+  }
+
+  /**
+   * Every memory file's front matter, from the catalog where a file is unchanged and from the file
+   * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed,
+   * with a clean index when every file was readable, settled and recorded.
+   */
+  private scan(): Map<string, FileHeader> {
+    if (this.entries) return this.entries;
+    const { scanStart, catalog, listings, clean, problems: folderProblems } = this.look();
+    const cursor = catalog;
+    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
+    const entries = new Map<string, FileHeader>();
+    this.droppedTwins.clear();
+    const problems: StorageProblem[] = [...folderProblems];
+    // The new catalog, in reading order: runs of unchanged lines copied from the old one, new lines.
+    const chunks: CatalogPart[] = [];
+    let runStart = -1;
+    let runEnd = -1;
+    const flush = () => {
+      if (runStart !== -1) chunks.push({ from: runStart, to: runEnd });
+      runStart = -1;
+    };
+    let changed = false;
+    // What a clean index needs; `indexable` turns false at the first file that keeps it from being clean.
+    const index: IndexInput = { listings, lineLengths: [], types: [], created: [], ids: [] };
+    let indexable = !problems.length;
+    for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
+      const type = MEMORY_TYPES[typeIndex];
+      const listing = listings[typeIndex];
+      if (!listing) continue;
+      const folder = this.typeDir(type);
       const { names, stats } = listing;
-      seen += names.length;
       // Plain concatenation: path.join costs as much as the stat itself at 10,000 files.
       const prefix = folder + sep;
       // A memory file's name (`.md`, and `md` is not hex) is never a temporary one: no pattern to try on it.
-      if (!this.readonly && names.some((name) => !name.endsWith('.md') && isTempFileName(name))) removeStaleTempFiles(folder, names, scanStart);
+      if (names.some((name) => !name.endsWith('.md') && isTempFileName(name))) {
+        indexable = false; // the listing is about to change
+        if (!this.readonly) removeStaleTempFiles(folder, names, scanStart);
+      }
       for (let i = 0; i < names.length; i++) {
         const file = names[i];
         if (!isMemoryFileName(file)) continue;
@@ -161,9 +203,11 @@ export class MarkdownBackend implements StorageBackend {
         const known = fields !== -1 && cursor.take(fields, st);
         let header: FileHeader | undefined;
         let problem: string | undefined;
+        let lineLength = 0;
         if (known && settled(st, catalog.scannedAt)) {
           problem = cursor.problem;
           if (problem === undefined) header = new FileHeader(cursor.span, cursor.cut1, cursor.cut2, cursor.cut3, type, st.size, file, undefined, source, cursor.tailStart, cursor.tailEnd);
+          lineLength = cursor.lineEnd - cursor.lineStart;
           if (runStart !== -1 && runEnd === cursor.lineStart) runEnd = cursor.lineEnd;
           else {
             flush();
@@ -172,9 +216,13 @@ export class MarkdownBackend implements StorageBackend {
           }
         } else {
           const read = this.readFile(path, type, file, st);
-          if (!read) continue;
+          if (!read) {
+            indexable = false;
+            continue;
+          }
           flush();
           if (read.line) chunks.push(read.line);
+          lineLength = read.line?.length ?? 0; // latin1: one byte per character
           // Rewrite the catalog for a new or changed file, or one that can now be trusted.
           if (!known || settled(st, scanStart)) changed = true;
           header = read.header;
@@ -184,17 +232,27 @@ export class MarkdownBackend implements StorageBackend {
           problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: problem });
           continue;
         }
+        if (indexable) {
+          if (lineLength && settled(st, scanStart)) {
+            index.lineLengths.push(lineLength);
+            index.types.push(typeIndex);
+            index.created.push(header!.created);
+            index.ids.push(header!.id);
+          } else indexable = false;
+        }
         this.addEntry(entries, header!, problems);
       }
     }
     flush();
     if (cursor.skipped || cursor.rest) changed = true; // files removed or renamed since
+    indexable &&= !problems.length;
     if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     this.entries = entries;
     this.scanProblems = problems;
     this.scannedAt = scanStart;
     this.catalogParts = chunks;
-    if (changed && !this.readonly) saveCatalog(this.dir, chunks, scanStart, catalog);
+    // Also rewritten when only the index is out of date (an entry other than a memory file changed).
+    if ((changed || (indexable && !clean)) && !this.readonly) saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? index : undefined);
     return entries;
   }
 
@@ -295,11 +353,39 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   list(query: ListQuery): ListResult {
+    const clean = this.entries ? undefined : this.look().clean;
+    if (clean && !query.tags?.length && !query.since && !query.until && (query.sort ?? 'created') === 'created') return this.listClean(clean, query);
+    return this.listScanned(query);
+  }
+
+  private listScanned(query: ListQuery): ListResult {
     // Newest files last in reading order (names start with the date): fed newest first, a page of
     // the newest rejects most memories at the first comparison.
     const headers = [...this.scan().values()].reverse();
     const { memories, total } = applyListQuery(headers, query);
     return { memories: memories.map((h) => (h as FileHeader).plain()), total, problems: this.problems() };
+  }
+
+  /**
+   * A list by creation date from the clean index: the records in that order, each line read only
+   * if shown (applyListQuery's order and counts, without a header per memory).
+   */
+  private listClean(clean: CatalogIndex, query: ListQuery): ListResult {
+    const catalog = this.catalog!;
+    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
+    const wanted = (query.types ?? DEFAULT_LIST_TYPES).map((t) => MEMORY_TYPES.indexOf(t));
+    const total = wanted.reduce((sum, t, i) => (wanted.indexOf(t) === i ? sum + clean.counts[MEMORY_TYPES[t]] : sum), 0);
+    const limit = Math.min(query.limit ?? total, total);
+    const memories: MemoryHeader[] = [];
+    for (let k = 0; k < clean.records && memories.length < limit; k++) {
+      const r = clean.byCreated(query.reverse ? clean.records - 1 - k : k);
+      if (!wanted.includes(clean.typeOf(r))) continue;
+      const header = FileHeader.ofLine(catalog.read(clean.lineStart(r), clean.lineEnd(r)), clean.lineStart(r), source);
+      // A record that does not parse (the catalog was damaged under us): the whole scan decides.
+      if (!header) return this.listScanned(query);
+      memories.push(header.plain());
+    }
+    return { memories, total, problems: [] };
   }
 
   lookup(ref: string): MemoryHeader[] {
@@ -377,6 +463,7 @@ export class MarkdownBackend implements StorageBackend {
     if (options.freshId && !this.entries) {
       const file = `${memoryName(memory)}.md`;
       if (existsSync(join(this.typeDir(memory.type), file))) throw new ConflictError(`a memory named ${file} exists already`);
+      this.looked = undefined; // what it saw is out of date now
       return this.writeFile(memory.type, file, memory);
     }
     if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
@@ -535,6 +622,7 @@ export class MarkdownBackend implements StorageBackend {
     this.catalogDirty = false;
     this.catalogEdits.clear();
     this.entries = undefined;
+    this.looked = undefined;
     this.index?.close();
     this.index = undefined;
   }

@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { FileStat } from './folder-listing.js';
+import { joinedNames, type FileStat, type FolderListing } from './folder-listing.js';
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
+import { compareCodePoints } from '../query.js';
 import { randomBytes } from '../../util/random.js';
 import { settledAt } from './file-times.js';
 
@@ -18,8 +19,16 @@ import { settledAt } from './file-times.js';
  * The format is one line per file, in the order the backend reads the folders (type, then file
  * name), so a command walks it beside the sorted folder listing without building a map of it:
  *
- *     whitemagic-catalog 2 <scannedAt>
+ *     whitemagic-catalog 3 <scannedAt> <indexAt>
  *     <type>/<file> TAB size TAB mtime TAB ctime TAB ino TAB id TAB created TAB updated TAB tags TAB rest
+ *     ...
+ *     [the clean index, from byte indexAt to the end; indexAt 0: none]
+ *
+ * The clean index (CatalogIndex) is written only when the scan that wrote the catalog found every
+ * file readable, settled and recorded: it holds the folder listings that scan saw, byte for byte,
+ * and the records' order by creation date. A command whose own listing is the same (names, sizes,
+ * times, inodes of every entry) knows without a per-file step that every record is current, and a
+ * `list` then reads only the lines it shows.
  *
  * Times are the 16 hex digits of the stat's `mtimeMs` and `ctimeMs` as IEEE doubles: compared
  * exactly and without making a string per file (turning two doubles into decimal text for each
@@ -35,8 +44,10 @@ export const CATALOG_FILE = '.whitemagic-catalog.tsv';
 /** Catalogs of earlier versions: removed when a new one is written. */
 const OLD_CATALOG_FILES = ['.whitemagic-catalog.json'];
 
-/** The first line's start; bump the version when the record layout changes (an older catalog is then rebuilt). */
-const MAGIC = 'whitemagic-catalog 2 ';
+/** The first line's start; bump the version when the layout changes (an older catalog is then rebuilt). */
+const MAGIC = 'whitemagic-catalog 3 ';
+/** Digits of the index's offset in the first line (written last, in place). */
+const INDEX_AT_DIGITS = 12;
 
 /** The id column of a record of a file that cannot be read (no memory id starts with `!`). */
 const PROBLEM = '!';
@@ -89,7 +100,10 @@ export class Catalog {
   problem: string | undefined;
 
   private fd: number | undefined;
+  /** Where the records end: the index's offset, or the file's size when it has none. */
   private size = 0;
+  private indexAt = 0;
+  private fileSize = 0;
   private buffer = Buffer.alloc(0);
 
   /** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
@@ -97,14 +111,18 @@ export class Catalog {
     const catalog = new Catalog();
     try {
       catalog.fd = openSync(join(dir, CATALOG_FILE), 'r');
-      catalog.size = fstatSync(catalog.fd).size;
+      catalog.fileSize = catalog.size = fstatSync(catalog.fd).size;
       catalog.buffer = Buffer.allocUnsafe(catalogWindow.size);
       catalog.fill(0);
       const eol = catalog.lineEndIndex();
       const text = catalog.text;
-      const scannedAt = eol > 0 && text.startsWith(MAGIC) ? Number(text.slice(MAGIC.length, eol)) : NaN;
-      if (!Number.isFinite(scannedAt)) throw new Error('not a catalog');
+      const [scannedAt, indexAt] = eol > 0 && text.startsWith(MAGIC) ? text.slice(MAGIC.length, eol).split(' ').map(Number) : [NaN, NaN];
+      if (!Number.isFinite(scannedAt) || !Number.isSafeInteger(indexAt) || indexAt < 0 || indexAt > catalog.fileSize) throw new Error('not a catalog');
       catalog.scannedAt = scannedAt;
+      if (indexAt > eol) {
+        catalog.size = catalog.indexAt = indexAt;
+        catalog.text = catalog.text.slice(0, indexAt); // the window holds records only
+      }
       catalog.pos = eol + 1;
     } catch {
       catalog.close();
@@ -113,16 +131,16 @@ export class Catalog {
     return catalog;
   }
 
-  /** Reads the window from file offset `from`. */
+  /** Reads the window from file offset `from`, up to the end of the records. */
   private fill(from: number): void {
-    const n = readSync(this.fd!, this.buffer, 0, this.buffer.length, from);
+    const n = readSync(this.fd!, this.buffer, 0, Math.min(this.buffer.length, Math.max(0, this.size - from)), from);
     // latin1: the file is ASCII, and this makes a one-byte string without decoding UTF-8.
     this.text = this.buffer.toString('latin1', 0, n);
     this.base = from;
     this.pos = 0;
   }
 
-  /** Whether the window reaches the end of the file. */
+  /** Whether the window reaches the end of the records. */
   private atEnd(): boolean {
     return this.fd === undefined || this.base + this.text.length >= this.size;
   }
@@ -231,9 +249,135 @@ export class Catalog {
     }
   }
 
+  /** The clean index, if the catalog has one and it is whole; undefined otherwise (never a throw). */
+  readIndex(): CatalogIndex | undefined {
+    if (!this.indexAt || this.fd === undefined) return undefined;
+    try {
+      const bytes = Buffer.allocUnsafe(this.fileSize - this.indexAt);
+      if (readSync(this.fd, bytes, 0, bytes.length, this.indexAt) !== bytes.length) return undefined;
+      return CatalogIndex.parse(bytes, this.indexAt);
+    } catch {
+      return undefined;
+    }
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** What the scan that writes a catalog knows for its clean index (see CatalogIndex). */
+export interface IndexInput {
+  /** The folder listings the scan read, in MEMORY_TYPES order; undefined for a folder that did not exist. */
+  listings: Array<FolderListing | undefined>;
+  /** Per record line, in file order: its length in bytes, its type (index in MEMORY_TYPES), creation time and id. */
+  lineLengths: number[];
+  types: number[];
+  created: string[];
+  ids: string[];
+}
+
+/**
+ * The clean index at the end of a catalog: the folder listings (names joined by "/", and the
+ * stats as the bytes of their doubles) of the scan that wrote the catalog, and for each record its
+ * line's offset, its type and its place in the default list order (created, newest first; then id).
+ * Laid out as a JSON head (its length in 4 bytes first) and the arrays after it, little-endian.
+ */
+export class CatalogIndex {
+  private constructor(
+    private readonly bytes: Buffer,
+    private readonly folders: Array<{ present: boolean; namesAt: number; namesLength: number; statsAt: number; statsLength: number }>,
+    /** Records, and memories of each type. */
+    readonly records: number,
+    readonly counts: Record<MemoryType, number>,
+    private readonly linesAt: number,
+    private readonly typesAt: number,
+    private readonly orderAt: number,
+    /** Where the records end in the catalog file (the index's own offset). */
+    private readonly recordsEnd: number,
+  ) {}
+
+  static parse(bytes: Buffer, recordsEnd: number): CatalogIndex | undefined {
+    const headLength = bytes.readUInt32LE(0);
+    const head = JSON.parse(bytes.toString('latin1', 4, 4 + headLength)) as { records?: unknown; counts?: unknown; folders?: unknown };
+    const records = head.records;
+    if (!Number.isSafeInteger(records) || (records as number) < 0 || !Array.isArray(head.folders) || head.folders.length !== MEMORY_TYPES.length) return undefined;
+    const n = records as number;
+    const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
+    let at = 4 + headLength;
+    const folders = [];
+    for (const f of head.folders as Array<{ present?: unknown; names?: unknown; stats?: unknown }>) {
+      const namesLength = f.names as number;
+      const statsLength = f.stats as number;
+      if (typeof f.present !== 'boolean' || !Number.isSafeInteger(namesLength) || !Number.isSafeInteger(statsLength) || namesLength < 0 || statsLength < 0) return undefined;
+      folders.push({ present: f.present, namesAt: at, namesLength, statsAt: at + namesLength, statsLength });
+      at += namesLength + statsLength;
+    }
+    const linesAt = at;
+    const typesAt = linesAt + 4 * n;
+    const orderAt = typesAt + n;
+    if (orderAt + 4 * n !== bytes.length) return undefined;
+    for (let r = 0; r < n; r++) {
+      const type = MEMORY_TYPES[bytes[typesAt + r]];
+      if (!type) return undefined;
+      counts[type]++;
+    }
+    return new CatalogIndex(bytes, folders, n, counts, linesAt, typesAt, orderAt, recordsEnd);
+  }
+
+  /** True when these listings (MEMORY_TYPES order; undefined: no folder) are the index's, byte for byte. */
+  matches(listings: Array<FolderListing | undefined>): boolean {
+    return this.folders.every((f, i) => {
+      const listing = listings[i];
+      if (!listing) return !f.present;
+      const { stats } = listing;
+      if (!f.present || stats.byteLength !== f.statsLength) return false;
+      const recorded = this.bytes.subarray(f.statsAt, f.statsAt + f.statsLength);
+      if (!recorded.equals(Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength))) return false;
+      const names = joinedNames(listing);
+      return Buffer.byteLength(names) === f.namesLength && this.bytes.toString('utf8', f.namesAt, f.namesAt + f.namesLength) === names;
+    });
+  }
+
+  /** Where record `r`'s line starts and ends in the catalog file (its newline included). */
+  lineStart(r: number): number {
+    return this.bytes.readUInt32LE(this.linesAt + 4 * r);
+  }
+
+  lineEnd(r: number): number {
+    return r + 1 < this.records ? this.lineStart(r + 1) : this.recordsEnd;
+  }
+
+  /** Record `r`'s type, as its index in MEMORY_TYPES. */
+  typeOf(r: number): number {
+    return this.bytes[this.typesAt + r];
+  }
+
+  /** The record `k`-th in the default list order: created, newest first, then id, newest first. */
+  byCreated(k: number): number {
+    return this.bytes.readUInt32LE(this.orderAt + 4 * k);
+  }
+
+  /** The bytes of the index for a catalog whose records start at `recordsStart`. */
+  static bytesOf(input: IndexInput, recordsStart: number): Buffer {
+    const n = input.lineLengths.length;
+    const folders = input.listings.map((listing) => {
+      if (!listing) return { present: false, names: Buffer.alloc(0), stats: Buffer.alloc(0) };
+      const { stats } = listing;
+      return { present: true, names: Buffer.from(joinedNames(listing), 'utf8'), stats: Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength) };
+    });
+    const head = Buffer.from(JSON.stringify({ records: n, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })) }), 'latin1');
+    const lines = Buffer.allocUnsafe(4 * n);
+    for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines.writeUInt32LE(at, 4 * r);
+    const { created, ids } = input;
+    // Reading order is nearly creation order (file names start with the date): a near-linear sort.
+    const order = Array.from({ length: n }, (_, r) => r).sort((a, b) => -compareCodePoints(created[a], created[b]) || -compareCodePoints(ids[a], ids[b]));
+    const orderBytes = Buffer.allocUnsafe(4 * n);
+    order.forEach((r, k) => orderBytes.writeUInt32LE(r, 4 * k));
+    const headLength = Buffer.allocUnsafe(4);
+    headLength.writeUInt32LE(head.length, 0);
+    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), lines, Buffer.from(input.types), orderBytes]);
   }
 }
 
@@ -409,28 +553,40 @@ export function mergeLines(body: string, edits: Map<string, string | null>): str
  * permissions) is not an error for the command. `parts` are the record lines in reading order,
  * new ones as text and unchanged runs as ranges of `from` (the catalog the scan read).
  */
-export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog): void {
+export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput): void {
   const path = join(dir, CATALOG_FILE);
   // A name isTempFileName knows, so a copy left by a killed process is cleaned.
   const temp = `${path}.${Buffer.from(randomBytes(6)).toString('hex')}`;
   let out: number | undefined;
   try {
     out = openSync(temp, 'wx', 0o600);
-    let pending = `${MAGIC}${scannedAt}\n`;
+    const firstLine = (indexAt: number) => `${MAGIC}${scannedAt} ${String(indexAt).padStart(INDEX_AT_DIGITS, '0')}\n`;
+    let pending = firstLine(0);
+    const recordsStart = pending.length;
+    let written = 0;
+    const write = (text: string) => {
+      written += writeSync(out!, text, null, 'latin1');
+    };
     for (const part of parts) {
       if (typeof part === 'string') {
         pending += part;
         if (pending.length < 1 << 16) continue;
       } else {
-        writeSync(out, pending, null, 'latin1');
+        write(pending);
         pending = '';
         from.copyTo(out, part.from, part.to);
+        written += part.to - part.from;
         continue;
       }
-      writeSync(out, pending, null, 'latin1');
+      write(pending);
       pending = '';
     }
-    writeSync(out, pending, null, 'latin1');
+    write(pending);
+    // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
+    if (index && written === recordsStart + index.lineLengths.reduce((a, b) => a + b, 0)) {
+      writeSync(out, CatalogIndex.bytesOf(index, recordsStart));
+      writeSync(out, firstLine(written), 0, 'latin1');
+    }
     closeSync(out);
     out = undefined;
     renameSync(temp, path);

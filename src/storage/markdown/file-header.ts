@@ -1,5 +1,6 @@
 import type { MemoryHeader, MemoryType } from '../../memory/types.js';
-import { parseRest, parseTags, type HeaderTail } from './catalog.js';
+import { MEMORY_TYPES } from '../../memory/types.js';
+import { keyOfLine, parseRest, parseTags, type HeaderTail } from './catalog.js';
 
 /** Where the rest of a header served from the catalog is, and what to do if that part is damaged. */
 export interface TailSource {
@@ -48,6 +49,24 @@ export class FileHeader implements MemoryHeader {
     const { id, created, updated, title, tags, meta } = header;
     const span = `${id}\t${created}\t${updated}`;
     return new FileHeader(span, id.length, id.length + 1 + created.length, span.length, header.type, bytes, file, { title, tags, meta, derivedId });
+  }
+
+  /**
+   * The header of one whole catalog line (newline included) that starts at file offset `lineStart`;
+   * undefined if the line is not a well-formed record of a readable file.
+   */
+  static ofLine(line: string, lineStart: number, source: TailSource): FileHeader | undefined {
+    const key = keyOfLine(line);
+    // The tabs after key, size, mtime, ctime, ino, id, created, updated and tags (catalog.ts).
+    const tabs: number[] = [];
+    for (let at = line.indexOf('\t'); at !== -1; at = line.indexOf('\t', at + 1)) tabs.push(at);
+    const end = line.length - 1;
+    if (!key || tabs.length !== 9 || line.charCodeAt(end) !== 10) return undefined;
+    const bytes = Number(line.slice(tabs[0] + 1, tabs[1]));
+    const at = tabs[4] + 1; // the id
+    if (!Number.isSafeInteger(bytes) || tabs[5] === at || line.charCodeAt(at) === 33 /* ! : a problem */) return undefined;
+    const span = line.slice(at, tabs[8]);
+    return new FileHeader(span, tabs[5] - at, tabs[6] - at, tabs[7] - at, MEMORY_TYPES[key.typeIndex], bytes, key.file, undefined, source, lineStart + tabs[8] + 1, lineStart + end);
   }
 
   /** Kept once asked for: a list compares it for every memory. */

@@ -23,6 +23,13 @@ export const OTHER = 3;
 export interface FolderListing {
   readonly names: string[];
   readonly stats: Float64Array;
+  /** The names joined by "/" (which no name contains), when the read gave them so. */
+  readonly joined?: string;
+}
+
+/** A listing's names joined by "/": what the catalog's clean index compares (catalog.ts). */
+export function joinedNames(listing: FolderListing): string {
+  return listing.joined ?? listing.names.join('/');
 }
 
 /**
@@ -38,7 +45,7 @@ export function readFolder(folder: string, wanted: (name: string) => boolean, li
     const [joined, stats, sameOrder] = addon.readFolder(folder);
     listed?.(stats.length / FIELDS);
     const names = joined === '' ? [] : joined.split('/');
-    if (sameOrder || inSortOrder(names)) return { names, stats };
+    if (sameOrder || inSortOrder(names)) return { names, stats, joined };
     // Byte order differs from JavaScript's only around astral characters: state them again in order.
   }
   return readFolderPlain(folder, wanted, listed);
