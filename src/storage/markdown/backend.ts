@@ -128,7 +128,7 @@ export class MarkdownBackend implements StorageBackend {
           continue;
         }
         const listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
-        seen += listing.names.length;
+        seen += listing.stats.length / FIELDS;
         listings[listings.length - 1] = listing;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;

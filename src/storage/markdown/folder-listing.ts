@@ -44,8 +44,10 @@ export function readFolder(folder: string, wanted: (name: string) => boolean, li
   if (addon) {
     const [joined, stats, sameOrder] = addon.readFolder(folder);
     listed?.(stats.length / FIELDS);
-    const names = joined === '' ? [] : joined.split('/');
-    if (sameOrder || inSortOrder(names)) return { names, stats, joined };
+    // A string per name only when asked for: an unchanged folder is compared whole (joinedNames).
+    if (sameOrder) return lazyNames(joined, stats);
+    const names = splitNames(joined);
+    if (inSortOrder(names)) return { names, stats, joined };
     // Byte order differs from JavaScript's only around astral characters: state them again in order.
   }
   return readFolderPlain(folder, wanted, listed);
@@ -94,6 +96,22 @@ export interface FileStat {
 export function statAt({ stats }: FolderListing, i: number): FileStat {
   const at = i * FIELDS;
   return { size: stats[at + SIZE], mtimeMs: stats[at + MTIME], ctimeMs: stats[at + CTIME], ino: stats[at + INO] };
+}
+
+function splitNames(joined: string): string[] {
+  return joined === '' ? [] : joined.split('/');
+}
+
+function lazyNames(joined: string, stats: Float64Array): FolderListing {
+  let names: string[] | undefined;
+  return {
+    get names() {
+      names ??= splitNames(joined);
+      return names;
+    },
+    stats,
+    joined,
+  };
 }
 
 function inSortOrder(names: string[]): boolean {

@@ -9,7 +9,7 @@ import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.j
 import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
-import { FIELDS, FILE, KIND, MTIME, SIZE, readFolder, type FolderListing } from './folder-listing.js';
+import { FIELDS, FILE, KIND, MTIME, SIZE, joinedNames, readFolder, type FolderListing } from './folder-listing.js';
 
 /**
  * The markdown backend's search index: a derived, disposable SQLite file inside the context
@@ -81,28 +81,37 @@ interface TypeListing {
 }
 
 /**
- * Memory files on disk with size and mtime, in the order the backend reads them; and unreadable
- * folders. Like the backend, it follows no link: a linked folder or file is not read.
+ * The three folders as listed now (MEMORY_TYPES order; undefined for a missing or linked folder),
+ * and unreadable folders. Like the backend, it follows no link: a linked folder or file is not read.
  */
-function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): { folders: TypeListing[]; problems: StorageProblem[] } {
-  const folders: TypeListing[] = [];
+function readListings(dir: string, isMemoryFileName: (name: string) => boolean): { listings: Array<FolderListing | undefined>; problems: StorageProblem[] } {
+  const listings: Array<FolderListing | undefined> = [];
   const problems: StorageProblem[] = [];
-  if (isLink(join(dir, MEMORY_DIR))) return { folders, problems };
+  if (isLink(join(dir, MEMORY_DIR))) return { listings, problems };
   let seen = 0;
   for (const type of MEMORY_TYPES) {
     const folder = join(dir, MEMORY_DIR, type);
-    let listing: FolderListing;
+    listings.push(undefined);
     try {
       if (isLink(folder)) continue;
-      listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
+      const listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
+      seen += listing.stats.length / FIELDS;
+      listings[listings.length - 1] = listing;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
       problems.push({ path: `${MEMORY_DIR}/${type}`, message: code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message });
-      continue;
     }
+  }
+  return { listings, problems };
+}
+
+/** The memory files of each listed folder with their sizes and mtimes (objects per file are made only here). */
+function typeListings(listings: Array<FolderListing | undefined>, isMemoryFileName: (name: string) => boolean): TypeListing[] {
+  const folders: TypeListing[] = [];
+  listings.forEach((listing, t) => {
+    if (!listing) return;
     const { names: all, stats } = listing;
-    seen += all.length;
     const names: string[] = [];
     const sizes = new Float64Array(all.length);
     const mtimes = new Float64Array(all.length);
@@ -113,9 +122,9 @@ function listFolders(dir: string, isMemoryFileName: (name: string) => boolean): 
       mtimes[names.length] = stats[at + MTIME];
       names.push(all[i]);
     }
-    folders.push({ type, names, sizes: sizes.subarray(0, names.length), mtimes: mtimes.subarray(0, names.length) });
-  }
-  return { folders, problems };
+    folders.push({ type: MEMORY_TYPES[t], names, sizes: sizes.subarray(0, names.length), mtimes: mtimes.subarray(0, names.length) });
+  });
+  return folders;
 }
 
 function isLink(path: string): boolean {
@@ -124,8 +133,8 @@ function isLink(path: string): boolean {
 
 /** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
 export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) => boolean): { files: DiskFile[]; problems: StorageProblem[] } {
-  const { folders, problems } = listFolders(dir, isMemoryFileName);
-  return { files: filesOf(folders), problems };
+  const { listings, problems } = readListings(dir, isMemoryFileName);
+  return { files: filesOf(typeListings(listings, isMemoryFileName)), problems };
 }
 
 function filesOf(folders: TypeListing[]): DiskFile[] {
@@ -203,8 +212,8 @@ export class MarkdownSearchIndex {
    * and nothing more is read: the common case costs a directory listing and a stat per file.
    */
   sync(onIndexed?: IndexProgress): StorageProblem[] {
-    const { folders, problems } = listFolders(this.dir, this.isMemoryFileName);
-    const listing = listingRecord(folders);
+    const { listings, problems } = readListings(this.dir, this.isMemoryFileName);
+    const listing = listingRecord(listings);
     const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string | Buffer }>;
     const state = new Map(saved.map((r) => [r.key, r.value]));
     const names = state.get('listing names');
@@ -212,7 +221,7 @@ export class MarkdownSearchIndex {
     if (names === listing.names && Buffer.isBuffer(numbers) && numbers.equals(listing.numbers) && typeof state.get('problems') === 'string') {
       return [...problems, ...(JSON.parse(state.get('problems') as string) as StorageProblem[])];
     }
-    const files = filesOf(folders);
+    const files = filesOf(typeListings(listings, this.isMemoryFileName));
     const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
     const changed = files.filter((f) => {
       const row = known.get(f.path);
@@ -397,17 +406,20 @@ function pickWinner(rows: FileRow[]): FileRow | undefined {
 
 /**
  * A listing as the index records it after a sync, to tell at the next one whether anything
- * changed: each folder's names joined, and the sizes and mtimes as bytes. Compared whole rather
- * than hashed: a hash needs node:crypto (about 4 ms to load) or cold JavaScript over every name
- * (as slow), while SQLite hands back the strings and Buffer.equals compares the bytes at once.
+ * changed: each folder's names as the listing joined them, and every entry's stats as the bytes of
+ * its doubles (kind, size, mtime, ctime, inode). Compared whole rather than hashed: a hash needs
+ * node:crypto (about 4 ms to load) or cold JavaScript over every name (as slow), while SQLite hands
+ * back the string and Buffer.equals compares the bytes at once. No object per file is made.
  */
-function listingRecord(folders: TypeListing[]): { names: string; numbers: Buffer } {
+function listingRecord(listings: Array<FolderListing | undefined>): { names: string; numbers: Buffer } {
   const names: string[] = [];
   const numbers: Uint8Array[] = [];
-  for (const { type, names: files, sizes, mtimes } of folders) {
-    names.push(`${type}\0${files.length}\0${files.join('\0')}`);
-    numbers.push(new Uint8Array(sizes.buffer, sizes.byteOffset, sizes.byteLength), new Uint8Array(mtimes.buffer, mtimes.byteOffset, mtimes.byteLength));
-  }
+  listings.forEach((listing, t) => {
+    if (!listing) return;
+    const { stats } = listing;
+    names.push(`${MEMORY_TYPES[t]}\0${joinedNames(listing)}`);
+    numbers.push(new Uint8Array(stats.buffer, stats.byteOffset, stats.byteLength));
+  });
   return { names: names.join('\0'), numbers: Buffer.concat(numbers) };
 }
 
