@@ -2,7 +2,6 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync
 import { joinedNames, type FileStat, type FolderListing } from './folder-listing.js';
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
-import { compareCodePoints } from '../query.js';
 import { randomBytes } from '../../util/random.js';
 import { settledAt } from './file-times.js';
 
@@ -105,6 +104,10 @@ export class Catalog {
   private indexAt = 0;
   private fileSize = 0;
   private buffer = Buffer.alloc(0);
+  /** What copyTo last read: COPY_CHUNK bytes of the file from copyBase. */
+  private copyBuffer: Buffer | undefined;
+  private copyBase = 0;
+  private copyLength = 0;
 
   /** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
   static open(dir: string): Catalog {
@@ -238,14 +241,21 @@ export class Catalog {
     }
   }
 
-  /** Copies bytes `from` to `to` of the catalog file into the file open as `out`. */
-  copyTo(out: number, from: number, to: number): void {
-    const chunk = Buffer.allocUnsafe(Math.min(to - from, 1 << 20));
+  /**
+   * Copies bytes `from` to `to` of the catalog file to `out`. Runs are asked for in file order, so
+   * the file is read a megabyte at a time: a thousand runs between edited files cost a few reads.
+   */
+  copyTo(out: CatalogWriter, from: number, to: number): void {
     for (let at = from; at < to; ) {
-      const n = readSync(this.fd!, chunk, 0, Math.min(chunk.length, to - at), at);
-      if (n === 0) throw new Error('catalog changed while copied');
-      writeSync(out, chunk, 0, n);
-      at += n;
+      if (at < this.copyBase || at >= this.copyBase + this.copyLength) {
+        this.copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
+        this.copyBase = at;
+        this.copyLength = readSync(this.fd!, this.copyBuffer, 0, COPY_CHUNK, at);
+        if (this.copyLength === 0) throw new Error('catalog changed while copied');
+      }
+      const end = Math.min(to, this.copyBase + this.copyLength);
+      out.bytes(this.copyBuffer!, at - this.copyBase, end - this.copyBase);
+      at = end;
     }
   }
 
@@ -266,6 +276,52 @@ export class Catalog {
     this.fd = undefined;
   }
 }
+
+const COPY_CHUNK = 1 << 20;
+
+/** A catalog being written: text and copied bytes gathered into one buffer, written a megabyte at a time. */
+export class CatalogWriter {
+  private readonly buffer = Buffer.allocUnsafe(COPY_CHUNK);
+  private used = 0;
+  /** Bytes given so far. */
+  written = 0;
+
+  constructor(private readonly fd: number) {}
+
+  /** Text of the catalog: ASCII, written as one byte a character. */
+  text(text: string): void {
+    if (text.length > this.buffer.length - this.used) {
+      this.flush();
+      if (text.length > this.buffer.length) {
+        this.written += writeSync(this.fd, text, null, 'latin1');
+        return;
+      }
+    }
+    this.used += this.buffer.write(text, this.used, 'latin1');
+    this.written += text.length;
+  }
+
+  /** Bytes of `source`, at most a buffer's length (copyTo's chunk). */
+  bytes(source: Buffer, start: number, end: number): void {
+    if (end - start > this.buffer.length) throw new Error('a copied chunk longer than the buffer'); // never: copyTo's chunks fit
+    if (end - start > this.buffer.length - this.used) this.flush();
+    this.used += source.copy(this.buffer, this.used, start, end);
+    this.written += end - start;
+  }
+
+  flush(): void {
+    for (let at = 0; at < this.used; ) at += writeSync(this.fd, this.buffer, at, this.used - at);
+    this.used = 0;
+  }
+}
+
+/** The bytes of 32-bit numbers, little-endian (the index's order on every machine). */
+function littleEndian(numbers: Uint32Array): Buffer {
+  const bytes = Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength);
+  return LITTLE_ENDIAN ? bytes : Buffer.from(bytes).swap32();
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** What the scan that writes a catalog knows for its clean index (see CatalogIndex). */
 export interface IndexInput {
@@ -368,16 +424,22 @@ export class CatalogIndex {
       return { present: true, names: Buffer.from(joinedNames(listing), 'utf8'), stats: Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength) };
     });
     const head = Buffer.from(JSON.stringify({ records: n, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })) }), 'latin1');
-    const lines = Buffer.allocUnsafe(4 * n);
-    for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines.writeUInt32LE(at, 4 * r);
+    const lines = new Uint32Array(n);
+    for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines[r] = at;
     const { created, ids } = input;
-    // Reading order is nearly creation order (file names start with the date): a near-linear sort.
-    const order = Array.from({ length: n }, (_, r) => r).sort((a, b) => -compareCodePoints(created[a], created[b]) || -compareCodePoints(ids[a], ids[b]));
-    const orderBytes = Buffer.allocUnsafe(4 * n);
-    order.forEach((r, k) => orderBytes.writeUInt32LE(r, 4 * k));
+    // Newest first, then by id, newest first. Both columns are printable ASCII (formatLine keeps no
+    // other record), whose string order is code point order (compareCodePoints): the keys
+    // `created NUL id NUL record` are sorted by the default sort, with no JavaScript comparator
+    // called 130,000 times (10 ms at 10,000 records), and read backwards.
+    const keys = created.map((c, r) => `${c}\0${ids[r]}\0${r}`).sort();
+    const order = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const key = keys[n - 1 - k];
+      order[k] = Number(key.slice(key.lastIndexOf('\0') + 1));
+    }
     const headLength = Buffer.allocUnsafe(4);
     headLength.writeUInt32LE(head.length, 0);
-    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), lines, Buffer.from(input.types), orderBytes]);
+    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(lines), Buffer.from(input.types), littleEndian(order)]);
   }
 }
 
@@ -561,31 +623,18 @@ export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number
   try {
     out = openSync(temp, 'wx', 0o600);
     const firstLine = (indexAt: number) => `${MAGIC}${scannedAt} ${String(indexAt).padStart(INDEX_AT_DIGITS, '0')}\n`;
-    let pending = firstLine(0);
-    const recordsStart = pending.length;
-    let written = 0;
-    const write = (text: string) => {
-      written += writeSync(out!, text, null, 'latin1');
-    };
+    const writer = new CatalogWriter(out);
+    writer.text(firstLine(0));
+    const recordsStart = writer.written;
     for (const part of parts) {
-      if (typeof part === 'string') {
-        pending += part;
-        if (pending.length < 1 << 16) continue;
-      } else {
-        write(pending);
-        pending = '';
-        from.copyTo(out, part.from, part.to);
-        written += part.to - part.from;
-        continue;
-      }
-      write(pending);
-      pending = '';
+      if (typeof part === 'string') writer.text(part);
+      else from.copyTo(writer, part.from, part.to);
     }
-    write(pending);
+    writer.flush();
     // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
-    if (index && written === recordsStart + index.lineLengths.reduce((a, b) => a + b, 0)) {
+    if (index && writer.written === recordsStart + index.lineLengths.reduce((a, b) => a + b, 0)) {
       writeSync(out, CatalogIndex.bytesOf(index, recordsStart));
-      writeSync(out, firstLine(written), 0, 'latin1');
+      writeSync(out, firstLine(writer.written), 0, 'latin1');
     }
     closeSync(out);
     out = undefined;
