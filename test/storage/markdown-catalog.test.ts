@@ -238,6 +238,40 @@ describe.each<[number, string]>([
       expect(fromIndex, JSON.stringify(query)).toEqual(scanned.list(query));
       expect(take).toHaveBeenCalled();
     }
+    // The summary, and REFs: exact ids, prefixes in either case, ids that differ only in case,
+    // a file name (left to the scan) and nothing at all.
+    const ids = open().list({ types: ['short_term', 'long_term', 'archive'] }).memories.map((m) => m.id);
+    const refs = [ids[0], ids[5], ids[7].slice(0, 6), ids[3].slice(0, 5).toUpperCase(), ids[0].slice(0, 1), 'aaa-by-hand', 'zzz-no-date', 'nothing-like-it', ''];
+    take.mockClear();
+    const cleanSummary = open().summary();
+    const cleanLookups = refs.map((ref) => open().lookup(ref));
+    const cleanReads = refs.map((ref) => {
+      const s = open();
+      const [first] = s.lookup(ref);
+      return first && s.read(first.id);
+    });
+    // Ids and prefixes were found without a per-file step; file names, and misses, are the scan's.
+    take.mockClear();
+    open().summary();
+    for (const ref of refs.slice(0, 5)) {
+      const s = open();
+      s.read(s.lookup(ref)[0].id);
+    }
+    expect(take).not.toHaveBeenCalled();
+    const scanned = () => {
+      const s = open();
+      s.problems();
+      return s;
+    };
+    expect(cleanSummary).toEqual(scanned().summary());
+    expect(cleanSummary.counts).toEqual({ short_term: 16, long_term: 15, archive: 14 });
+    refs.forEach((ref, i) => {
+      expect(cleanLookups[i], ref).toEqual(scanned().lookup(ref));
+      const s = scanned();
+      const [first] = s.lookup(ref);
+      expect(cleanReads[i], ref).toEqual(first && s.read(first.id));
+    });
+    expect(cleanLookups[2].length + cleanLookups[4].length).toBeGreaterThan(2); // prefixes that match several
     // A filter the index does not order by goes through the scan.
     take.mockClear();
     expect(open().list({ tags: ['t1'] }).memories.map((m) => m.title)).toContain('Bulk 1');

@@ -93,6 +93,8 @@ export class MarkdownBackend implements StorageBackend {
   private index?: MarkdownSearchIndex;
   /** The folders and catalog as this command first saw them (look). */
   private looked?: Look;
+  /** Memories lookup() found through the clean index, by id. */
+  private cleanFound = new Map<string, FileHeader>();
 
   constructor(
     readonly dir: string,
@@ -168,7 +170,7 @@ export class MarkdownBackend implements StorageBackend {
     };
     let changed = false;
     // What a clean index needs; `indexable` turns false at the first file that keeps it from being clean.
-    const index: IndexInput = { listings, lineLengths: [], types: [], created: [], ids: [] };
+    const index: Omit<IndexInput, 'summary'> = { listings, lineLengths: [], types: [], created: [], ids: [] };
     let indexable = !problems.length;
     for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
       const type = MEMORY_TYPES[typeIndex];
@@ -252,7 +254,9 @@ export class MarkdownBackend implements StorageBackend {
     this.scannedAt = scanStart;
     this.catalogParts = chunks;
     // Also rewritten when only the index is out of date (an entry other than a memory file changed).
-    if ((changed || (indexable && !clean)) && !this.readonly) saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? index : undefined);
+    if ((changed || (indexable && !clean)) && !this.readonly) {
+      saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: summarise(entries.values()) } : undefined);
+    }
     return entries;
   }
 
@@ -353,7 +357,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   list(query: ListQuery): ListResult {
-    const clean = this.entries ? undefined : this.look().clean;
+    const clean = this.cleanIndex();
     if (clean && !query.tags?.length && !query.since && !query.until && (query.sort ?? 'created') === 'created') return this.listClean(clean, query);
     return this.listScanned(query);
   }
@@ -366,13 +370,23 @@ export class MarkdownBackend implements StorageBackend {
     return { memories: memories.map((h) => (h as FileHeader).plain()), total, problems: this.problems() };
   }
 
+  /** The catalog's clean index while it holds for this object: nothing changed on disk and no scan or write yet. */
+  private cleanIndex(): CatalogIndex | undefined {
+    return this.entries ? undefined : this.look().clean;
+  }
+
+  /** The header of record `r` of the clean index; undefined if its line does not parse (the catalog was damaged under us). */
+  private cleanHeader(clean: CatalogIndex, r: number): FileHeader | undefined {
+    const catalog = this.catalog!;
+    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
+    return FileHeader.ofLine(catalog.read(clean.lineStart(r), clean.lineEnd(r)), clean.lineStart(r), source);
+  }
+
   /**
    * A list by creation date from the clean index: the records in that order, each line read only
    * if shown (applyListQuery's order and counts, without a header per memory).
    */
   private listClean(clean: CatalogIndex, query: ListQuery): ListResult {
-    const catalog = this.catalog!;
-    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
     const wanted = (query.types ?? DEFAULT_LIST_TYPES).map((t) => MEMORY_TYPES.indexOf(t));
     const total = wanted.reduce((sum, t, i) => (wanted.indexOf(t) === i ? sum + clean.counts[MEMORY_TYPES[t]] : sum), 0);
     const limit = Math.min(query.limit ?? total, total);
@@ -380,15 +394,17 @@ export class MarkdownBackend implements StorageBackend {
     for (let k = 0; k < clean.records && memories.length < limit; k++) {
       const r = clean.byCreated(query.reverse ? clean.records - 1 - k : k);
       if (!wanted.includes(clean.typeOf(r))) continue;
-      const header = FileHeader.ofLine(catalog.read(clean.lineStart(r), clean.lineEnd(r)), clean.lineStart(r), source);
-      // A record that does not parse (the catalog was damaged under us): the whole scan decides.
-      if (!header) return this.listScanned(query);
+      const header = this.cleanHeader(clean, r);
+      if (!header) return this.listScanned(query); // the whole scan decides
       memories.push(header.plain());
     }
     return { memories, total, problems: [] };
   }
 
   lookup(ref: string): MemoryHeader[] {
+    const clean = this.cleanIndex();
+    const found = clean && this.lookupClean(clean, ref);
+    if (found) return found.map((h) => h.plain());
     const entries = this.scan();
     const exact = entries.get(ref);
     if (exact) return [exact.plain()];
@@ -399,7 +415,44 @@ export class MarkdownBackend implements StorageBackend {
     return [...entries.values()].filter((e) => e.file === file).map((e) => e.plain());
   }
 
+  /**
+   * The memories whose id is `ref` (then only that one) or starts with it, ignoring case, as the
+   * scan's lookup finds them (in reading order), by a binary search of the clean index's id order;
+   * undefined when none does (a REF by file name is left to the scan) or a line does not parse.
+   */
+  private lookupClean(clean: CatalogIndex, ref: string): FileHeader[] | undefined {
+    const lower = ref.toLowerCase();
+    const idAt = (k: number) => this.cleanHeader(clean, clean.byId(k))?.id.toLowerCase();
+    let lo = 0;
+    let hi = clean.records;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const id = idAt(mid);
+      if (id === undefined) return undefined;
+      if (id < lower) lo = mid + 1;
+      else hi = mid;
+    }
+    const found: Array<{ r: number; header: FileHeader }> = [];
+    for (let k = lo; k < clean.records; k++) {
+      const r = clean.byId(k);
+      const header = this.cleanHeader(clean, r);
+      if (!header) return undefined;
+      if (!header.id.toLowerCase().startsWith(lower)) break;
+      if (header.id === ref) return this.keepFound([header]);
+      found.push({ r, header });
+    }
+    return found.length ? this.keepFound(found.sort((a, b) => a.r - b.r).map((f) => f.header)) : undefined;
+  }
+
+  /** Headers found through the clean index, kept so that read() of them needs no scan either. */
+  private keepFound(headers: FileHeader[]): FileHeader[] {
+    for (const header of headers) this.cleanFound.set(header.id, header);
+    return headers;
+  }
+
   read(id: string): Memory | undefined {
+    const found = this.cleanIndex() && this.cleanFound.get(id);
+    if (found) return this.readMemory(found);
     const entry = this.scan().get(id);
     return entry ? this.readMemory(entry) : undefined;
   }
@@ -464,6 +517,7 @@ export class MarkdownBackend implements StorageBackend {
       const file = `${memoryName(memory)}.md`;
       if (existsSync(join(this.typeDir(memory.type), file))) throw new ConflictError(`a memory named ${file} exists already`);
       this.looked = undefined; // what it saw is out of date now
+      this.cleanFound.clear();
       return this.writeFile(memory.type, file, memory);
     }
     if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
@@ -574,6 +628,11 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   summary(): StorageSummary {
+    const clean = this.cleanIndex();
+    if (clean) {
+      const { counts, tags, bytes } = clean.summary;
+      return { counts: { ...counts }, tags: { ...tags }, bytes };
+    }
     return summarise(this.scan().values());
   }
 
@@ -623,6 +682,7 @@ export class MarkdownBackend implements StorageBackend {
     this.catalogEdits.clear();
     this.entries = undefined;
     this.looked = undefined;
+    this.cleanFound.clear();
     this.index?.close();
     this.index = undefined;
   }

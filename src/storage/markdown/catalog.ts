@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync
 import { joinedNames, type FileStat, type FolderListing } from './folder-listing.js';
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
+import type { StorageSummary } from '../types.js';
 import { randomBytes } from '../../util/random.js';
 import { settledAt } from './file-times.js';
 
@@ -315,6 +316,13 @@ export class CatalogWriter {
   }
 }
 
+/** The record numbers at the end of sorted keys (`... NUL record`). */
+function recordsOf(keys: string[]): Uint32Array {
+  const records = new Uint32Array(keys.length);
+  keys.forEach((key, k) => (records[k] = Number(key.slice(key.lastIndexOf('\0') + 1))));
+  return records;
+}
+
 /** The bytes of 32-bit numbers, little-endian (the index's order on every machine). */
 function littleEndian(numbers: Uint32Array): Buffer {
   const bytes = Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength);
@@ -332,12 +340,15 @@ export interface IndexInput {
   types: number[];
   created: string[];
   ids: string[];
+  /** Counts, tags and bytes of the memories recorded (what summary() returns). */
+  summary: StorageSummary;
 }
 
 /**
  * The clean index at the end of a catalog: the folder listings (names joined by "/", and the
- * stats as the bytes of their doubles) of the scan that wrote the catalog, and for each record its
- * line's offset, its type and its place in the default list order (created, newest first; then id).
+ * stats as the bytes of their doubles) of the scan that wrote the catalog; for each record its
+ * line's offset, its type, its place in the default list order (created, newest first; then id) and
+ * in id order (lowercased, for REF prefixes); and the context's summary (counts, tags, bytes).
  * Laid out as a JSON head (its length in 4 bytes first) and the arrays after it, little-endian.
  */
 export class CatalogIndex {
@@ -347,18 +358,23 @@ export class CatalogIndex {
     /** Records, and memories of each type. */
     readonly records: number,
     readonly counts: Record<MemoryType, number>,
+    /** As summary() returns it; copy before handing it out. */
+    readonly summary: StorageSummary,
     private readonly linesAt: number,
     private readonly typesAt: number,
     private readonly orderAt: number,
+    private readonly idOrderAt: number,
     /** Where the records end in the catalog file (the index's own offset). */
     private readonly recordsEnd: number,
   ) {}
 
   static parse(bytes: Buffer, recordsEnd: number): CatalogIndex | undefined {
     const headLength = bytes.readUInt32LE(0);
-    const head = JSON.parse(bytes.toString('latin1', 4, 4 + headLength)) as { records?: unknown; counts?: unknown; folders?: unknown };
+    const head = JSON.parse(bytes.toString('latin1', 4, 4 + headLength)) as { records?: unknown; folders?: unknown; summary?: StorageSummary };
     const records = head.records;
     if (!Number.isSafeInteger(records) || (records as number) < 0 || !Array.isArray(head.folders) || head.folders.length !== MEMORY_TYPES.length) return undefined;
+    const summary = head.summary;
+    if (!summary || typeof summary !== 'object' || !summary.counts || typeof summary.tags !== 'object' || !summary.tags || typeof summary.bytes !== 'number') return undefined;
     const n = records as number;
     const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
     let at = 4 + headLength;
@@ -373,13 +389,15 @@ export class CatalogIndex {
     const linesAt = at;
     const typesAt = linesAt + 4 * n;
     const orderAt = typesAt + n;
-    if (orderAt + 4 * n !== bytes.length) return undefined;
+    const idOrderAt = orderAt + 4 * n;
+    if (idOrderAt + 4 * n !== bytes.length) return undefined;
     for (let r = 0; r < n; r++) {
       const type = MEMORY_TYPES[bytes[typesAt + r]];
       if (!type) return undefined;
       counts[type]++;
     }
-    return new CatalogIndex(bytes, folders, n, counts, linesAt, typesAt, orderAt, recordsEnd);
+    if (MEMORY_TYPES.some((t) => summary.counts[t] !== counts[t])) return undefined;
+    return new CatalogIndex(bytes, folders, n, counts, summary, linesAt, typesAt, orderAt, idOrderAt, recordsEnd);
   }
 
   /** True when these listings (MEMORY_TYPES order; undefined: no folder) are the index's, byte for byte. */
@@ -415,6 +433,11 @@ export class CatalogIndex {
     return this.bytes.readUInt32LE(this.orderAt + 4 * k);
   }
 
+  /** The record `k`-th in order of lowercased id. */
+  byId(k: number): number {
+    return this.bytes.readUInt32LE(this.idOrderAt + 4 * k);
+  }
+
   /** The bytes of the index for a catalog whose records start at `recordsStart`. */
   static bytesOf(input: IndexInput, recordsStart: number): Buffer {
     const n = input.lineLengths.length;
@@ -423,7 +446,7 @@ export class CatalogIndex {
       const { stats } = listing;
       return { present: true, names: Buffer.from(joinedNames(listing), 'utf8'), stats: Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength) };
     });
-    const head = Buffer.from(JSON.stringify({ records: n, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })) }), 'latin1');
+    const head = Buffer.from(asciiJson({ records: n, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })), summary: input.summary }), 'latin1');
     const lines = new Uint32Array(n);
     for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines[r] = at;
     const { created, ids } = input;
@@ -431,15 +454,11 @@ export class CatalogIndex {
     // other record), whose string order is code point order (compareCodePoints): the keys
     // `created NUL id NUL record` are sorted by the default sort, with no JavaScript comparator
     // called 130,000 times (10 ms at 10,000 records), and read backwards.
-    const keys = created.map((c, r) => `${c}\0${ids[r]}\0${r}`).sort();
-    const order = new Uint32Array(n);
-    for (let k = 0; k < n; k++) {
-      const key = keys[n - 1 - k];
-      order[k] = Number(key.slice(key.lastIndexOf('\0') + 1));
-    }
+    const order = recordsOf(created.map((c, r) => `${c}\0${ids[r]}\0${r}`).sort().reverse());
+    const idOrder = recordsOf(ids.map((id, r) => `${id.toLowerCase()}\0${r}`).sort());
     const headLength = Buffer.allocUnsafe(4);
     headLength.writeUInt32LE(head.length, 0);
-    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(lines), Buffer.from(input.types), littleEndian(order)]);
+    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(lines), Buffer.from(input.types), littleEndian(order), littleEndian(idOrder)]);
   }
 }
 
