@@ -13,8 +13,11 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else {
   // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
   // The folders a reading command will list are read on another thread meanwhile (read-ahead.ts).
+  // The code cache learns each command's functions (code-cache.ts), so it is told which this is.
   void import('./read-ahead.js')
-    .then(({ readAhead }) => readAhead(argv))
-    .then(() => import('../util/code-cache.js'))
-    .then(({ runWithCodeCache }) => runWithCodeCache(`${__dirname}/cli-main.cjs`));
+    .then(({ readAhead, scanArgs }) => {
+      readAhead(argv);
+      return scanArgs(argv).command;
+    })
+    .then(async (command) => (await import('../util/code-cache.js')).runWithCodeCache(`${__dirname}/cli-main.cjs`, command));
 }

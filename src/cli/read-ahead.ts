@@ -38,6 +38,24 @@ export const GLOBAL_VALUE_OPTIONS = ['--base-dir', '--context', '--backend', '--
  * say. Resolves the context by the same rules as the command (resolveContext), so the paths match.
  */
 export function foldersToReadAhead(args: readonly string[], env: NodeJS.ProcessEnv): string[] {
+  const { command, values, flags } = scanArgs(args);
+  if (!command || !READERS.has(command)) return [];
+  const folders = (dir: string) => MEMORY_TYPES.map((type) => join(dir, 'memory', type));
+  if (command === 'search' && (flags.has('--all-contexts') || values.has('--contexts'))) {
+    const home = resolveContext({ env }).home;
+    const names = flags.has('--all-contexts')
+      ? readdirSync(home, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
+      : values.get('--contexts')!.split(',').map((n) => n.trim());
+    return names.filter(isContextName).flatMap((name) => folders(join(home, name)));
+  }
+  return folders(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
+}
+
+/**
+ * The command a run names (the first argument that is neither an option nor a global option's
+ * value), the values of the options read here, and the other options given.
+ */
+export function scanArgs(args: readonly string[]): { command?: string; values: Map<string, string>; flags: Set<string> } {
   const values = new Map<string, string>();
   const flags = new Set<string>();
   let command: string | undefined;
@@ -57,16 +75,7 @@ export function foldersToReadAhead(args: readonly string[], env: NodeJS.ProcessE
     else if (GLOBAL_VALUE_OPTIONS.includes(name) || name === '--contexts') values.set(name, args[++i] ?? '');
     else flags.add(name);
   }
-  if (!command || !READERS.has(command)) return [];
-  const folders = (dir: string) => MEMORY_TYPES.map((type) => join(dir, 'memory', type));
-  if (command === 'search' && (flags.has('--all-contexts') || values.has('--contexts'))) {
-    const home = resolveContext({ env }).home;
-    const names = flags.has('--all-contexts')
-      ? readdirSync(home, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
-      : values.get('--contexts')!.split(',').map((n) => n.trim());
-    return names.filter(isContextName).flatMap((name) => folders(join(home, name)));
-  }
-  return folders(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
+  return { command, values, flags };
 }
 
 /** Starts reading ahead the folders this run will read, where the native addon is built. Never throws: it is only a guess. */

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeHome, type Home } from '../helpers/cli.js';
@@ -28,6 +28,28 @@ describe('the code cache of the command line', () => {
     expect(second.stderr).toBe('');
     expect(JSON.parse(second.stdout).memories.map((m: { title: string }) => m.title)).toEqual(['Cached']);
     expect(readdirSync(cacheFolder())).toEqual(files);
+  });
+
+  it('learns each command once: a command it has not seen writes it again with its own functions', () => {
+    const env = { TMPDIR: tmp };
+    const learnt = () => {
+      const [file] = readdirSync(cacheFolder());
+      const bytes = readFileSync(join(cacheFolder(), file));
+      return { head: bytes.toString('latin1', 0, bytes.indexOf(10)), size: bytes.length };
+    };
+    expect(h.run(['create', '--title', 'Learnt', '--content', 'c'], { env }).code).toBe(0);
+    const first = learnt();
+    expect(first.head).toBe('wmcc1 create');
+    expect(h.run(['search', 'learnt'], { env }).stdout).toContain('Learnt');
+    const second = learnt();
+    expect(second.head).toBe('wmcc1 create search');
+    expect(second.size).toBeGreaterThan(first.size); // search's functions too
+    // Known now: not written again (a marker written over the data would survive).
+    const [file] = readdirSync(cacheFolder());
+    const marked = Buffer.concat([readFileSync(join(cacheFolder(), file)), Buffer.from('marker')]);
+    writeFileSync(join(cacheFolder(), file), marked);
+    expect(h.run(['search', 'learnt'], { env }).code).toBe(0);
+    expect(readFileSync(join(cacheFolder(), file))).toEqual(marked);
   });
 
   it("replaces the cache of an earlier build of the same bundle, and keeps other Node.js versions' and bundles'", () => {
