@@ -90,28 +90,58 @@ static int valid_utf8(const unsigned char *s) {
   return 1;
 }
 
-static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/*
+ * A folder's names: their bytes one after another in `text` (each ending in NUL, for fstatat), and
+ * for each its place, length and highest byte (a name of ASCII alone, the usual case, needs no
+ * UTF-8 check, and only a byte of 0xF0 or more can make byte order differ from JavaScript's).
+ * One buffer rather than a copy per name: at 100,000 names the allocations, frees and repeated
+ * strlen of a copy each were a tenth of the call.
+ */
+struct name { size_t at; const char *bytes; unsigned length; unsigned char top; };
+struct names { struct name *items; size_t count, capacity; char *text; size_t length, text_capacity; };
 
-struct names { char **items; size_t count, capacity; char *text; size_t length, text_capacity; };
+static int by_name(const void *a, const void *b) {
+  const struct name *x = a, *y = b;
+  unsigned shorter = x->length < y->length ? x->length : y->length;
+  int c = memcmp(x->bytes, y->bytes, shorter);
+  return c ? c : (x->length > y->length) - (x->length < y->length);
+}
 
 static void names_free(struct names *n) {
-  for (size_t i = 0; i < n->count; i++) free(n->items[i]);
   free(n->items);
   free(n->text);
 }
 
 static int names_add(struct names *n, const char *name) {
+  size_t length = strlen(name);
   if (n->count == n->capacity) {
     size_t capacity = n->capacity ? n->capacity * 2 : 256;
-    char **items = realloc(n->items, capacity * sizeof *items);
+    struct name *items = realloc(n->items, capacity * sizeof *items);
     if (!items) return 0;
     n->items = items;
     n->capacity = capacity;
   }
-  char *copy = strdup(name);
-  if (!copy) return 0;
-  n->items[n->count++] = copy;
+  if (n->length + length + 1 > n->text_capacity) {
+    size_t capacity = n->text_capacity ? n->text_capacity * 2 : 16384;
+    while (capacity < n->length + length + 1) capacity *= 2;
+    char *text = realloc(n->text, capacity);
+    if (!text) return 0;
+    n->text = text;
+    n->text_capacity = capacity;
+  }
+  unsigned char top = 0;
+  for (size_t k = 0; k < length; k++)
+    if ((unsigned char)name[k] > top) top = (unsigned char)name[k];
+  memcpy(n->text + n->length, name, length + 1);
+  n->items[n->count++] = (struct name){n->length, NULL, (unsigned)length, top};
+  n->length += length + 1;
   return 1;
+}
+
+/* Points each name at its bytes, once the text no longer moves, and sorts them in byte order. */
+static void names_sort(struct names *n) {
+  for (size_t i = 0; i < n->count; i++) n->items[i].bytes = n->text + n->items[i].at;
+  qsort(n->items, n->count, sizeof *n->items, by_name);
 }
 
 /* Past this many names the lstats are shared among threads, one per processor up to MAX_THREADS:
@@ -120,16 +150,16 @@ static int names_add(struct names *n, const char *name) {
 #define PARALLEL_FROM 200
 #define MAX_THREADS 4
 
-struct stat_job { int dir; char **names; double *out; size_t from, to; };
+struct stat_job { int dir; const struct name *names; double *out; size_t from, to; };
 
 static void *stat_range(void *arg) {
   struct stat_job *job = arg;
   for (size_t i = job->from; i < job->to; i++) {
-    const char *name = job->names[i];
+    const char *name = job->names[i].bytes;
     double *row = job->out + i * FIELDS;
     memset(row, 0, FIELDS * sizeof(double));
     struct stat st;
-    if (!valid_utf8((const unsigned char *)name)) continue;
+    if (job->names[i].top >= 0x80 && !valid_utf8((const unsigned char *)name)) continue;
     if (fstatat(job->dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       row[0] = errno == ENOENT ? KIND_MISSING : -(double)errno;
       continue;
@@ -143,7 +173,7 @@ static void *stat_range(void *arg) {
   return NULL;
 }
 
-static void stat_all(int dir, char **names, double *out, size_t count) {
+static void stat_all(int dir, const struct name *names, double *out, size_t count) {
   long processors = sysconf(_SC_NPROCESSORS_ONLN);
   size_t threads = count < PARALLEL_FROM || processors < 2 ? 1 : (size_t)(processors < MAX_THREADS ? processors : MAX_THREADS);
   struct stat_job jobs[MAX_THREADS];
@@ -206,7 +236,7 @@ static void list_folder(struct listing *l) {
   }
   closedir(d);
   if (!failed) {
-    qsort(n->items, n->count, sizeof *n->items, by_name);
+    names_sort(n);
     l->stats = malloc((n->count ? n->count : 1) * FIELDS * sizeof(double));
     if (!l->stats) failed = ENOMEM;
     else stat_all(dir, n->items, l->stats, n->count);
@@ -337,9 +367,7 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
     return NULL;
   }
   memcpy(out, l.stats, n->count * FIELDS * sizeof(double));
-  size_t length = 0;
-  for (size_t i = 0; i < n->count; i++) length += strlen(n->items[i]) + 1;
-  char *text = malloc(length + 1);
+  char *text = malloc(n->length + 1);
   if (!text) {
     listing_free(&l);
     return throw_errno(env, ENOMEM, folder);
@@ -347,13 +375,11 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
   char *end = text;
   int same_order = 1;
   for (size_t i = 0; i < n->count; i++) {
-    const char *name = n->items[i];
-    size_t len = strlen(name);
-    for (size_t k = 0; k < len; k++)
-      if ((unsigned char)name[k] >= 0xF0) same_order = 0;
+    const struct name *name = &n->items[i];
+    if (name->top >= 0xF0) same_order = 0;
     if (i) *end++ = '/';
-    memcpy(end, name, len);
-    end += len;
+    memcpy(end, name->bytes, name->length);
+    end += name->length;
   }
   listing_free(&l);
   napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
