@@ -250,7 +250,7 @@ static void list_folder(struct listing *l) {
 }
 
 /*
- * Folders read ahead: prefetch(folders) reads them on a thread of its own while the command line
+ * Folders read ahead: prefetch(folders) reads them on threads of its own while the command line
  * loads its code, and the first readFolder of each takes that read instead of doing it again.
  * Such a read began before the call, after the process started: a command sees the folder as it
  * was at some moment of its run, as it would anyway (src/cli/read-ahead.ts says why that is safe).
@@ -260,32 +260,43 @@ static struct {
   pthread_cond_t read;  /* signalled as each folder is read */
   size_t count;
   struct listing *items;
-  size_t done;          /* items[0 .. done) are read (under lock) */
+  size_t next;          /* the next folder a reading thread takes (under lock) */
+  unsigned char *done;  /* each folder read (under lock) */
   unsigned char *taken; /* each is handed out once (main thread only) */
-} ahead = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0, NULL};
+} ahead = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL, 0, NULL, NULL};
+
+/* One context's folders (three) are read side by side: a folder's readdir is one thread's work, and
+ * the command waits for all three before doing anything (at 100,000 files about 20 ms less). More
+ * folders (a federated search) are read one after another on one thread, in the order the command
+ * works through its contexts, which needs the other processor meanwhile (three threads there made
+ * it about 10 ms slower). */
+#define AHEAD_SIDE_BY_SIDE 3
 
 static void *read_ahead(void *arg) {
   (void)arg;
-  for (size_t i = 0; i < ahead.count; i++) {
+  for (;;) {
+    pthread_mutex_lock(&ahead.lock);
+    size_t i = ahead.next < ahead.count ? ahead.next++ : ahead.count;
+    pthread_mutex_unlock(&ahead.lock);
+    if (i == ahead.count) return NULL;
     list_folder(&ahead.items[i]);
     pthread_mutex_lock(&ahead.lock);
-    ahead.done = i + 1;
+    ahead.done[i] = 1;
     pthread_cond_broadcast(&ahead.read);
     pthread_mutex_unlock(&ahead.lock);
   }
-  return NULL;
 }
 
 /*
- * Takes the read-ahead listing of `folder` into `out`, waiting until the thread has read it; 0 if
- * none was asked for (or it was taken already). The paths are set before the thread starts and
- * never change, so they are compared without the lock.
+ * Takes the read-ahead listing of `folder` into `out`, waiting until it has been read; 0 if none
+ * was asked for (or it was taken already). The paths are set before the threads start and never
+ * change, so they are compared without the lock.
  */
 static int take_ahead(const char *folder, struct listing *out) {
   for (size_t i = 0; i < ahead.count; i++) {
     if (ahead.taken[i] || strcmp(ahead.items[i].folder, folder) != 0) continue;
     pthread_mutex_lock(&ahead.lock);
-    while (ahead.done <= i) pthread_cond_wait(&ahead.read, &ahead.lock);
+    while (!ahead.done[i]) pthread_cond_wait(&ahead.read, &ahead.lock);
     pthread_mutex_unlock(&ahead.lock);
     ahead.taken[i] = 1;
     *out = ahead.items[i];
@@ -308,7 +319,8 @@ static napi_value prefetch(napi_env env, napi_callback_info info) {
   if (ahead.count || count == 0) return NULL; /* once per process */
   struct listing *items = calloc(count, sizeof *items);
   unsigned char *taken = calloc(count, 1);
-  if (!items || !taken) { free(items); free(taken); return NULL; }
+  unsigned char *done = calloc(count, 1);
+  if (!items || !taken || !done) { free(items); free(taken); free(done); return NULL; }
   size_t kept = 0;
   for (uint32_t i = 0; i < count; i++) {
     napi_value value;
@@ -321,13 +333,21 @@ static napi_value prefetch(napi_env env, napi_callback_info info) {
   }
   ahead.items = items;
   ahead.taken = taken;
+  ahead.done = done;
   ahead.count = kept;
   if (!kept) return NULL;
-  pthread_t thread;
   pthread_attr_t attr;
-  int started = pthread_attr_init(&attr) == 0 && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-                pthread_create(&thread, &attr, read_ahead, NULL) == 0;
-  pthread_attr_destroy(&attr);
+  int started = 0;
+  if (pthread_attr_init(&attr) == 0) {
+    if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0) {
+      size_t threads = kept <= AHEAD_SIDE_BY_SIDE ? kept : 1;
+      for (size_t t = 0; t < threads; t++) {
+        pthread_t thread;
+        if (pthread_create(&thread, &attr, read_ahead, NULL) == 0) started++;
+      }
+    }
+    pthread_attr_destroy(&attr);
+  }
   if (!started) read_ahead(NULL); /* no thread: read now; still right, only not ahead */
   return NULL;
 }
