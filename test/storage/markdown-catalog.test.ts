@@ -286,6 +286,23 @@ describe.each<[number, string]>([
     take.mockRestore();
   });
 
+  it('repairs a damaged line served from the clean index, and keeps every other line', () => {
+    later();
+    open().list({}); // written with its clean index
+    const path = join(dir, CATALOG_FILE);
+    const bytes = readFileSync(path);
+    const { indexAt } = catalog();
+    expect(indexAt).toBeGreaterThan(0);
+    // Damage the last column of the First's line in place, so the index still holds.
+    const at = bytes.indexOf('["First"');
+    expect(at).toBeGreaterThan(0);
+    bytes.write('{', at, 'latin1');
+    writeFileSync(path, bytes);
+    expect(open().list({}).memories.map((m) => m.title)).toEqual(['Second', 'First']); // read from its file
+    storage!.close();
+    expect(catalog().rows.map(titleOf).sort()).toEqual(['First', 'Second', 'Third']);
+  });
+
   it('replaces a catalog of an earlier version', () => {
     const old = join(dir, '.whitemagic-catalog.json');
     writeFileSync(old, JSON.stringify({ version: 1, scannedAt: 0, count: 0, files: {} }));

@@ -671,6 +671,9 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   close(): void {
+    // A line repaired while serving from the clean index, before any scan: scan now, so the catalog
+    // written below has every line and not only the repaired one (a rare path: a damaged catalog).
+    if (this.catalogDirty && !this.readonly && !this.entries) this.scan();
     if (this.catalogDirty && !this.readonly && this.catalog) {
       const catalog = this.catalog;
       const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
