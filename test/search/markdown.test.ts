@@ -102,6 +102,11 @@ describe('markdown search index', () => {
     expect(titles('apples')).toEqual([]);
     expect(r.problems.map((p) => p.path)).toEqual([`memory/short_term/${alpha}`]);
     expect(ctx.storage.list({}).problems.map((p) => p.path)).toEqual([`memory/short_term/${alpha}`]);
+    // A rebuild meets both files in one pass (the older first, by name): the newer still wins.
+    expect(alpha < 'copy.md').toBe(true);
+    ctx.storage.reindex();
+    expect(titles('quinces')).toEqual(['Alpha notes']);
+    expect(titles('apples')).toEqual([]);
   });
 
   it('doctor: pending changes are not drift; an edit keeping size and mtime is, and reindex repairs it', () => {

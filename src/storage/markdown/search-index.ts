@@ -246,7 +246,11 @@ export class MarkdownSearchIndex {
   /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
   private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>, onIndexed?: IndexProgress): boolean {
     const affected = new Set<string>();
+    // Memories of ids more than one file holds, kept until the winner is picked below. An id one
+    // file holds is indexed at once and its memory dropped: a rebuild of 100,000 kept them all.
     const parsed = new Map<string, Memory>();
+    const indexed = new Set<string>();
+    const candidates = this.db.prepare('SELECT * FROM files WHERE id = ? AND error IS NULL');
     const del = this.db.prepare('DELETE FROM files WHERE path = ?');
     const upsert = this.db.prepare(
       `INSERT INTO files (path, type, name, size, mtime, id, updated, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -269,9 +273,15 @@ export class MarkdownSearchIndex {
       if (mtime === -1) racy = true;
       try {
         const memory = this.readFile(f);
-        parsed.set(f.path, memory);
         affected.add(memory.id);
         upsert.run(f.path, f.type, f.name, f.size, mtime, memory.id, memory.updated, null);
+        if ((candidates.all(memory.id) as FileRow[]).length === 1) {
+          this.fts.put(memory);
+          indexed.add(memory.id);
+        } else {
+          parsed.set(f.path, memory);
+          indexed.delete(memory.id); // another file holds it too: decided below
+        }
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'ENOENT') {
@@ -283,8 +293,8 @@ export class MarkdownSearchIndex {
       }
     }
     if (changed.length) onIndexed?.(changed.length, changed.length);
-    const candidates = this.db.prepare('SELECT * FROM files WHERE id = ? AND error IS NULL');
     for (const id of affected) {
+      if (indexed.has(id)) continue;
       const rows = candidates.all(id) as FileRow[];
       const winner = pickWinner(rows);
       let memory: Memory | undefined;
