@@ -46,6 +46,12 @@ export interface StorageBackend {
   readAll(): Iterable<Memory>;
 
   /**
+   * Optional: readAll with each memory's stored name, where the backend knows it as it reads
+   * (markdown: the file name). Without it, readAllNamed (bulk.ts) looks each name up by id.
+   */
+  readAllStored?(): Iterable<StoredMemory>;
+
+  /**
    * Stores many memories at once (clone, migrate, restore), in one transaction where the backend
    * has them. `onConflict` says what to do with an id that exists already.
    */

@@ -590,10 +590,19 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   *readAll(): Iterable<Memory> {
+    for (const { memory } of this.readEach()) yield memory;
+  }
+
+  *readAllStored(): Iterable<StoredMemory> {
+    for (const { entry, memory } of this.readEach()) yield { ...memory, name: entry.name };
+  }
+
+  /** Every memory read from its file, in id order, with the header it was found by. */
+  private *readEach(): Iterable<{ entry: FileHeader; memory: Memory }> {
     const entries = [...this.scan().values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     for (const entry of entries) {
       const memory = this.readMemory(entry);
-      if (memory) yield memory;
+      if (memory) yield { entry, memory };
     }
   }
 
