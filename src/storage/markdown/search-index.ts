@@ -7,6 +7,7 @@ import { openSqlite } from '../sqlite/driver.js';
 import { expectFiles } from '../../util/heap.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
+import { detach } from '../bulk.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
 import { FIELDS, FILE, KIND, MTIME, SIZE, joinedNames, readFolder, type FolderListing } from './folder-listing.js';
@@ -273,14 +274,16 @@ export class MarkdownSearchIndex {
       if (mtime === -1) racy = true;
       try {
         const memory = this.readFile(f);
-        affected.add(memory.id);
-        upsert.run(f.path, f.type, f.name, f.size, mtime, memory.id, memory.updated, null);
-        if ((candidates.all(memory.id) as FileRow[]).length === 1) {
+        // Its own copy: the parser's id is a view into the file's text, which it would keep alive.
+        const id = detach(memory.id);
+        affected.add(id);
+        upsert.run(f.path, f.type, f.name, f.size, mtime, id, memory.updated, null);
+        if ((candidates.all(id) as FileRow[]).length === 1) {
           this.fts.put(memory);
-          indexed.add(memory.id);
+          indexed.add(id);
         } else {
           parsed.set(f.path, memory);
-          indexed.delete(memory.id); // another file holds it too: decided below
+          indexed.delete(id); // another file holds it too: decided below
         }
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
