@@ -52,16 +52,21 @@ function detachValue(value: unknown): unknown {
  * keeps it once written.
  */
 export function detached<T extends StoredMemory>(memory: T): T {
-  const { id, title, created, updated, tags, meta, name } = memory;
+  const { name } = memory;
+  return { ...memory, ...detachedHeader(memory), ...(name !== undefined ? { name: detach(name) } : {}) };
+}
+
+/** The header fields of a parsed memory, `detach`ed (see detached): what a scan keeps of a file it read. */
+export function detachedHeader<T extends Pick<StoredMemory, 'id' | 'title' | 'created' | 'updated' | 'tags' | 'meta'>>(header: T): T {
+  const { id, title, created, updated, tags, meta } = header;
   return {
-    ...memory,
+    ...header,
     id: detach(id),
     title: detach(title),
     created: detach(created),
     updated: detach(updated),
     tags: tags.map(detach),
     meta: detachValue(meta) as Record<string, unknown>,
-    ...(name !== undefined ? { name: detach(name) } : {}),
   };
 }
 

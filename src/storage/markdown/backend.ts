@@ -6,7 +6,7 @@ import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
-import { insertEach } from '../bulk.js';
+import { detachedHeader, insertEach } from '../bulk.js';
 import { DEFAULT_LIST_TYPES, applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
@@ -287,7 +287,9 @@ export class MarkdownBackend implements StorageBackend {
     let body: RecordBody;
     try {
       const { header, derivedId } = parseMemoryHeader(readFileSync(path, 'utf8'), file, new Date(Math.round(st.mtimeMs)));
-      body = { ...header, derivedId };
+      // Copies of the fields: the parser's are views into the file's text, which the header (kept
+      // for the whole command) would keep alive: every file of a scan with a cold catalog.
+      body = { ...detachedHeader(header), derivedId };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined; // removed while we looked: not a memory any more
