@@ -14,10 +14,10 @@ if (argv.length === 1 && argv[0] === '--version') {
   // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
   // The folders a reading command will list are read on another thread meanwhile (read-ahead.ts).
   // The code cache learns each command's functions (code-cache.ts), so it is told which this is.
-  void import('./read-ahead.js')
-    .then(({ readAhead, scanArgs }) => {
-      readAhead(argv);
-      return scanArgs(argv).command;
-    })
-    .then(async (command) => (await import('../util/code-cache.js')).runWithCodeCache(`${__dirname}/cli-main.cjs`, command));
+  void (async () => {
+    const { readsFirst, scanArgs } = await import('./args.js');
+    const { command } = scanArgs(argv);
+    if (readsFirst(command)) (await import('./read-ahead.js')).readAhead(argv);
+    (await import('../util/code-cache.js')).runWithCodeCache(`${__dirname}/cli-main.cjs`, command);
+  })();
 }

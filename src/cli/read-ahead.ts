@@ -1,9 +1,10 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isContextName } from '../context/names.js';
 import { resolveContext } from '../context/resolve.js';
 import { MEMORY_TYPES } from '../memory/types.js';
 import { nativeAddon } from '../util/native.js';
+import { readsFirst, scanArgs } from './args.js';
 
 /**
  * Reading a markdown context's folders ahead, while the command line loads its code.
@@ -26,12 +27,6 @@ import { nativeAddon } from '../util/native.js';
  * only once per folder: a command's own writes are never hidden by a listing from before them.
  */
 
-/** Commands (and aliases) whose first act is reading the active context's folders, and that write no memory file. */
-const READERS = new Set(['list', 'ls', 'show', 'search', 'status', 'tags', 'stats']);
-
-/** The global options that take a value (program.ts); a test checks this list against the program. */
-export const GLOBAL_VALUE_OPTIONS = ['--base-dir', '--context', '--backend', '--lock-timeout'];
-
 /**
  * The memory folders a run with these arguments will read first, as the storage code names them
  * (`<context>/memory/<type>`); empty when the command is not one of READERS or the arguments do not
@@ -39,8 +34,9 @@ export const GLOBAL_VALUE_OPTIONS = ['--base-dir', '--context', '--backend', '--
  */
 export function foldersToReadAhead(args: readonly string[], env: NodeJS.ProcessEnv): string[] {
   const { command, values, flags } = scanArgs(args);
-  if (!command || !READERS.has(command)) return [];
-  const folders = (dir: string) => MEMORY_TYPES.map((type) => join(dir, 'memory', type));
+  if (!readsFirst(command)) return [];
+  // Only a context with a memory folder: a SQLite context has none, and then nothing is read ahead.
+  const folders = (dir: string) => (existsSync(join(dir, 'memory')) ? MEMORY_TYPES.map((type) => join(dir, 'memory', type)) : []);
   if (command === 'search' && (flags.has('--all-contexts') || values.has('--contexts'))) {
     const home = resolveContext({ env }).home;
     const names = flags.has('--all-contexts')
@@ -51,40 +47,11 @@ export function foldersToReadAhead(args: readonly string[], env: NodeJS.ProcessE
   return folders(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
 }
 
-/**
- * The command a run names (the first argument that is neither an option nor a global option's
- * value), the values of the options read here, and the other options given.
- */
-export function scanArgs(args: readonly string[]): { command?: string; values: Map<string, string>; flags: Set<string> } {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  let command: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') {
-      command ??= args[i + 1];
-      break;
-    }
-    if (!arg.startsWith('-')) {
-      command ??= arg;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
-    if (eq !== -1) values.set(name, arg.slice(eq + 1));
-    else if (GLOBAL_VALUE_OPTIONS.includes(name) || name === '--contexts') values.set(name, args[++i] ?? '');
-    else flags.add(name);
-  }
-  return { command, values, flags };
-}
-
 /** Starts reading ahead the folders this run will read, where the native addon is built. Never throws: it is only a guess. */
 export function readAhead(args: readonly string[]): void {
   try {
-    const addon = nativeAddon();
-    if (!addon) return;
     const folders = foldersToReadAhead(args, process.env);
-    if (folders.length) addon.prefetch(folders);
+    if (folders.length) nativeAddon()?.prefetch(folders);
   } catch {
     // A context that cannot be resolved, a home that cannot be read: the command says so itself.
   }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
-import { GLOBAL_VALUE_OPTIONS, foldersToReadAhead } from '../../src/cli/read-ahead.js';
+import { GLOBAL_VALUE_OPTIONS } from '../../src/cli/args.js';
+import { foldersToReadAhead } from '../../src/cli/read-ahead.js';
 
 const TYPES = ['short_term', 'long_term', 'archive'];
 const foldersOf = (dir: string) => TYPES.map((t) => join(dir, 'memory', t));
@@ -24,16 +25,26 @@ describe('reading ahead: which folders a run will read', () => {
   });
 
   it('resolves the context as the command does: --base-dir in either form and place, --context, the environment, the default', () => {
-    expect(foldersToReadAhead(['--base-dir', '/x/ctx', 'list'], env)).toEqual(foldersOf('/x/ctx'));
-    expect(foldersToReadAhead(['list', '--limit', '20', '--base-dir=/x/ctx'], env)).toEqual(foldersOf('/x/ctx'));
+    const ctx = join(home, 'x', 'ctx');
+    for (const dir of [ctx, join(home, 'wm', 'work'), join(home, 'wm', 'list'), join(home, 'notes'), join(home, 'wm', 'default')]) mkdirSync(join(dir, 'memory'), { recursive: true });
+    expect(foldersToReadAhead(['--base-dir', ctx, 'list'], env)).toEqual(foldersOf(ctx));
+    expect(foldersToReadAhead(['list', '--limit', '20', `--base-dir=${ctx}`], env)).toEqual(foldersOf(ctx));
     expect(foldersToReadAhead(['--context', 'work', 'show', 'abc'], env)).toEqual(foldersOf(join(home, 'wm', 'work')));
     expect(foldersToReadAhead(['--context', 'list', 'status'], env)).toEqual(foldersOf(join(home, 'wm', 'list')));
     expect(foldersToReadAhead(['search', 'x'], { ...env, WHITEMAGIC_BASE_DIR: '~/notes' })).toEqual(foldersOf(join(home, 'notes')));
     expect(foldersToReadAhead(['ls'], env)).toEqual(foldersOf(join(home, 'wm', 'default')));
   });
 
+  it('reads nothing ahead for a context without a memory folder (SQLite, or not made yet)', () => {
+    mkdirSync(join(home, 'wm', 'sq'), { recursive: true });
+    writeFileSync(join(home, 'wm', 'sq', 'whitemagic.db'), '');
+    expect(foldersToReadAhead(['--context', 'sq', 'list'], env)).toEqual([]);
+    expect(foldersToReadAhead(['--context', 'missing', 'list'], env)).toEqual([]);
+  });
+
   it('reads every named context ahead for a federated search', () => {
-    for (const name of ['a', 'b', '.hidden']) mkdirSync(join(home, 'wm', name), { recursive: true });
+    for (const name of ['a', 'b', '.hidden']) mkdirSync(join(home, 'wm', name, 'memory'), { recursive: true });
+    mkdirSync(join(home, 'wm', 'sqlite-one'), { recursive: true }); // no memory folder: not read ahead
     writeFileSync(join(home, 'wm', 'active-context'), 'a');
     expect(foldersToReadAhead(['search', 'x', '--all-contexts'], env)).toEqual([...foldersOf(join(home, 'wm', 'a')), ...foldersOf(join(home, 'wm', 'b'))]);
     expect(foldersToReadAhead(['search', 'x', '--contexts', 'b, a'], env)).toEqual([...foldersOf(join(home, 'wm', 'b')), ...foldersOf(join(home, 'wm', 'a'))]);
