@@ -5,7 +5,6 @@ import type { Memory, MemoryType } from '../memory/types.js';
 import { UsageError } from '../errors.js';
 import { readManifest } from '../context/manifest.js';
 import { loadBackend } from '../storage/registry.js';
-import type { BackendName } from '../storage/types.js';
 
 export interface CreateInput {
   title: string;
@@ -39,7 +38,7 @@ export async function createMemory(ctx: Context, input: CreateInput): Promise<Me
     try {
       const storage = await ctx.openForWrite();
       storage.insert(memory, { freshId: true });
-      await followMigration(ctx, storage.name, memory);
+      await followMigration(ctx, memory);
       return memory;
     } catch (err) {
       // A migration switched the backend and moved the old files away mid-write: open afresh, retry.
@@ -52,13 +51,16 @@ export async function createMemory(ctx: Context, input: CreateInput): Promise<Me
 /**
  * A create takes no lock, so `migrate` may switch the context's backend while it writes. The
  * migration copies every memory written to the old backend up to its switch; one written after it
- * would land only in the old data. So, after writing, check the manifest: if the backend changed,
- * write the memory again into the one now in use (a copy the migration already made is skipped).
+ * would land only in the old data. So, after writing, check the manifest: if it changed at all,
+ * write the memory again into the backend now in use (a copy the migration already made is
+ * skipped). Not only when the backend's name changed: two migrations (SQLite → markdown → SQLite)
+ * during one slow create leave the same name, while the database the create wrote to has been
+ * moved into the first migration's backup (a stress run lost a memory that way).
  */
-async function followMigration(ctx: Context, wroteTo: BackendName, memory: Memory): Promise<void> {
+export async function followMigration(ctx: Context, memory: Memory): Promise<void> {
   if (ctx.sameManifest()) return;
   const now = readManifest(ctx.path)?.backend;
-  if (!now || now === wroteTo) return;
+  if (!now) return;
   const current = (await loadBackend(now)).open(ctx.path, {});
   try {
     current.insertMany([memory], 'skip');
