@@ -107,10 +107,16 @@ export class Context {
     // first write upgrades it (ensureCreated), never a read (SPEC section 2).
     if (state === 'context' && this.outdated()) await this.upgrade(true);
     touchLastUsed(this.path);
+    // Stamped before the manifest is read again to choose the backend: a migration in between
+    // leaves a stamp that no longer matches, so a writer follows it (create's followMigration).
+    // The backend used to come from a manifest read earlier (before this call), which a migration
+    // could replace before the stamp was taken: the stamp then said "current" for a backend that
+    // was not, and a create wrote into a stray folder the next migration moved away.
+    const manifest = stamp(join(this.path, MANIFEST_FILE), true);
+    this.cachedManifest = undefined;
     const factory = await loadBackend(this.backendName());
     // Taken before opening: a change in between makes resume() reopen, never miss it.
     const dataPath = factory.dataPaths(this.path)[0];
-    const manifest = stamp(join(this.path, MANIFEST_FILE), true);
     const data = stamp(dataPath, false);
     this.storage = factory.open(this.path, {});
     if (manifest && data) this.openedOn = { dataPath, manifest, data, touched: Date.now() };

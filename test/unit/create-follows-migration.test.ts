@@ -53,6 +53,23 @@ describe('a create that a migration overtook', () => {
     expect(await titles()).toEqual(['Before', 'Written late']);
   });
 
+  it('opens the backend the manifest names when it opens, not one it read before a migration', async () => {
+    const first = contextAt('markdown');
+    (await first.openForWrite()).insert(sampleMemory({ title: 'Before' }), { freshId: true });
+    first.close();
+
+    const slow = contextAt();
+    expect(slow.backendName()).toBe('markdown'); // read (and kept) before the migration
+    await migrate('sqlite');
+    const storage = await slow.openForWrite();
+    expect(storage.name).toBe('sqlite');
+    const late = sampleMemory({ title: 'Written after' });
+    storage.insert(late, { freshId: true });
+    await followMigration(slow, late);
+    slow.close();
+    expect(await titles()).toEqual(['Before', 'Written after']);
+  });
+
   it('writes nothing again when no migration happened', async () => {
     const ctx = contextAt('sqlite');
     const storage = await ctx.openForWrite();
