@@ -169,7 +169,7 @@ describe('folder listing: the native addon and Node.js agree', () => {
       const addon = require(${JSON.stringify(ADDON)});
       const sizes = (folder) => [...addon.readFolder(folder)[1]].filter((_, i) => i % 5 === 1);
       addon.prefetch([${JSON.stringify(ahead)}, ${JSON.stringify(join(dir, 'missing'))}]);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500); // the thread has read by now
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500); // the thread (microseconds of work) has read by now, even on a loaded machine
       fs.appendFileSync(${JSON.stringify(join(ahead, 'a.md'))}, ' two');
       fs.mkdirSync(${JSON.stringify(join(dir, 'missing'))});
       fs.writeFileSync(${JSON.stringify(join(later, 'b.md'))}, 'b');
