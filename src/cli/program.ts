@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { scanArgs } from './args.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
@@ -47,24 +48,13 @@ export function createProgram(args?: readonly string[]): Command {
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  const wanted = args && commandName(program, args);
+  // The launcher's reading of the arguments (args.ts; a test keeps its option list equal to ours).
+  const wanted = args && scanArgs(args).command;
   for (const register of GROUPS) {
     register(program);
     if (wanted && program.commands.some((c) => c.name() === wanted || c.aliases().includes(wanted))) break;
   }
   return program;
-}
-
-/** The first argument that is not a global option or an option's value: the command's name. */
-function commandName(program: Command, args: readonly string[]): string | undefined {
-  const takesValue = new Set(program.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]));
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--') return args[i + 1];
-    if (!arg.startsWith('-')) return arg;
-    if (takesValue.has(arg)) i++;
-  }
-  return undefined;
 }
 
 function seconds(value: string): number {
