@@ -597,6 +597,25 @@ export function parseTags(text: string): string[] | undefined {
   return Array.isArray(tags) && tags.every((t) => typeof t === 'string') ? (tags as string[]) : undefined;
 }
 
+/**
+ * A whole record line (newline included) in parts: its key, the file's size, the columns `id TAB
+ * created TAB updated TAB tags` as one string with where its tabs are, and where the last column
+ * (`rest`) starts and ends in the line. Undefined for a damaged line or a problem record (`!`).
+ * What `take` reads from the window, for a line read on its own (the clean index's lines).
+ */
+export function recordOfLine(line: string): { typeIndex: number; file: string; size: number; span: string; cut1: number; cut2: number; cut3: number; restAt: number; restEnd: number } | undefined {
+  const key = keyOfLine(line);
+  // The tabs after key, size, mtime, ctime, ino, id, created, updated and tags.
+  const tabs: number[] = [];
+  for (let at = line.indexOf('\t'); at !== -1; at = line.indexOf('\t', at + 1)) tabs.push(at);
+  const end = line.length - 1;
+  if (!key || tabs.length !== 9 || line.charCodeAt(end) !== 10) return undefined;
+  const size = Number(line.slice(tabs[0] + 1, tabs[1]));
+  const at = tabs[4] + 1; // the id
+  if (!Number.isSafeInteger(size) || tabs[5] === at || line.startsWith(PROBLEM, at)) return undefined;
+  return { typeIndex: key.typeIndex, file: key.file, size, span: line.slice(at, tabs[8]), cut1: tabs[5] - at, cut2: tabs[6] - at, cut3: tabs[7] - at, restAt: tabs[8] + 1, restEnd: end };
+}
+
 /** The key of a line, decoded, with its type's place in reading order; undefined if damaged. */
 export function keyOfLine(line: string): { typeIndex: number; file: string; key: string } | undefined {
   const tab = line.indexOf('\t');

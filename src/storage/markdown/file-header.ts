@@ -1,6 +1,6 @@
 import type { MemoryHeader, MemoryType } from '../../memory/types.js';
 import { MEMORY_TYPES } from '../../memory/types.js';
-import { keyOfLine, parseRest, parseTags, type HeaderTail } from './catalog.js';
+import { parseRest, parseTags, recordOfLine, type HeaderTail } from './catalog.js';
 
 /** Where the rest of a header served from the catalog is, and what to do if that part is damaged. */
 export interface TailSource {
@@ -56,17 +56,9 @@ export class FileHeader implements MemoryHeader {
    * undefined if the line is not a well-formed record of a readable file.
    */
   static ofLine(line: string, lineStart: number, source: TailSource): FileHeader | undefined {
-    const key = keyOfLine(line);
-    // The tabs after key, size, mtime, ctime, ino, id, created, updated and tags (catalog.ts).
-    const tabs: number[] = [];
-    for (let at = line.indexOf('\t'); at !== -1; at = line.indexOf('\t', at + 1)) tabs.push(at);
-    const end = line.length - 1;
-    if (!key || tabs.length !== 9 || line.charCodeAt(end) !== 10) return undefined;
-    const bytes = Number(line.slice(tabs[0] + 1, tabs[1]));
-    const at = tabs[4] + 1; // the id
-    if (!Number.isSafeInteger(bytes) || tabs[5] === at || line.charCodeAt(at) === 33 /* ! : a problem */) return undefined;
-    const span = line.slice(at, tabs[8]);
-    return new FileHeader(span, tabs[5] - at, tabs[6] - at, tabs[7] - at, MEMORY_TYPES[key.typeIndex], bytes, key.file, undefined, source, lineStart + tabs[8] + 1, lineStart + end);
+    const r = recordOfLine(line);
+    if (!r) return undefined;
+    return new FileHeader(r.span, r.cut1, r.cut2, r.cut3, MEMORY_TYPES[r.typeIndex], r.size, r.file, undefined, source, lineStart + r.restAt, lineStart + r.restEnd);
   }
 
   /** Kept once asked for: a list compares it for every memory. */
