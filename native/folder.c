@@ -15,7 +15,7 @@
  * A name that is not valid UTF-8 is reported missing: Node.js could not name it either.
  * Throws an Error with `code` (ENOENT, ENOTDIR, EACCES, ...) when the folder cannot be read.
  *
- * prefetch(folders): reads these folders on a thread while the command line loads its code; the
+ * prefetch(folders): reads these folders on threads while the command line loads its code; the
  * first readFolder of each takes that read (src/cli/read-ahead.ts).
  */
 #include <node_api.h>

@@ -13,7 +13,7 @@ import { readsFirst, scanArgs } from './args.js';
  * (SPEC section 3: a file edited in place changes nothing but itself): at 10,000 files about 15 ms
  * of system calls, which the command line used to make only after loading its bundle (about 10 ms
  * of compiling and running its top level). The launcher (launch.ts) guesses from the arguments
- * which folders the command will read and asks the native addon to read them on a thread of its
+ * which folders the command will read and asks the native addon to read them on threads of its
  * own; the first read of each such folder then takes that result (native/folder.c) instead of
  * reading again. A guess that is wrong costs a thread's work and nothing else: a folder no read
  * asks for is never used, and one that is asked for gets a true listing either way.
