@@ -7,6 +7,7 @@ import { isKeepableName, memoryName } from '../memory/fields.js';
 import type { BackendName, StoredMemory } from '../storage/types.js';
 import { detached } from '../storage/bulk.js';
 import { digestOf, ManifestFiles, ManifestStream } from './manifest-stream.js';
+import { itemDone } from '../util/heap.js';
 
 /**
  * The backup archive (SPEC section 7): one `.tar.gz`, backend-neutral. `manifest.json` comes first
@@ -436,6 +437,7 @@ export function checkArchive(
   const unlisted = new Set<string>();
 
   for (const entry of reader.entries('index')) {
+    itemDone();
     if (entry.problem !== undefined) {
       problems.push({ path: entry.path, message: entry.problem });
       if (entry.path === '') damaged = true;

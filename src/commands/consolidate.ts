@@ -7,6 +7,7 @@ import { detach, detached, once } from '../storage/bulk.js';
 import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
 import { applyUpdate } from './update.js';
 import { counted } from './progress.js';
+import { itemDone } from '../util/heap.js';
 
 /** Tags that promote a short-term memory to long-term instead of archiving it (SPEC section 6). */
 export const PROMOTION_TAGS = ['heuristic', 'pattern', 'proven', 'decision', 'insight'];
@@ -137,6 +138,7 @@ function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true):
     const items: ConsolidatedMemory[] = [];
     for (const id of ids) {
       const memory = storage.read(id);
+      itemDone();
       if (memory?.type === 'short_term') items.push(item(memory));
     }
     return items;
@@ -250,6 +252,7 @@ function insightsMemory(plan: PlanRecord, storage: StorageBackend): Memory | und
   const parts: string[] = [];
   for (const id of plan.archive) {
     const m = storage.read(id);
+    itemDone();
     if (m?.type !== 'short_term') continue;
     const lines = ['', `### ${m.title}`, '', `- id: ${m.id}`, `- created: ${m.created}`, `- tags: ${m.tags.join(', ') || '(none)'}`];
     const first = firstLines(m.content);

@@ -11,6 +11,7 @@ import { once, readAllNamed } from '../storage/bulk.js';
 import type { BackendFactory, BackendName, StorageBackend } from '../storage/types.js';
 import { faultPoint } from '../util/fault.js';
 import { counted, memoryCount } from './progress.js';
+import { itemDone } from '../util/heap.js';
 
 /**
  * `migrate --backend B` (SPEC sections 4 and 7): converts a context to another backend in place.
@@ -155,6 +156,7 @@ function checkCopy(source: StorageBackend, copy: StorageBackend, copied: number,
   };
   let readBack = 0;
   for (const got of copy.readAll()) {
+    itemDone();
     readBack++;
     const want = source.read(got.id);
     if (!want) return fail(`memory ${got.id} of the copy is not in the context`);

@@ -30,3 +30,77 @@ export function expectFiles(files: number): boolean {
   }
   return given;
 }
+
+/**
+ * Garbage collection paced by a bulk command's progress. V8 sizes its old generation for
+ * throughput: a command streaming 100,000 memories (buffers and strings that live across a few
+ * turns of a stream, or a batch, are promoted before they die) let the heap grow to several
+ * hundred MiB of garbage before its first full collection, and the Buffers those objects hold
+ * outside the heap with it. A bulk command reports each memory it is done with (`itemDone`,
+ * called by `counted` in src/commands/progress.ts and by reindex); every CHECK_EVERY items the
+ * heap and the memory outside it are compared with what the last collection left, and grown by
+ * more than a budget (BUDGET_FLOOR, or half of what was left when more), the garbage is
+ * collected. The work this adds is bounded: a collection costs in proportion to what is live, and
+ * the budget grows with it.
+ *
+ * V8's own flags for this (`--max-old-space-size` and its kin) are read only at start-up, which the
+ * command line cannot set without a launcher process; the collector is reached the way test
+ * runners reach it in a running process (`--expose-gc` set, then `gc` taken from a new context).
+ * Only the command line allows it (`allowHeapTuning`): a library leaves its host's collector alone.
+ */
+export class HeapPacer {
+  static readonly CHECK_EVERY = 256;
+  static readonly BUDGET_FLOOR = 32 * 1024 * 1024;
+  private items = 0;
+  /** What the last collection left; before the first, as much as a small command uses anyway. */
+  private left = HeapPacer.BUDGET_FLOOR;
+
+  constructor(
+    /** Bytes in use now: the heap and the memory its objects hold outside it. */
+    private readonly measure: () => number,
+    private readonly collect: () => void,
+  ) {}
+
+  /** One more item done; collects (and returns true) when the heap grew past the budget. */
+  itemDone(): boolean {
+    if (++this.items % HeapPacer.CHECK_EVERY) return false;
+    if (this.measure() <= this.left + Math.max(HeapPacer.BUDGET_FLOOR, this.left / 2)) return false;
+    this.collect();
+    this.left = this.measure();
+    return true;
+  }
+}
+
+/** The full collector of this process, reached without a start-up flag; undefined if V8 refuses. */
+export function fullCollector(): (() => void) | undefined {
+  try {
+    (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--expose-gc');
+    const gc: unknown = (require('node:vm') as typeof import('node:vm')).runInNewContext('gc');
+    return typeof gc === 'function' ? () => (gc as () => void)() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let pacer: HeapPacer | undefined;
+let collector: (() => void) | null | undefined;
+
+/**
+ * A bulk command is done with one more memory, or a scan read one more file (see HeapPacer).
+ * Does nothing for a library. The collector is reached at the first collection, never by a
+ * command that stays small.
+ */
+export function itemDone(): void {
+  if (!allowed) return;
+  pacer ??= new HeapPacer(
+    () => {
+      const { heapUsed, external } = process.memoryUsage();
+      return heapUsed + external;
+    },
+    () => {
+      if (collector === undefined) collector = fullCollector() ?? null;
+      collector?.();
+    },
+  );
+  pacer.itemDone();
+}

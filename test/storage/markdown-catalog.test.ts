@@ -51,6 +51,11 @@ describe.each<[number, string]>([
   };
   const writeCatalog = (c: { head: string; rows: string[][] }) =>
     writeFileSync(join(dir, CATALOG_FILE), [c.head, ...c.rows.map((r) => r.join('\t')), ''].join('\n'));
+  /** `s` after a scan: a list by a tag, which the clean index does not serve. */
+  const scanFirst = (s: StorageBackend) => {
+    s.list({ tags: ['no such tag'] });
+    return s;
+  };
   const titleOf = (row: string[]) => JSON.parse(row[9])[0];
   const rowOf = (c: { rows: string[][] }, title: string) => c.rows.find((r) => titleOf(r) === title)!;
 
@@ -71,6 +76,7 @@ describe.each<[number, string]>([
   });
 
   afterEach(() => {
+    vi.restoreAllMocks();
     setNativeAddon(undefined);
     catalogWindow.size = defaultWindow;
     storage?.close();
@@ -233,8 +239,7 @@ describe.each<[number, string]>([
       take.mockClear();
       const fromIndex = open().list(query);
       expect(take, JSON.stringify(query)).not.toHaveBeenCalled(); // no per-file step
-      const scanned = open();
-      scanned.problems(); // a scan first: the list then comes from its headers
+      const scanned = scanFirst(open()); // the list then comes from the scan's headers
       expect(fromIndex, JSON.stringify(query)).toEqual(scanned.list(query));
       expect(take).toHaveBeenCalled();
     }
@@ -258,11 +263,7 @@ describe.each<[number, string]>([
       s.read(s.lookup(ref)[0].id);
     }
     expect(take).not.toHaveBeenCalled();
-    const scanned = () => {
-      const s = open();
-      s.problems();
-      return s;
-    };
+    const scanned = () => scanFirst(open());
     expect(cleanSummary).toEqual(scanned().summary());
     expect(cleanSummary.counts).toEqual({ short_term: 16, long_term: 15, archive: 14 });
     refs.forEach((ref, i) => {
@@ -301,6 +302,42 @@ describe.each<[number, string]>([
     expect(open().list({}).memories.map((m) => m.title)).toEqual(['Second', 'First']); // read from its file
     storage!.close();
     expect(catalog().rows.map(titleOf).sort()).toEqual(['First', 'Second', 'Third']);
+  });
+
+  it('reads every memory in id order from the clean index as a scan does, and lets the scan finish after a damaged line', () => {
+    const s = open();
+    for (let i = 0; i < 30; i++) {
+      s.insert(sampleMemory({ title: `Bulk ${i}`, type: (['short_term', 'long_term', 'archive'] as const)[i % 3], tags: [`t${i % 4}`] }, Date.UTC(2024, 1, 1 + (i % 7), 12)));
+    }
+    later();
+    open().list({}); // written with its clean index
+    expect(catalog().indexAt).toBeGreaterThan(0);
+    const take = vi.spyOn(Catalog.prototype, 'take');
+    const clean = open();
+    const fromIndex = [...clean.readAllStored!()];
+    expect(clean.problems()).toEqual([]);
+    expect(take).not.toHaveBeenCalled(); // no per-file step
+    const scanned = scanFirst(open());
+    expect(take).toHaveBeenCalled();
+    const fromScan = [...scanned.readAllStored!()];
+    expect(fromIndex).toEqual(fromScan);
+    expect(fromIndex.map((m) => m.id)).toEqual(fromScan.map((m) => m.id).sort());
+    expect(fromIndex).toHaveLength(33);
+
+    // A line in the middle of the id order no longer parses (a tab of it turned into a space, so
+    // the index still holds): the memories before it come from the index, the rest from the scan,
+    // each once.
+    const middle = fromScan[15];
+    const path = join(dir, CATALOG_FILE);
+    const bytes = readFileSync(path);
+    const lineAt = bytes.lastIndexOf('\n', bytes.indexOf(`\t${middle.id}\t`)) + 1;
+    bytes.write(' ', bytes.indexOf('\t', lineAt), 'latin1');
+    writeFileSync(path, bytes);
+    take.mockClear();
+    const damaged = open();
+    expect([...damaged.readAllStored!()]).toEqual(fromScan);
+    expect(take).toHaveBeenCalled();
+    take.mockRestore();
   });
 
   it('replaces a catalog of an earlier version', () => {

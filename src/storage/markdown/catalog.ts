@@ -5,6 +5,7 @@ import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/t
 import type { StorageSummary } from '../types.js';
 import { randomBytes } from '../../util/random.js';
 import { settledAt } from './file-times.js';
+import { detach } from '../bulk.js';
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,
@@ -580,7 +581,9 @@ export function formatLine(type: MemoryType, file: string, st: FileStat, body: R
   if (typeof body === 'string') return `${head}${PROBLEM}\t${asciiJson(body)}\n`;
   if (!isPlainColumn(body.id) || !isPlainColumn(body.created) || !isPlainColumn(body.updated) || body.id.startsWith(PROBLEM)) return undefined;
   const meta = Object.keys(body.meta).length ? body.meta : 0;
-  return `${head}${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`;
+  // Flattened: a line built from a template is a tree of about twenty pieces until it is read, and
+  // a command keeps the lines of every file it read or wrote (a scan with a cold catalog, a bulk write).
+  return detach(`${head}${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`);
 }
 
 /** The last column of a line (title, extra keys, derived id), or undefined if it is damaged. */
