@@ -36,10 +36,11 @@ export function expectFiles(files: number): boolean {
  * throughput: a command streaming 100,000 memories (buffers and strings that live across a few
  * turns of a stream, or a batch, are promoted before they die) let the heap grow to several
  * hundred MiB of garbage before its first full collection, and the Buffers those objects hold
- * outside the heap with it. A bulk command reports each memory it is done with (`itemDone`,
- * called by `counted` in src/commands/progress.ts and by reindex); every CHECK_EVERY items the
+ * outside the heap with it. A bulk command reports each memory it is done with (`itemDone`:
+ * `counted` in src/commands/progress.ts, reindex, migrate's check, consolidate's reads, an
+ * archive's entries) and a markdown scan each file it reads; every CHECK_EVERY items the
  * heap and the memory outside it are compared with what the last collection left, and grown by
- * more than a budget (BUDGET_FLOOR, or half of what was left when more), the garbage is
+ * more than a budget (BUDGET_FLOOR, or a quarter of what was left when more), the garbage is
  * collected. The work this adds is bounded: a collection costs in proportion to what is live, and
  * the budget grows with it.
  *
@@ -64,7 +65,7 @@ export class HeapPacer {
   /** One more item done; collects (and returns true) when the heap grew past the budget. */
   itemDone(): boolean {
     if (++this.items % HeapPacer.CHECK_EVERY) return false;
-    if (this.measure() <= this.left + Math.max(HeapPacer.BUDGET_FLOOR, this.left / 2)) return false;
+    if (this.measure() <= this.left + Math.max(HeapPacer.BUDGET_FLOOR, this.left / 4)) return false;
     this.collect();
     this.left = this.measure();
     return true;

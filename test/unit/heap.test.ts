@@ -37,7 +37,7 @@ describe('garbage collection paced by a bulk command', () => {
     expect(run(pacer, HeapPacer.CHECK_EVERY - 1)).toBe(0); // not looked at between checks
     expect(run(pacer, 1)).toBe(1);
     expect(collections).toBe(1);
-    // 50 MiB left: half of it is below the floor, so the floor is the budget.
+    // 50 MiB left: a quarter of it is below the floor, so the floor is the budget.
     used = 50 * MiB + HeapPacer.BUDGET_FLOOR;
     expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
     used += 1;
@@ -55,7 +55,7 @@ describe('garbage collection paced by a bulk command', () => {
       },
     );
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1); // 200 MiB left
-    used = 200 * MiB + 100 * MiB; // past the floor, within half of what was left
+    used = 200 * MiB + 50 * MiB; // past the floor, within a quarter of what was left
     expect(run(pacer, HeapPacer.CHECK_EVERY * 4)).toBe(0);
     used += 1;
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);

@@ -721,7 +721,7 @@ export class MarkdownBackend implements StorageBackend {
     if (this.catalogDirty && !this.readonly && this.catalog) {
       const catalog = this.catalog;
       const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
-      saveCatalog(this.dir, [mergeLines(body, this.catalogEdits)], this.scannedAt, catalog);
+      saveCatalog(this.dir, mergeLines(body, this.catalogEdits), this.scannedAt, catalog);
     }
     this.catalog?.close();
     this.catalog = undefined;
