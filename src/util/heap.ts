@@ -84,6 +84,13 @@ export function fullCollector(): (() => void) | undefined {
 }
 
 let pacer: HeapPacer | undefined;
+let reported = 0;
+
+/** How many items this process has reported to the pacer (for tests: the library reports none). */
+export function itemsReported(): number {
+  return reported;
+}
+
 let collector: (() => void) | null | undefined;
 
 /**
@@ -93,6 +100,7 @@ let collector: (() => void) | null | undefined;
  */
 export function itemDone(): void {
   if (!allowed) return;
+  reported++;
   pacer ??= new HeapPacer(
     () => {
       const { heapUsed, external } = process.memoryUsage();

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Context } from '../../src/context/context.js';
+import { counted } from '../../src/commands/progress.js';
+import markdown from '../../src/storage/markdown/index.js';
+import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
+import { allowHeapTuning, itemsReported } from '../../src/util/heap.js';
+import { sampleMemory } from '../storage/conformance.js';
+
+// The pacer's effect is measured by the benchmark's peak-memory rows; this checks it is fed: by
+// every bulk loop's items and every file a scan reads, and only in the command line's process.
+describe('items reported to the heap pacer', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('are none from a library, then each item of a bulk loop and each file a cold scan reads', () => {
+    const quiet = { options: {} } as unknown as Context;
+    expect([...counted(quiet, 'copy', [1, 2, 3], 3)]).toEqual([1, 2, 3]);
+    dir = mkdtempSync(join(tmpdir(), 'wm-pacer-'));
+    markdown.create(dir);
+    const s = markdown.open(dir, {});
+    for (let i = 0; i < 5; i++) s.insert(sampleMemory({ title: `Memory ${i}` }));
+    s.close();
+    rmSync(join(dir, CATALOG_FILE));
+    markdown.open(dir, {}).list({});
+    expect(itemsReported()).toBe(0); // not allowed: a library leaves its host's collector alone
+
+    allowHeapTuning();
+    expect([...counted(quiet, 'copy', Array.from({ length: 300 }, (_, i) => i), 300)]).toHaveLength(300);
+    expect(itemsReported()).toBe(300);
+    const done: number[] = [];
+    const watched = { options: { progress: (_label: string, n: number) => done.push(n) } } as unknown as Context;
+    expect([...counted(watched, 'copy', ['a', 'b'], 2)]).toEqual(['a', 'b']);
+    expect(itemsReported()).toBe(302);
+    expect(done).toEqual([1, 2, 2]);
+
+    rmSync(join(dir, CATALOG_FILE)); // a cold catalog: every file is read
+    const open = markdown.open(dir, {});
+    expect(open.list({}).memories).toHaveLength(5);
+    open.close();
+    expect(itemsReported()).toBe(307);
+  });
+});
