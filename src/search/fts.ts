@@ -3,6 +3,7 @@ import type { Memory, MemoryType } from '../memory/types.js';
 import { createdBetween, DEFAULT_LIST_TYPES } from '../storage/query.js';
 import { facetsText, withFacets } from './facets.js';
 import { toFtsMatch, wholeWordMatch, withWholeWords, type ParsedQuery } from './query.js';
+import { rankingOf, type Ranking } from './rank.js';
 import { MARK_CLOSE, MARK_OPEN, parseMarked, pickSnippet } from './snippet.js';
 import type { IndexDrift, SearchHit, SearchQuery } from './types.js';
 
@@ -63,6 +64,7 @@ interface DocRow {
 /** The search tables of one SQLite database: keep them up to date, query them, check them. */
 export class SearchIndex {
   private statements = new Map<string, Statement>();
+  private rankingValue: Ranking | undefined;
 
   constructor(readonly db: Database) {}
 
@@ -165,9 +167,15 @@ export class SearchIndex {
     return withWholeWords(query, (term) => probe.get(wholeWordMatch(term)) !== undefined);
   }
 
+  /** How this connection ranks (rank.ts): FTS5's bm25, or the same function with lengths kept. */
+  private ranking(): Ranking {
+    this.rankingValue ??= rankingOf(this.db);
+    return this.rankingValue;
+  }
+
   private bm25(): string {
     const { title, tags, content } = COLUMN_WEIGHTS;
-    return `bm25(search_fts, ${title}, ${tags}, ${content}, 0)`;
+    return `${this.ranking().fn}(search_fts, ${title}, ${tags}, ${content}, 0)`;
   }
 
   /**
@@ -179,7 +187,6 @@ export class SearchIndex {
    * while a few more rows in one fetch cost nothing measurable.
    */
   private rank(match: string, limit: number): { ranked: Array<DocRow & { rank: number }>; total: number } {
-    const total = (this.stmt('SELECT count(*) AS n FROM search_fts WHERE search_fts MATCH ?').get(match) as { n: number }).n;
     const top = this.stmt(`SELECT rowid, ${this.bm25()} AS rank FROM search_fts WHERE search_fts MATCH ? ORDER BY rank LIMIT ?`);
     let fetch = limit + TIE_MARGIN;
     let rows: Array<{ rowid: number; rank: number }>;
@@ -189,6 +196,9 @@ export class SearchIndex {
       if (!tiesPastCut || rows.length < fetch || rows[rows.length - 1].rank !== rows[limit - 1].rank) break;
       fetch *= 4;
     }
+    // Every match was scored to find the best: the extension counted them (none scored, none matched).
+    const counted = rows.length ? this.ranking().rowsRanked() : 0;
+    const total = counted ?? (this.stmt('SELECT count(*) AS n FROM search_fts WHERE search_fts MATCH ?').get(match) as { n: number }).n;
     if (!rows.length) return { ranked: [], total };
     const docs = this.stmt(`SELECT * FROM search_doc WHERE rowid IN (${rows.map(() => '?').join(', ')})`).all(...rows.map((r) => r.rowid)) as DocRow[];
     const byRowid = new Map(docs.map((d) => [d.rowid, d]));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,34 +17,42 @@ export interface NativeAddon {
   prefetch(folders: string[]): void;
 }
 
-const ADDON = join('build', 'Release', 'whitemagic_native.node');
+const ADDON = 'whitemagic_native.node';
 
 let addon: NativeAddon | null | undefined;
 
 /**
  * The native addon, or null where it was not built (no compiler at install, another platform) or
  * is turned off with WHITEMAGIC_NATIVE=0: every caller has a plain Node.js path that gives the same
- * answers, more slowly. Looked for in the package's root, a level or three above this module (the
- * bundles in dist/ and dist/chunks/, the sources in src/util/).
+ * answers, more slowly.
  */
 export function nativeAddon(): NativeAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
-  if (process.env.WHITEMAGIC_NATIVE === '0') return addon;
-  const requireHere = createRequire(import.meta.url);
+  const file = builtFile(ADDON);
+  if (!file) return addon;
+  try {
+    addon = createRequire(import.meta.url)(file) as NativeAddon;
+  } catch {
+    // Built for another Node.js, or broken: the plain path serves.
+  }
+  return addon;
+}
+
+/**
+ * The path of a file the native build made (`build/Release/<name>`), or undefined where it was not
+ * built or WHITEMAGIC_NATIVE=0 turns native code off. Looked for in the package's root, a level or
+ * three above this module (the bundles in dist/ and dist/chunks/, the sources in src/util/).
+ */
+export function builtFile(name: string): string | undefined {
+  if (process.env.WHITEMAGIC_NATIVE === '0') return undefined;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let level = 0; level < 3; level++) {
     dir = dirname(dir);
-    try {
-      addon = requireHere(join(dir, ADDON)) as NativeAddon;
-      return addon;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // Not there: look a level up. Built for another Node.js or broken: the plain path serves.
-      if (code !== 'MODULE_NOT_FOUND' && code !== 'ENOENT') return addon;
-    }
+    const file = join(dir, 'build', 'Release', name);
+    if (existsSync(file)) return file;
   }
-  return addon;
+  return undefined;
 }
 
 /** For tests: use (true) or ignore (false) the addon from now on; undefined looks for it again. */
