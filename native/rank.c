@@ -23,8 +23,8 @@ SQLITE_EXTENSION_INIT1
 #include <stdlib.h>
 #include <string.h>
 
-/* Rowids below this have their length kept (4 bytes each); larger ones are looked up each time. */
-#define MAX_KEPT_ROWID (1 << 24)
+/* Rowids below this have their length kept (4 bytes each, at most 16 MiB); larger ones are looked up each time. */
+#define MAX_KEPT_ROWID (1 << 22)
 
 typedef struct Ranker {
   sqlite3 *db;
