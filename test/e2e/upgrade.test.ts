@@ -169,6 +169,54 @@ describe('a SQLite database of an older schema', () => {
   });
 });
 
+describe('a SQLite context in a folder this user cannot write', () => {
+  let base: string;
+  afterEach(() => {
+    if (existsSync(base)) chmodSync(base, 0o700);
+  });
+
+  it('is read from a copy in memory; a write is refused and the file is untouched', (test) => {
+    base = join(h.home, 'sq-ro');
+    for (const title of ['Kept one', 'Kept two']) {
+      expect(h.run(['--base-dir', base, '--backend', 'sqlite', 'create', '--title', title, '--content', 'read from read-only media']).code).toBe(0);
+    }
+    const file = join(base, 'whitemagic.db');
+    const before = readFileSync(file);
+    const asRoot = process.getuid?.() === 0;
+    // Skipped only as root with a build the unprivileged user cannot read (see the tests above).
+    if (asRoot && !handTo(UNPRIVILEGED, h.home, base)) return test.skip('running as root, and the build is not readable by an unprivileged user');
+    const uid = asRoot ? UNPRIVILEGED : undefined;
+    // SQLite reads a WAL database in place only with its -shm file beside it, which it cannot make here.
+    chmodSync(base, 0o500);
+    const list = h.run(['--base-dir', base, 'list', '--json'], { uid });
+    expect(list.stderr).toBe('');
+    expect(json(list).memories.map((m: { title: string }) => m.title).sort()).toEqual(['Kept one', 'Kept two']);
+    const search = h.run(['--base-dir', base, 'search', 'media', '--json'], { uid });
+    expect(search.stderr).toBe('');
+    expect(json(search).total).toBe(2);
+    const create = h.run(['--base-dir', base, 'create', '--title', 'New', '--content', 'x'], { uid });
+    expect(create.code).toBe(1);
+    expect(create.stderr).toMatch(/^whitemagic: error: cannot write .*whitemagic\.db .*\n$/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(readdirSync(base).sort()).toEqual(['.last-used', 'whitemagic.db', 'whitemagic.json']);
+
+    // A write-ahead log with changes the copy would miss: refused, saying why.
+    chmodSync(base, 0o700);
+    const writer = new Database(file);
+    writer.pragma('wal_autocheckpoint = 0');
+    writer.prepare("UPDATE memories SET title = title || '!'").run();
+    const log = readFileSync(`${file}-wal`);
+    expect(log.length).toBeGreaterThan(0);
+    writer.close(); // checkpoints and removes the log; put back as a crashed writer would leave it
+    writeFileSync(`${file}-wal`, log);
+    if (asRoot) handTo(UNPRIVILEGED, h.home, base);
+    chmodSync(base, 0o500);
+    const refused = h.run(['--base-dir', base, 'list'], { uid });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/write-ahead log holds changes not yet in the database, and its folder cannot be written \(hint: /);
+  });
+});
+
 describe('manifest formats', () => {
   it('refuses a context written by a newer version, naming both versions', () => {
     const future = join(h.wmHome, 'future');

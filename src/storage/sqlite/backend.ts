@@ -1,6 +1,8 @@
 import { insertEach } from '../bulk.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../errors.js';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConflictError, InvalidInputError, NotFoundError, WhitemagicError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { createdBetween, DEFAULT_LIST_TYPES } from '../query.js';
@@ -17,7 +19,7 @@ import type {
 } from '../types.js';
 import { SearchIndex } from '../../search/fts.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy } from './errors.js';
+import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy, sqliteCode } from './errors.js';
 import { openSqlite } from './driver.js';
 import { READABLE_FROM, refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
 
@@ -50,10 +52,12 @@ const ALL_COLUMNS = `${HEADER_COLUMNS}, content`;
  * checkpoints a second after its last write and before it closes (see syncSoon), so a commit also
  * survives a power cut once its command ends, or within about a second for a long-lived caller.
  */
-export function openDatabase(path: string, options: { creating?: boolean; readonly?: boolean } = {}): BetterSqlite3.Database {
+export function openDatabase(path: string, options: { creating?: boolean; readonly?: boolean; image?: Buffer } = {}): BetterSqlite3.Database {
   let db: BetterSqlite3.Database | undefined;
   try {
-    db = openSqlite(path, { fileMustExist: !options.creating, readonly: Boolean(options.readonly), timeout: BUSY_TIMEOUT_MS });
+    db = options.image
+      ? openSqlite(options.image, { readonly: true })
+      : openSqlite(path, { fileMustExist: !options.creating, readonly: Boolean(options.readonly), timeout: BUSY_TIMEOUT_MS });
     const conn = db;
     const version = retryBusy(() => schemaVersion(conn), path);
     refuseNewer(version, path);
@@ -94,8 +98,51 @@ export function openDatabase(path: string, options: { creating?: boolean; readon
     } catch {
       // Closing a handle on a damaged file can fail too; the first error is the one to report.
     }
+    if (!options.image && !options.creating && inUnwritableFolder(err, path)) return openDatabase(path, { readonly: true, image: imageOf(path) });
     throw fromSqliteError(err, path);
   }
+}
+
+/**
+ * Whether opening failed because SQLite could not make its `-shm` file beside the database: it
+ * says so (SQLITE_READONLY_DIRECTORY), or, with a write-ahead log there already, only that it
+ * cannot open the file, while the folder is one this process may not write.
+ */
+function inUnwritableFolder(err: unknown, path: string): boolean {
+  const code = sqliteCode(err);
+  if (code === 'SQLITE_READONLY_DIRECTORY') return true;
+  if (!code?.startsWith('SQLITE_CANTOPEN') || !existsSync(path)) return false;
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The bytes of a database whose folder this process may not write, to be read from memory (a
+ * context on read-only media, or another user's): SQLite reads a WAL database in place only with
+ * its `-shm` file beside it, which it cannot make there. Marked a rollback-journal database (file
+ * format bytes 18 and 19), as SQLite reads an image in memory; opened read-only, so any write is
+ * refused as the file's would be. Refused when its write-ahead log holds changes not yet in the
+ * database: the copy would miss them.
+ */
+function imageOf(path: string): Buffer {
+  let wal = 0;
+  try {
+    wal = statSync(`${path}-wal`).size;
+  } catch {
+    // No log: everything is in the database.
+  }
+  if (wal > 0) {
+    throw new WhitemagicError('permission', `cannot read ${path}: its write-ahead log holds changes not yet in the database, and its folder cannot be written`, {
+      hint: 'open it once where its folder can be written (any command does), or give this user write access to the folder',
+    });
+  }
+  const image = readFileSync(path);
+  if (image.length > 19 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
+  return image;
 }
 
 /** Memories read at a time by reindex. */

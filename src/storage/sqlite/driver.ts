@@ -8,7 +8,7 @@ export type Database = BetterSqlite3.Database;
 type DatabaseConstructor = typeof BetterSqlite3;
 type OpenOptions = BetterSqlite3.Options;
 
-let open: ((file: string, options: OpenOptions) => Database) | undefined;
+let open: ((file: string | Buffer, options: OpenOptions) => Database) | undefined;
 
 /**
  * Opens a SQLite database with better-sqlite3, loaded on first use (a markdown `list` never loads it).
@@ -21,14 +21,14 @@ let open: ((file: string, options: OpenOptions) => Database) | undefined;
  * one bundled, or its addon is elsewhere (a prebuilt binary in another layout), the package is
  * loaded as usual.
  */
-export function openSqlite(file: string, options: OpenOptions): Database {
+export function openSqlite(file: string | Buffer, options: OpenOptions): Database {
   open ??= loadDriver();
   return open(file, options);
 }
 
-function loadDriver(): (file: string, options: OpenOptions) => Database {
+function loadDriver(): (file: string | Buffer, options: OpenOptions) => Database {
   const requireHere = createRequire(import.meta.url);
-  const asPackage = (): ((file: string, options: OpenOptions) => Database) => {
+  const asPackage = (): ((file: string | Buffer, options: OpenOptions) => Database) => {
     const Driver = requireHere('better-sqlite3') as DatabaseConstructor;
     return (file, options) => new Driver(file, options);
   };

@@ -8,7 +8,7 @@ export const BUSY_TIMEOUT_MS = 5_000;
 /** How long a write keeps retrying when SQLite still answers SQLITE_BUSY after its own wait. */
 const BUSY_RETRY_MS = 30_000;
 
-function sqliteCode(err: unknown): string | undefined {
+export function sqliteCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
