@@ -64,6 +64,8 @@ interface Look {
   problems: StorageProblem[];
   /** The catalog's clean index, when these listings are the ones it was written from. */
   clean?: CatalogIndex;
+  /** Where headers served from this catalog read the rest of their line. */
+  source: TailSource;
 }
 
 export class MarkdownBackend implements StorageBackend {
@@ -143,7 +145,8 @@ export class MarkdownBackend implements StorageBackend {
       }
     }
     const index = problems.length ? undefined : catalog.readIndex();
-    this.looked = { scanStart, catalog, listings, problems, clean: index?.matches(listings) ? index : undefined };
+    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: this.repairTail };
+    this.looked = { scanStart, catalog, listings, problems, clean: index?.matches(listings) ? index : undefined, source };
     return this.looked;
   }
 
@@ -154,9 +157,8 @@ export class MarkdownBackend implements StorageBackend {
    */
   private scan(): Map<string, FileHeader> {
     if (this.entries) return this.entries;
-    const { scanStart, catalog, listings, clean, problems: folderProblems } = this.look();
+    const { scanStart, catalog, listings, clean, problems: folderProblems, source } = this.look();
     const cursor = catalog;
-    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
     const entries = new Map<string, FileHeader>();
     this.droppedTwins.clear();
     const problems: StorageProblem[] = [...folderProblems];
@@ -305,7 +307,7 @@ export class MarkdownBackend implements StorageBackend {
     return { header: FileHeader.of({ id, title, type, tags, created, updated, meta }, st.size, file, derivedId), line };
   }
 
-  /** `repair`, for headers whose tail is read from a line held in memory (LineSource). */
+  /** `repair`, as headers call it through their TailSource (the catalog's, or a LineSource). */
   private readonly repairTail = (header: FileHeader): HeaderTail => this.repair(header);
 
   /**
@@ -392,8 +394,7 @@ export class MarkdownBackend implements StorageBackend {
 
   /** The header of record `r` of the clean index; undefined if its line does not parse (the catalog was damaged under us). */
   private cleanHeader(clean: CatalogIndex, r: number): FileHeader | undefined {
-    const catalog = this.catalog!;
-    const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: (h) => this.repair(h) };
+    const { catalog, source } = this.look();
     return FileHeader.ofLine(catalog.read(clean.lineStart(r), clean.lineEnd(r)), clean.lineStart(r), source);
   }
 

@@ -2,7 +2,7 @@ import { insertEach } from '../bulk.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ConflictError, InvalidInputError, NotFoundError, WhitemagicError } from '../../errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, WhitemagicError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { createdBetween, DEFAULT_LIST_TYPES } from '../query.js';
@@ -140,7 +140,12 @@ function imageOf(path: string): Buffer {
       hint: 'open it once where its folder can be written (any command does), or give this user write access to the folder',
     });
   }
-  const image = readFileSync(path);
+  let image: Buffer;
+  try {
+    image = readFileSync(path);
+  } catch (err) {
+    throw fromFsError(err, path);
+  }
   if (image.length > 19 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
   return image;
 }
