@@ -183,7 +183,9 @@ describe('a SQLite context in a folder this user cannot write', () => {
     const file = join(base, 'whitemagic.db');
     const before = readFileSync(file);
     const asRoot = process.getuid?.() === 0;
-    // Skipped only as root with a build the unprivileged user cannot read (see the tests above).
+    // Skipped only as root with a build the unprivileged user cannot read (a checkout inside a
+    // private folder): root ignores modes, so only that user meets the read-only folder. In CI and
+    // here the build is readable and the test runs.
     if (asRoot && !handTo(UNPRIVILEGED, h.home, base)) return test.skip('running as root, and the build is not readable by an unprivileged user');
     const uid = asRoot ? UNPRIVILEGED : undefined;
     // SQLite reads a WAL database in place only with its -shm file beside it, which it cannot make here.
