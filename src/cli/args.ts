@@ -10,6 +10,16 @@ export const GLOBAL_VALUE_OPTIONS = ['--base-dir', '--context', '--backend', '--
 /** Commands (and aliases) whose first act is reading the active context's folders, and that write no memory file. */
 const READERS = new Set(['list', 'ls', 'show', 'search', 'status', 'tags', 'stats']);
 
+/**
+ * Every top-level command and alias of the program (a test checks this list against it). The code
+ * cache keeps one file per command named here (code-cache.ts); any other word shares one file.
+ */
+export const COMMANDS: ReadonlySet<string> = new Set([
+  'create', 'show', 'list', 'ls', 'update', 'delete', 'rm', 'restore', 'tags', 'stats', 'search', 'reindex', 'doctor',
+  'status', 'init', 'contexts', 'context', 'edit', 'completion', 'mcp', '__complete', 'consolidate', 'backup', 'backups',
+  'verify-backup', 'restore-backup', 'clone', 'migrate', 'switch', 'overview',
+]);
+
 /** Whether a command reads its context's folders before anything else, and writes no memory file. */
 export function readsFirst(command: string | undefined): boolean {
   return command !== undefined && READERS.has(command);

@@ -16,64 +16,70 @@ describe('the code cache of the command line', () => {
 
   const cacheFolder = () => join(tmp, `whitemagic-code-cache-${process.getuid?.() ?? 0}`);
 
-  it('is written by the first command and used by the next, with the same results', () => {
+  it('is written by the first run of a command and used by the next, with the same results', () => {
     const env = { TMPDIR: tmp };
     const first = h.run(['create', '--title', 'Cached', '--content', 'c', '--json'], { env });
     expect(first.code).toBe(0);
     expect(first.stderr).toBe('');
     const files = readdirSync(cacheFolder());
     expect(files).toHaveLength(1);
-    const second = h.run(['list', '--json'], { env });
+    expect(files[0]).toMatch(/\.create$/);
+    const written = readFileSync(join(cacheFolder(), files[0]));
+    const second = h.run(['create', '--title', 'Second', '--content', 'c', '--json'], { env });
     expect(second.code).toBe(0);
     expect(second.stderr).toBe('');
-    expect(JSON.parse(second.stdout).memories.map((m: { title: string }) => m.title)).toEqual(['Cached']);
     expect(readdirSync(cacheFolder())).toEqual(files);
+    expect(readFileSync(join(cacheFolder(), files[0]))).toEqual(written); // used, not written again
+    expect(JSON.parse(h.run(['list', '--json'], { env }).stdout).memories.map((m: { title: string }) => m.title).sort()).toEqual(['Cached', 'Second']);
   });
 
-  it('learns each command once: a command it has not seen writes it again with its own functions', () => {
+  it('keeps one file per command, so a command never loads the functions of the others', () => {
     const env = { TMPDIR: tmp };
-    const learnt = () => {
-      const [file] = readdirSync(cacheFolder());
-      const bytes = readFileSync(join(cacheFolder(), file));
-      return { head: bytes.toString('latin1', 0, bytes.indexOf(10)), size: bytes.length };
-    };
+    const files = () => readdirSync(cacheFolder()).sort();
     expect(h.run(['create', '--title', 'Learnt', '--content', 'c'], { env }).code).toBe(0);
-    const first = learnt();
-    expect(first.head).toBe('wmcc1 create');
     expect(h.run(['search', 'learnt'], { env }).stdout).toContain('Learnt');
-    const second = learnt();
-    expect(second.head).toBe('wmcc1 create search');
-    expect(second.size).toBeGreaterThan(first.size); // search's functions too
+    expect(h.run(['ls'], { env }).stdout).toContain('Learnt');
+    const [create, ls, search] = files();
+    expect([create, ls, search].map((f) => f.slice(f.lastIndexOf('.')))).toEqual(['.create', '.ls', '.search']);
+    expect(create.slice(0, create.lastIndexOf('.'))).toBe(search.slice(0, search.lastIndexOf('.')));
     // Known now: not written again (a marker written over the data would survive).
-    const [file] = readdirSync(cacheFolder());
-    const marked = Buffer.concat([readFileSync(join(cacheFolder(), file)), Buffer.from('marker')]);
-    writeFileSync(join(cacheFolder(), file), marked);
+    const marked = Buffer.concat([readFileSync(join(cacheFolder(), search)), Buffer.from('marker')]);
+    writeFileSync(join(cacheFolder(), search), marked);
     expect(h.run(['search', 'learnt'], { env }).code).toBe(0);
-    expect(readFileSync(join(cacheFolder(), file))).toEqual(marked);
+    expect(readFileSync(join(cacheFolder(), search))).toEqual(marked);
+    // A word that is no command shares one file with runs that name none: typos do not fill the folder.
+    expect(h.run(['serach', 'x'], { env }).code).toBe(2);
+    expect(h.run(['lsit'], { env }).code).toBe(2);
+    expect(h.run(['--help'], { env }).code).toBe(0);
+    expect(files().filter((f) => ![create, ls, search].includes(f)).map((f) => f.slice(f.lastIndexOf('.')))).toEqual(['.none']);
   });
 
-  it("replaces the cache of an earlier build of the same bundle, and keeps other Node.js versions' and bundles'", () => {
+  it("replaces the caches of an earlier build of the same bundle, and keeps other Node.js versions' and bundles'", () => {
     const env = { TMPDIR: tmp };
     expect(h.run(['list'], { env }).code).toBe(0);
     const [current] = readdirSync(cacheFolder());
-    const [version, arch, , , key] = current.split('-');
-    const olderBuild = `${version}-${arch}-1234-1700000000000-${key}`;
-    const otherNode = `v18.0.0-${arch}-1234-1700000000000-${key}`;
-    const otherBundle = `${version}-${arch}-1234-1700000000000-_elsewhere_dist_cli_main_cjs`;
-    for (const f of [olderBuild, otherNode, otherBundle]) writeFileSync(join(cacheFolder(), f), 'old');
+    const [version, arch, , , keyAndCommand] = current.split('-');
+    const key = keyAndCommand.slice(0, keyAndCommand.indexOf('.'));
+    const olderBuild = [`${version}-${arch}-1234-1700000000000-${key}.list`, `${version}-${arch}-1234-1700000000000-${key}.search`];
+    const earlierFormat = `${version}-${arch}-1234-1700000000000-${key}`; // one file for every command
+    const otherNode = `v18.0.0-${arch}-1234-1700000000000-${key}.list`;
+    const otherBundle = `${version}-${arch}-1234-1700000000000-_elsewhere_dist_cli_main_cjs.list`;
+    const sameBuild = `${current.slice(0, current.lastIndexOf('.'))}.show`;
+    for (const f of [...olderBuild, earlierFormat, otherNode, otherBundle, sameBuild]) writeFileSync(join(cacheFolder(), f), 'old');
     rmSync(join(cacheFolder(), current)); // so the next command writes its cache again
     expect(h.run(['list'], { env }).code).toBe(0);
-    expect(readdirSync(cacheFolder()).sort()).toEqual([current, otherBundle, otherNode].sort());
+    expect(readdirSync(cacheFolder()).sort()).toEqual([current, otherBundle, otherNode, sameBuild].sort());
   });
 
   it('a damaged cache file is refused by V8 and replaced; the command still works', () => {
     const env = { TMPDIR: tmp };
-    expect(h.run(['list'], { env }).code).toBe(0);
+    expect(h.run(['create', '--title', 'Before damage', '--content', 'c'], { env }).code).toBe(0);
     const [file] = readdirSync(cacheFolder());
     writeFileSync(join(cacheFolder(), file), 'not a code cache');
     const r = h.run(['create', '--title', 'After damage', '--content', 'c'], { env });
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
+    expect(readFileSync(join(cacheFolder(), file), 'latin1')).not.toBe('not a code cache');
     expect(h.run(['list'], { env }).stdout).toContain('After damage');
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
-import { GLOBAL_VALUE_OPTIONS } from '../../src/cli/args.js';
+import { COMMANDS, GLOBAL_VALUE_OPTIONS } from '../../src/cli/args.js';
 import { foldersToReadAhead } from '../../src/cli/read-ahead.js';
 
 const TYPES = ['short_term', 'long_term', 'archive'];
@@ -22,6 +22,12 @@ describe('reading ahead: which folders a run will read', () => {
     const program = createProgram();
     const takesValue = program.options.filter((o) => o.required || o.optional).map((o) => o.long);
     expect([...takesValue].sort()).toEqual([...GLOBAL_VALUE_OPTIONS].sort());
+  });
+
+  it('knows every command and alias, which the code cache keeps a file for each of', () => {
+    const program = createProgram();
+    const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    expect([...COMMANDS].sort()).toEqual(names.sort());
   });
 
   it('resolves the context as the command does: --base-dir in either form and place, --context, the environment, the default', () => {
