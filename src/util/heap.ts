@@ -21,9 +21,16 @@ export const MANY_FILES = 20_000;
 /** A scan has listed `files` files so far; from MANY_FILES on, the heap is tuned (once). Returns whether it is. */
 export function expectFiles(files: number): boolean {
   if (!allowed || given || files < MANY_FILES) return given;
+  return keepYoungGeneration();
+}
+
+/** Gives the hint (once, where allowed): the young generation keeps the size it has. */
+function keepYoungGeneration(): boolean {
+  if (!allowed || given) return given;
   given = true;
   try {
     // Read by V8 each time it considers growing the young generation: a factor of 1 keeps its size.
+    // (V8 raises a factor below 2 given at start-up to 2; set later, it is used as it is.)
     (require('node:v8') as typeof import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
   } catch {
     given = false;
@@ -100,7 +107,10 @@ let collector: (() => void) | null | undefined;
  */
 export function itemDone(): void {
   if (!allowed) return;
-  reported++;
+  // A loop this long is a bulk one: from here on its garbage dies young, in a young generation kept
+  // small. Not from the first item: loading node:v8 loads the stream modules (about 2 ms), which a
+  // command that reads a few files (the first `list` of a small context) should not pay.
+  if (++reported === HeapPacer.CHECK_EVERY) keepYoungGeneration();
   pacer ??= new HeapPacer(
     () => {
       const { heapUsed, external } = process.memoryUsage();

@@ -37,6 +37,34 @@ describe('sqlite backend: the database file', () => {
     throw new Error('expected the open to fail');
   };
 
+  it('reads every row with a small page cache, and gives the connection its own back after', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    s.insertMany(Array.from({ length: 50 }, (_, i) => sampleMemory({ title: `memory ${i}` }, Date.UTC(2024, 0, 1) + i)));
+    const db = (s as unknown as { db: Database.Database }).db;
+    const own = db.pragma('cache_size', { simple: true });
+    expect(own).toBe(-16000); // better-sqlite3's build: 16 MB a connection
+    // The connection cannot run a pragma while the read is open: what it was told is looked at instead.
+    const told = vi.spyOn(db, 'pragma');
+    let first: string[] | undefined;
+    let count = 0;
+    for (const memory of s.readAll()) {
+      first ??= told.mock.calls.map((c) => String(c[0]));
+      if (memory.id) count++;
+    }
+    expect(count).toBe(50);
+    expect(first).toContain('cache_size = -2000');
+    told.mockRestore();
+    expect(db.pragma('cache_size', { simple: true })).toBe(own);
+    // A read left half way (a backup that failed) gives it back too.
+    for (const memory of s.readAll()) {
+      void memory;
+      break;
+    }
+    expect(db.pragma('cache_size', { simple: true })).toBe(own);
+    s.close();
+  });
+
   it('makes one owner-only file in WAL mode, at the current schema version', () => {
     factory.create(dir);
     factory.create(dir); // idempotent
