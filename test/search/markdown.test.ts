@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
 import { sampleMemory } from '../storage/conformance.js';
 import { backendWith, find, searchSuite } from './search-suite.js';
@@ -28,6 +29,20 @@ describe('markdown search index', () => {
     expect(existsSync(join(ctx.dir, INDEX_FILE))).toBe(false);
     expect(titles('apples')).toEqual(['Alpha notes']);
     expect(statSync(join(ctx.dir, INDEX_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('indexes changed files with a small page cache, and gives the connection its own back for the search', () => {
+    expect(titles('apples')).toEqual(['Alpha notes']);
+    nextCommand();
+    writeFileSync(join(folder(), 'by-hand.md'), '---\ntitle: Gamma by hand\n---\n\ngrapes\n');
+    const told = vi.spyOn(Database.prototype, 'pragma');
+    try {
+      expect(titles('grapes')).toEqual(['Gamma by hand']);
+      const sizes = told.mock.calls.map((c) => String(c[0])).filter((c) => c.startsWith('cache_size ='));
+      expect(sizes).toEqual(['cache_size = -2000', 'cache_size = -16000']);
+    } finally {
+      told.mockRestore();
+    }
   });
 
   it('sees files added, edited, renamed and removed by hand', () => {

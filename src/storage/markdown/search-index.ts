@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
 import { SearchIndex } from '../../search/fts.js';
-import { openSqlite } from '../sqlite/driver.js';
+import { onePassCache, openSqlite } from '../sqlite/driver.js';
 import { expectFiles } from '../../util/heap.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
@@ -231,16 +231,22 @@ export class MarkdownSearchIndex {
     const onDisk = new Set(files.map((f) => f.path));
     const removed = [...known.values()].filter((r) => !onDisk.has(r.path));
     let fileProblems: StorageProblem[] = [];
-    this.db.transaction(() => {
-      const racy = this.apply(changed, removed, known, onIndexed);
-      fileProblems = this.fileProblems();
-      const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
-      // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
-      this.db.prepare("DELETE FROM state WHERE key = 'signature'").run(); // an earlier build's digest of the listing
-      put.run('listing names', racy ? '' : listing.names);
-      put.run('listing numbers', listing.numbers);
-      put.run('problems', JSON.stringify(fileProblems));
-    }).immediate();
+    // Each changed file's rows are written once: a large page cache would only fill (onePassCache).
+    const ownCache = onePassCache(this.db);
+    try {
+      this.db.transaction(() => {
+        const racy = this.apply(changed, removed, known, onIndexed);
+        fileProblems = this.fileProblems();
+        const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
+        // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
+        this.db.prepare("DELETE FROM state WHERE key = 'signature'").run(); // an earlier build's digest of the listing
+        put.run('listing names', racy ? '' : listing.names);
+        put.run('listing numbers', listing.numbers);
+        put.run('problems', JSON.stringify(fileProblems));
+      }).immediate();
+    } finally {
+      ownCache();
+    }
     return [...problems, ...fileProblems];
   }
 

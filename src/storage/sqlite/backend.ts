@@ -20,7 +20,7 @@ import type {
 import { SearchIndex } from '../../search/fts.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
 import { BUSY_TIMEOUT_MS, fromSqliteError, RESTORE_HINT, retryBusy, sqliteCode } from './errors.js';
-import { openSqlite } from './driver.js';
+import { onePassCache, openSqlite } from './driver.js';
 import { READABLE_FROM, refuseNewer, schemaVersion, SCHEMA_VERSION, upgradeSchema } from './schema.js';
 
 /** A row of `memories`; `content` only when the body was asked for. */
@@ -52,13 +52,6 @@ const ALL_COLUMNS = `${HEADER_COLUMNS}, content`;
  * checkpoints a second after its last write and before it closes (see syncSoon), so a commit also
  * survives a power cut once its command ends, or within about a second for a long-lived caller.
  */
-/**
- * The page cache of a connection while it reads every row (a negative size is KiB, as SQLite's own
- * default): better-sqlite3 builds SQLite with 16 MB, which a bulk read fills with pages it never
- * reads again (a backup of 100,000 memories peaked 19 MiB higher).
- */
-const BULK_READ_CACHE_KIB = -2000;
-
 export function openDatabase(path: string, options: { creating?: boolean; readonly?: boolean; image?: Buffer } = {}): BetterSqlite3.Database {
   let db: BetterSqlite3.Database | undefined;
   try {
@@ -418,9 +411,8 @@ export class SqliteBackend implements StorageBackend {
    * processes write. The connection cannot write until the iteration ends.
    */
   *readAll(): Iterable<Memory> {
-    // A read of every row touches each page once: better-sqlite3's 16 MB page cache would only fill.
-    const cache = this.db.pragma('cache_size', { simple: true }) as number;
-    this.db.pragma(`cache_size = ${BULK_READ_CACHE_KIB}`);
+    // A read of every row touches each page once: a large page cache would only fill.
+    const ownCache = onePassCache(this.db);
     const rows = this.guard(() => this.sql(`SELECT ${ALL_COLUMNS} FROM memories ORDER BY id`).iterate()) as IterableIterator<Row>;
     try {
       for (;;) {
@@ -430,11 +422,7 @@ export class SqliteBackend implements StorageBackend {
       }
     } finally {
       rows.return?.();
-      try {
-        this.db.pragma(`cache_size = ${cache}`);
-      } catch {
-        // Another read still open on this connection: it keeps the small cache, which only costs speed.
-      }
+      ownCache();
     }
   }
 

@@ -67,3 +67,26 @@ function installedBeside(): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Gives `db` SQLite's own default page cache (2 MB) for work that touches each page once (a read
+ * of every row, a transaction that indexes thousands of files), and returns what gives the
+ * connection its own back. better-sqlite3 builds SQLite with 16 MB a connection, which such work
+ * only fills: at 100,000 memories, 50 MiB of the peak of a SQLite backup and 20 of a markdown
+ * reindex. Giving it back can fail only while a read is still open on the connection; the small
+ * cache then stays, which costs only speed.
+ */
+export function onePassCache(db: Database): () => void {
+  const own = db.pragma('cache_size', { simple: true }) as number;
+  db.pragma(`cache_size = ${ONE_PASS_CACHE_KIB}`);
+  return () => {
+    try {
+      db.pragma(`cache_size = ${own}`);
+    } catch {
+      // A read still open on this connection: see above.
+    }
+  };
+}
+
+/** A page cache size in KiB (SQLite takes a negative size as KiB): SQLite's own default. */
+const ONE_PASS_CACHE_KIB = -2000;
