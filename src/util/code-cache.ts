@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -52,7 +52,7 @@ function cachePathFor(file: string, length: number, command: string): string | u
   try {
     const uid = process.getuid?.() ?? 0;
     const folder = join(tmpdir(), `whitemagic-code-cache-${uid}`);
-    let st = lstatOrUndefined(folder);
+    let st = lstatSync(folder, { throwIfNoEntry: false });
     if (!st) {
       mkdirSync(folder, { recursive: true, mode: 0o700 });
       st = lstatSync(folder);
@@ -64,10 +64,6 @@ function cachePathFor(file: string, length: number, command: string): string | u
   } catch {
     return undefined;
   }
-}
-
-function lstatOrUndefined(path: string): Stats | undefined {
-  return lstatSync(path, { throwIfNoEntry: false });
 }
 
 /** The part of a cache file's name that says which bundle (by path) it is for. */

@@ -1,8 +1,9 @@
 /**
  * A hint to V8 for a command about to hold many small objects for a short while (the headers of
- * tens of thousands of markdown files): keep the young generation at the size it has instead of
+ * tens of thousands of markdown files) or to stream many memories (a bulk loop, once it has
+ * reported HeapPacer.CHECK_EVERY items): keep the young generation at the size it has instead of
  * letting it double. Objects that survive are promoted sooner, and the process's peak memory at
- * 100,000 memories drops by about 20 MiB (docs/performance.md) at no cost in time.
+ * 100,000 memories drops by 20 to 50 MiB (docs/performance.md) at no cost in time.
  *
  * Only the command line allows it (main.ts): a library must not change its host's garbage
  * collector. Loading `node:v8` costs about 2 ms, so it is done only when the hint is given.
