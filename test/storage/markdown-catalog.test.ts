@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { CATALOG_FILE, Catalog, catalogWindow } from '../../src/storage/markdown
 import type { MemoryType } from '../../src/memory/types.js';
 import type { ListQuery, StorageBackend } from '../../src/storage/types.js';
 import { setNativeAddon } from '../../src/util/native.js';
+import { parseQuery } from '../../src/search/query.js';
 import { sampleMemory } from './conformance.js';
 
 /**
@@ -83,6 +84,20 @@ describe.each<[number, string]>([
     storage = undefined;
     vi.useRealTimers();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('does not follow a memory folder that is a link, and says so once (not once per type folder)', () => {
+    renameSync(join(dir, 'memory'), `${dir}-outside`);
+    symlinkSync(`${dir}-outside`, join(dir, 'memory'));
+    try {
+      const s = open();
+      expect(s.list({ types: ['short_term', 'long_term', 'archive'] }).memories).toEqual([]);
+      expect(s.problems()).toEqual([{ path: 'memory', message: 'is a symbolic link; not followed' }]);
+      // The search index does not follow it either (the backend's read reports it).
+      expect(s.search({ query: parseQuery('first'), types: ['short_term', 'long_term', 'archive'], limit: 20 }).hits).toEqual([]);
+    } finally {
+      rmSync(`${dir}-outside`, { recursive: true, force: true });
+    }
   });
 
   it('serves unchanged files from the catalog without reading them', () => {

@@ -24,14 +24,14 @@ import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../..
 import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogIndex, type CatalogPart, type HeaderTail, type IndexInput, type RecordBody } from './catalog.js';
 import { FileHeader, LineSource, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
-import { FIELDS, FILE, KIND, LINK, readFolder, statAt, statError, type FileStat, type FolderListing } from './folder-listing.js';
+import { FIELDS, FILE, KIND, LINK, MEMORY_DIR, readTypeFolders, statAt, statError, type FileStat, type FolderListing } from './folder-listing.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles, writeFileForBatch } from './temp-files.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
-export const MEMORY_DIR = 'memory';
+export { MEMORY_DIR };
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
@@ -119,30 +119,11 @@ export class MarkdownBackend implements StorageBackend {
     this.catalog?.close();
     const catalog = Catalog.open(this.dir);
     this.catalog = catalog;
-    const listings: Array<FolderListing | undefined> = [];
-    const problems: StorageProblem[] = [];
-    let seen = 0;
-    for (const type of MEMORY_TYPES) {
-      const folder = this.typeDir(type);
-      listings.push(undefined);
-      try {
-        const linked = this.linkedFolder(type);
-        if (linked) {
-          problems.push({ path: linked, message: 'is a symbolic link; not followed' });
-          continue;
-        }
-        const listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
-        seen += listing.stats.length / FIELDS;
-        listings[listings.length - 1] = listing;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') continue;
-        if (code === 'ENOTDIR') {
-          problems.push({ path: `${MEMORY_DIR}/${type}`, message: 'is not a directory' });
-          continue;
-        }
-        throw fromFsError(err, folder);
-      }
+    const { listings, linked, failures } = readTypeFolders(this.dir, isMemoryFileName, expectFiles);
+    const problems: StorageProblem[] = linked.map((path) => ({ path, message: 'is a symbolic link; not followed' }));
+    for (const { rel, folder, error } of failures) {
+      if (error.code !== 'ENOTDIR') throw fromFsError(error, folder);
+      problems.push({ path: rel, message: 'is not a directory' });
     }
     const index = problems.length ? undefined : catalog.readIndex();
     const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: this.repairTail };

@@ -1,5 +1,10 @@
 import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MEMORY_TYPES, type MemoryType } from '../../memory/types.js';
 import { nativeAddon } from '../../util/native.js';
+
+/** The folder of a markdown context that holds the three type folders (SPEC section 3). */
+export const MEMORY_DIR = 'memory';
 
 /** Doubles per name in `FolderListing.stats`. */
 export const FIELDS = 5;
@@ -129,4 +134,64 @@ let systemErrorMap: Map<number, [string, string]> | undefined;
 function systemErrors(): Map<number, [string, string]> {
   systemErrorMap ??= (require('node:util') as typeof import('node:util')).getSystemErrorMap();
   return systemErrorMap;
+}
+
+/** What kept a type folder from being read (readTypeFolders): its path in the context, and the error. */
+export interface TypeFolderFailure {
+  type: MemoryType;
+  /** `memory/<type>`. */
+  rel: string;
+  /** The folder's full path. */
+  folder: string;
+  error: NodeJS.ErrnoException;
+}
+
+/**
+ * A context's three type folders read with readFolder, in MEMORY_TYPES order, as every markdown
+ * read starts (the backend's look and the search index's sync share it): undefined for a folder that
+ * is missing, is a link or could not be read. A link (`memory` itself, or a type folder) is never
+ * followed and is named in `linked`, once; a folder that could not be read is in `failures`, for
+ * the caller to report or throw. `listed` is told the number of names listed so far (the heap hint).
+ */
+export function readTypeFolders(
+  dir: string,
+  wanted: (name: string) => boolean,
+  listed?: (names: number) => void,
+): { listings: Array<FolderListing | undefined>; linked: string[]; failures: TypeFolderFailure[] } {
+  const listings: Array<FolderListing | undefined> = [];
+  const linked: string[] = [];
+  const failures: TypeFolderFailure[] = [];
+  if (isLink(join(dir, MEMORY_DIR))) {
+    linked.push(MEMORY_DIR);
+    return { listings: MEMORY_TYPES.map(() => undefined), linked, failures };
+  }
+  let seen = 0;
+  for (const type of MEMORY_TYPES) {
+    const rel = `${MEMORY_DIR}/${type}`;
+    // The same string the launcher reads ahead (read-ahead.ts): the addon matches folders by it.
+    const folder = join(dir, MEMORY_DIR, type);
+    listings.push(undefined);
+    try {
+      if (isLink(folder)) {
+        linked.push(rel);
+        continue;
+      }
+      const listing = readFolder(folder, wanted, (names) => listed?.(seen + names));
+      seen += listing.stats.length / FIELDS;
+      listings[listings.length - 1] = listing;
+    } catch (err) {
+      const error = err as NodeJS.ErrnoException;
+      if (error.code !== 'ENOENT') failures.push({ type, rel, folder, error });
+    }
+  }
+  return { listings, linked, failures };
+}
+
+/** Whether `path` is a symbolic link; false when it is missing or cannot be looked at. */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+  } catch {
+    return false; // ENOTDIR, EACCES: the read that follows says so
+  }
 }

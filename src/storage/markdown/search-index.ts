@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
@@ -10,7 +10,7 @@ import type { IndexProgress, StorageProblem } from '../types.js';
 import { detach } from '../bulk.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
-import { FIELDS, FILE, KIND, MTIME, SIZE, joinedNames, readFolder, type FolderListing } from './folder-listing.js';
+import { FIELDS, FILE, KIND, MEMORY_DIR, MTIME, SIZE, joinedNames, readTypeFolders, type FolderListing } from './folder-listing.js';
 
 /**
  * The markdown backend's search index: a derived, disposable SQLite file inside the context
@@ -26,7 +26,6 @@ import { FIELDS, FILE, KIND, MTIME, SIZE, joinedNames, readFolder, type FolderLi
 export const INDEX_FILE = '.index.db';
 /** Bump when the index's tables change: an index of another version is rebuilt. */
 const INDEX_VERSION = 3;
-const MEMORY_DIR = 'memory';
 
 const FILES_SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (
@@ -86,24 +85,9 @@ interface TypeListing {
  * and unreadable folders. Like the backend, it follows no link: a linked folder or file is not read.
  */
 function readListings(dir: string, isMemoryFileName: (name: string) => boolean): { listings: Array<FolderListing | undefined>; problems: StorageProblem[] } {
-  const listings: Array<FolderListing | undefined> = [];
-  const problems: StorageProblem[] = [];
-  if (isLink(join(dir, MEMORY_DIR))) return { listings, problems };
-  let seen = 0;
-  for (const type of MEMORY_TYPES) {
-    const folder = join(dir, MEMORY_DIR, type);
-    listings.push(undefined);
-    try {
-      if (isLink(folder)) continue;
-      const listing = readFolder(folder, isMemoryFileName, (names) => expectFiles(seen + names));
-      seen += listing.stats.length / FIELDS;
-      listings[listings.length - 1] = listing;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue;
-      problems.push({ path: `${MEMORY_DIR}/${type}`, message: code === 'ENOTDIR' ? 'is not a directory' : (err as Error).message });
-    }
-  }
+  // A link is skipped without a word here: the backend's own read reports it.
+  const { listings, failures } = readTypeFolders(dir, isMemoryFileName, expectFiles);
+  const problems = failures.map(({ rel, error }) => ({ path: rel, message: error.code === 'ENOTDIR' ? 'is not a directory' : error.message }));
   return { listings, problems };
 }
 
@@ -126,10 +110,6 @@ function typeListings(listings: Array<FolderListing | undefined>, isMemoryFileNa
     folders.push({ type: MEMORY_TYPES[t], names, sizes: sizes.subarray(0, names.length), mtimes: mtimes.subarray(0, names.length) });
   });
   return folders;
-}
-
-function isLink(path: string): boolean {
-  return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
 }
 
 /** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
