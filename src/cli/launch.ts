@@ -13,7 +13,7 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else {
   // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
   // The folders a reading command will list are read on another thread meanwhile (read-ahead.ts).
-  // The code cache learns each command's functions (code-cache.ts), so it is told which this is.
+  // The code cache keeps a file per command (code-cache.ts), so it is told which this is.
   void (async () => {
     const { readsFirst, scanArgs } = await import('./args.js');
     const { command } = scanArgs(argv);
