@@ -138,24 +138,31 @@ export class SearchIndex {
     const limit = q.limit ?? DEFAULT_SEARCH_LIMIT;
     const { ranked, total } = q.since || q.until ? this.rankWithDates(match, q, limit) : this.rank(match, limit);
     if (!ranked.length) return { hits: [], total };
-    const marks = new Map<number, { t: string; c: string }>();
-    const highlight = this.stmt(
-      `SELECT rowid, highlight(search_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS t, highlight(search_fts, 2, '${MARK_OPEN}', '${MARK_CLOSE}') AS c
-       FROM search_fts WHERE search_fts MATCH ? AND rowid IN (${ranked.map(() => '?').join(', ')})`,
-    );
-    for (const row of highlight.all(text, ...ranked.map((r) => r.rowid)) as Array<{ rowid: number; t: string; c: string }>) {
-      marks.set(row.rowid, row);
-    }
+    const marks = new MarkSource((rowids) => this.highlight(text, rowids));
+    if (!q.deferMarks) marks.load(ranked.map((r) => r.rowid));
     const hits = ranked.map((r): SearchHit => {
-      const m = marks.get(r.rowid);
       const hit = { id: r.id, title: r.title, type: r.type, tags: JSON.parse(r.tags) as string[], created: r.created, updated: r.updated, score: -r.rank };
       // Worked out when first read: a federated search drops most hits of each context unread.
-      return withLazyFields(hit, {
-        titleMarks: () => parseMarked(m?.t ?? r.title),
-        snippet: () => pickSnippet(parseMarked(m?.c ?? '')),
-      });
+      return marks.attach(
+        r.rowid,
+        withLazyFields(hit, {
+          titleMarks: () => parseMarked(marks.get(r.rowid)?.t ?? r.title),
+          snippet: () => pickSnippet(parseMarked(marks.get(r.rowid)?.c ?? '')),
+        }),
+      );
     });
     return { hits, total };
+  }
+
+  /** The title and body of these rows with the query's matched words between markers. */
+  private highlight(match: string, rowids: number[]): MarkedRow[] {
+    const highlight = this.stmt(
+      `SELECT rowid, highlight(search_fts, 0, '${MARK_OPEN}', '${MARK_CLOSE}') AS t, highlight(search_fts, 2, '${MARK_OPEN}', '${MARK_CLOSE}') AS c
+       FROM search_fts WHERE search_fts MATCH ? AND rowid IN (${rowids.map(() => '?').join(', ')})`,
+    );
+    // As BigInts: FTS5 takes a bound REAL (what a JavaScript number binds as) as no bound on the
+    // rowid, so `rowid IN (?)` with one number (SQLite makes it `rowid = ?`) marked every match.
+    return highlight.all(match, ...rowids.map(BigInt)) as MarkedRow[];
   }
 
   /**
@@ -286,6 +293,61 @@ export class SearchIndex {
     for (const id of this.ids()) if (!seen.has(id) && !skip.has(id)) drift.push({ id, kind: 'orphan' });
     return drift;
   }
+}
+
+/** A row's title (`t`) and body (`c`) with the matched words between MARK_OPEN and MARK_CLOSE. */
+interface MarkedRow {
+  rowid: number;
+  t: string;
+  c: string;
+}
+
+/** Which rows a deferred hit's marks are fetched for, and from where. */
+const markSources = new WeakMap<SearchHit, { source: MarkSource; rowid: number }>();
+
+/**
+ * The marked texts of one search's hits. Fetched in one query for all hits (a search's own), or,
+ * with `SearchQuery.deferMarks`, for the hits a caller names to `fetchMarks`, and any other hit
+ * alone when it is first read.
+ */
+class MarkSource {
+  private readonly rows = new Map<number, MarkedRow | undefined>();
+
+  constructor(private readonly fetch: (rowids: number[]) => MarkedRow[]) {}
+
+  /** Fetches the rows not fetched yet, in one query. A row gone since the ranking stays unmarked. */
+  load(rowids: number[]): void {
+    const missing = rowids.filter((rowid) => !this.rows.has(rowid));
+    if (!missing.length) return;
+    for (const rowid of missing) this.rows.set(rowid, undefined);
+    for (const row of this.fetch(missing)) this.rows.set(row.rowid, row);
+  }
+
+  get(rowid: number): MarkedRow | undefined {
+    this.load([rowid]);
+    return this.rows.get(rowid);
+  }
+
+  attach(rowid: number, hit: SearchHit): SearchHit {
+    markSources.set(hit, { source: this, rowid });
+    return hit;
+  }
+}
+
+/**
+ * Fetches the marked title and snippet of these hits of searches run with `deferMarks`, one query
+ * per search, while their storage is still open. Other hits are left alone.
+ */
+export function fetchMarks(hits: SearchHit[]): void {
+  const bySource = new Map<MarkSource, number[]>();
+  for (const hit of hits) {
+    const at = markSources.get(hit);
+    if (!at) continue;
+    const rowids = bySource.get(at.source) ?? [];
+    rowids.push(at.rowid);
+    bySource.set(at.source, rowids);
+  }
+  for (const [source, rowids] of bySource) source.load(rowids);
 }
 
 /**

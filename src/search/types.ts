@@ -18,6 +18,12 @@ export interface SearchQuery {
   titlesOnly?: boolean;
   /** At most this many hits; default 20. */
   limit?: number;
+  /**
+   * Fetch the hits' marked title and snippet only when asked (`fetchMarks` in src/search/fts.ts)
+   * or first read, not with the ranking: a federated search keeps a few hits of each context. The
+   * storage must still be open then.
+   */
+  deferMarks?: boolean;
 }
 
 /** A stretch of text with the matched words located in it. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryManager, NotFoundError, UsageError } from '../../src/index.js';
+import { countMarkedRows } from './search-suite.js';
 
 describe('MemoryManager search, searchFederated, reindex, doctor', () => {
   let home: string;
@@ -32,6 +33,23 @@ describe('MemoryManager search, searchFederated, reindex, doctor', () => {
       ['work', 1],
     ]);
     await expect(work.searchFederated({ query: 'deploy', contexts: ['work', 'missing'] })).rejects.toThrow(NotFoundError);
+  });
+
+  it('marks the words of the hits a federated search keeps, not of every hit of every context', async () => {
+    for (const [name, backend] of [['a', 'markdown'], ['b', 'sqlite'], ['c', 'markdown']] as const) {
+      const m = new MemoryManager({ context: name, backend, env: env() });
+      for (let i = 0; i < 5; i++) await m.createMemory({ title: `Deploy step ${i}`, content: `Deploy ${name} ${'and then '.repeat(i)}done.` });
+    }
+    const marked = countMarkedRows();
+    try {
+      const r = await manager('a').searchFederated('deploy', { contexts: 'all', limit: 4 });
+      expect(r.hits.length).toBe(4);
+      for (const hit of r.hits) expect(hit.titleMarks.matches.length).toBe(1);
+      expect(r.hits.every((h) => h.snippet.text.startsWith('Deploy'))).toBe(true);
+      expect(marked.rows).toBe(4);
+    } finally {
+      marked.restore();
+    }
   });
 
   it('reindexes and checks a context', async () => {

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MEMORY_TYPES, type Memory } from '../../src/memory/types.js';
+import { fetchMarks } from '../../src/search/fts.js';
 import { parseQuery } from '../../src/search/query.js';
 import type { SearchQuery } from '../../src/search/types.js';
 import { loadBackend } from '../../src/storage/registry.js';
@@ -30,6 +32,29 @@ export async function backendWith(backendName: BackendName, memories: Memory[]) 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Counts the rows the search index marks matched words in (its `highlight` statements), in this
+ * process, until `restore`.
+ */
+export function countMarkedRows(): { rows: number; restore(): void } {
+  const probe = new Database(':memory:');
+  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as { all(...args: unknown[]): unknown[] };
+  probe.close();
+  const all = proto.all;
+  const counter = {
+    rows: 0,
+    restore: () => {
+      proto.all = all;
+    },
+  };
+  proto.all = function (this: { source: string }, ...args: unknown[]) {
+    const rows = all.apply(this, args);
+    if (this.source.includes('highlight(')) counter.rows += rows.length;
+    return rows;
+  };
+  return counter;
 }
 
 /** Search with a query string and options, the way commands do. */
@@ -210,6 +235,33 @@ export function searchSuite(backendName: BackendName): void {
         expect(titled.titleMarks.matches.map(([s, e]) => titled.titleMarks.text.slice(s, e))).toEqual(['swarm']);
         // Matched in the title only: the snippet is the start of the body, nothing marked.
         expect(titled.snippet).toEqual({ text: 'Running services across machines without compose.', matches: [] });
+      });
+
+      it('marks the words of every hit with the ranking, or, deferred, of the hits asked for', () => {
+        const marked = countMarkedRows();
+        try {
+          // One hit: SQLite turns `rowid IN (?)` into `rowid = ?`, which FTS5 ignores for a bound
+          // number; every match was marked to show one.
+          const [one] = find(ctx.storage, 'docker', { limit: 1 }).hits;
+          expect(marked.rows).toBe(1);
+          expect(one.titleMarks.matches.length).toBe(1);
+          marked.rows = 0;
+          const all = find(ctx.storage, 'docker', { types: ALL_TYPES });
+          expect(all.hits.length).toBe(4);
+          expect(marked.rows).toBe(4);
+
+          marked.rows = 0;
+          const deferred = find(ctx.storage, 'docker', { types: ALL_TYPES, deferMarks: true }).hits;
+          expect(marked.rows).toBe(0);
+          fetchMarks([deferred[0], deferred[2]]);
+          expect(marked.rows).toBe(2);
+          expect(deferred.map((h) => h.snippet)).toEqual(all.hits.map((h) => h.snippet));
+          expect(deferred.map((h) => h.titleMarks)).toEqual(all.hits.map((h) => h.titleMarks));
+          // The two not asked for were each fetched alone when read.
+          expect(marked.rows).toBe(4);
+        } finally {
+          marked.restore();
+        }
       });
 
       it('returns the hit fields', () => {
