@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MEMORY_TYPES, type Memory } from '../../src/memory/types.js';
-import { fetchMarks } from '../../src/search/fts.js';
+import { COMPACT_AFTER, fetchMarks } from '../../src/search/fts.js';
 import { parseQuery } from '../../src/search/query.js';
 import type { SearchQuery } from '../../src/search/types.js';
+import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
 import { loadBackend } from '../../src/storage/registry.js';
 import type { BackendName, StorageBackend } from '../../src/storage/types.js';
 import { sampleMemory } from '../storage/conformance.js';
@@ -117,6 +118,50 @@ export function searchSuite(backendName: BackendName): void {
         expect(r.hits).toHaveLength(20);
         expect(r.total).toBeGreaterThan(20);
         expect(find(ctx.storage, 'the', { types: ALL_TYPES, limit: 3 }).hits).toHaveLength(3);
+      });
+    });
+
+    describe('the shape of the index', () => {
+      /** Segments of the FTS5 index: the structure record is a 4-byte cookie, then varints nLevel and nSegment. */
+      const segments = (dir: string): number => {
+        const db = new Database(join(dir, backendName === 'sqlite' ? 'whitemagic.db' : INDEX_FILE), { readonly: true });
+        try {
+          const { block } = db.prepare('SELECT block FROM search_fts_data WHERE id = 10').get() as { block: Buffer };
+          let at = 4;
+          const varint = () => {
+            let v = 0;
+            for (;;) {
+              const b = block[at++];
+              v = v * 128 + (b & 0x7f);
+              if (!(b & 0x80)) return v;
+            }
+          };
+          varint(); // levels
+          return varint();
+        } finally {
+          db.close();
+        }
+      };
+      const words = 'latency cache pool deploy kernel vacuum index ranking snippet merge segment token schema replica shard queue'.split(' ');
+      // Long and varied enough that FTS5 writes a bulk fill as several segments.
+      const many = (n: number, from: number) =>
+        Array.from({ length: n }, (_, i) =>
+          sampleMemory({ title: `Note ${from + i}`, content: Array.from({ length: 300 }, (_, w) => `${words[(i * 7 + w * 13) % words.length]}${(i + w) % 97}`).join(' ') }, Date.UTC(2024, 0, 1) + (from + i) * 1000),
+        );
+
+      it('is merged whole after a bulk write of most of it, and left to FTS5 after small writes', async () => {
+        const ctx = await backendWith(backendName, many(COMPACT_AFTER + 200, 0));
+        try {
+          expect(find(ctx.storage, 'latency0').total).toBeGreaterThan(0); // markdown: the first search fills the index
+          expect(segments(ctx.dir)).toBe(1);
+          for (const m of many(3, COMPACT_AFTER + 200)) ctx.storage.insert(m);
+          expect(find(ctx.storage, 'latency0').total).toBeGreaterThan(0);
+          expect(segments(ctx.dir)).toBeGreaterThan(1);
+          ctx.storage.reindex();
+          expect(segments(ctx.dir)).toBe(1);
+        } finally {
+          ctx.cleanup();
+        }
       });
     });
 

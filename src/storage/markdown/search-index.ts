@@ -216,6 +216,7 @@ export class MarkdownSearchIndex {
     try {
       this.db.transaction(() => {
         const racy = this.apply(changed, removed, known, onIndexed);
+        this.fts.compactAfterBulk();
         fileProblems = this.fileProblems();
         const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
         // A file recorded as changed-just-now must be looked at again next time: no shortcut then.

@@ -428,12 +428,15 @@ export class SqliteBackend implements StorageBackend {
 
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
     return this.write(
-      () =>
-        insertEach(memories, onConflict, {
+      () => {
+        const result = insertEach(memories, onConflict, {
           has: (id) => this.existing(id) !== undefined,
           insert: (m) => this.insertOne(m),
           update: (m) => this.updateOne(m),
-        }),
+        });
+        this.index.compactAfterBulk();
+        return result;
+      },
       { syncNow: true },
     );
   }
@@ -484,6 +487,7 @@ export class SqliteBackend implements StorageBackend {
         indexed += this.index.fill(rows as never, onIndexed && ((done) => onIndexed(before + done, total)));
         after = rows[rows.length - 1].seq;
       }
+      this.index.compactAfterBulk();
       return { indexed };
     }, { syncNow: true });
   }
