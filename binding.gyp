@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "whitemagic_native",
-      "sources": ["native/folder.c"],
+      "sources": ["native/addon.c", "native/folder.c", "native/exit.c"],
       "cflags": ["-O2", "-pthread"],
       "ldflags": ["-pthread"]
     }

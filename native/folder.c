@@ -306,7 +306,7 @@ static int take_ahead(const char *folder, struct listing *out) {
   return 0;
 }
 
-static napi_value prefetch(napi_env env, napi_callback_info info) {
+napi_value prefetch(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   uint32_t count = 0;
@@ -352,7 +352,7 @@ static napi_value prefetch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value read_folder(napi_env env, napi_callback_info info) {
+napi_value read_folder(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   /* Twice Linux's PATH_MAX: a longer path is refused as the kernel would refuse it, ENAMETOOLONG. */
@@ -409,13 +409,4 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
   napi_set_element(env, result, 1, stats);
   napi_set_element(env, result, 2, order);
   return result;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "readFolder", NAPI_AUTO_LENGTH, read_folder, NULL, &fn);
-  napi_set_named_property(env, exports, "readFolder", fn);
-  napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
-  napi_set_named_property(env, exports, "prefetch", fn);
-  return exports;
 }

@@ -1,6 +1,6 @@
 /**
  * The CLI's bundle entry (run by ./launch.ts, which answers `--version` itself): the one place that
- * turns errors into exit codes and calls process.exit.
+ * turns errors into exit codes and ends the process (fast-exit.ts).
  */
 import { allowHeapTuning } from '../util/heap.js';
 
@@ -19,6 +19,8 @@ async function main(args: string[]): Promise<void> {
     code = await handleError(err, json, reportError);
   }
   process.exitCode = code;
+  // Done: end now rather than wait for V8's background work (fast-exit.ts), when nothing is pending.
+  (await import('./fast-exit.js')).endNow(code);
 }
 
 async function handleError(err: unknown, json: boolean, reportError: (e: unknown, json: boolean) => number): Promise<number> {

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +14,11 @@ export interface NativeAddon {
    * takes that result (src/cli/read-ahead.ts). Once per process; later calls are ignored.
    */
   prefetch(folders: string[]): void;
+  /**
+   * Ends the process at once with this code (native/exit.c): no teardown, no waiting for V8's
+   * background work. Absent from an addon built before it existed.
+   */
+  exitNow?(code: number): never;
 }
 
 const ADDON = 'whitemagic_native.node';
@@ -32,11 +36,23 @@ export function nativeAddon(): NativeAddon | null {
   const file = builtFile(ADDON);
   if (!file) return addon;
   try {
-    addon = createRequire(import.meta.url)(file) as NativeAddon;
+    addon = loadNativeModule(file) as NativeAddon;
   } catch {
     // Built for another Node.js, or broken: the plain path serves.
   }
   return addon;
+}
+
+/**
+ * A native module's exports, loaded straight with `process.dlopen`, which is what `require` does
+ * for a `.node` file after resolving its path: about 0.13 ms against 1.1 ms through `require` for
+ * the first one a process loads. Loading the same file again (the launcher and the bundle each ask
+ * once) finds it already in memory.
+ */
+export function loadNativeModule(file: string): unknown {
+  const module = { exports: {} };
+  process.dlopen(module, file);
+  return module.exports;
 }
 
 /**

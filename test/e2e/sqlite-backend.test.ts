@@ -52,12 +52,15 @@ describe('choosing the backend of a new context', () => {
   });
 
   it('loads the SQLite driver only for a SQLite context', () => {
-    // Reports on exit whether better-sqlite3 (a CommonJS module) was ever required.
+    // Reports on exit whether any part of better-sqlite3 was loaded: a CommonJS file required, or
+    // its native module loaded with process.dlopen (its JavaScript is bundled into the command line).
     const probe = join(h.home, 'probe.mjs');
     writeFileSync(
       probe,
       "import { createRequire } from 'node:module';\nconst req = createRequire(import.meta.url);\n" +
-        "process.on('exit', () => process.stderr.write('sqlite loaded: ' + Object.keys(req.cache).some((k) => k.includes('better-sqlite3')) + '\\n'));\n",
+        'const dlopen = process.dlopen;\nconst natives = [];\n' +
+        'process.dlopen = function (m, file, ...rest) { natives.push(String(file)); return dlopen.call(this, m, file, ...rest); };\n' +
+        "process.on('exit', () => process.stderr.write('sqlite loaded: ' + [...Object.keys(req.cache), ...natives].some((k) => k.includes('better-sqlite3')) + '\\n'));\n",
     );
     const env = { NODE_OPTIONS: `--import=${probe}` };
     expect(h.run(['--context', 'md', 'create', '--title', 'T', '--content', 'c'], { env }).stderr).toBe('sqlite loaded: false\n');

@@ -14,14 +14,19 @@ describe('start-up: what a command loads', () => {
   let probe: string;
   beforeEach(() => {
     h = makeHome();
-    // Reports at exit Node's own modules loaded and the files better-sqlite3 was required from.
+    // Reports at exit Node's own modules loaded, the files better-sqlite3 was required or loaded
+    // from (native modules are loaded with process.dlopen, not require), and whether whitemagic's
+    // own addon was loaded.
     probe = join(h.home, 'probe.cjs');
     writeFileSync(
       probe,
-      "process.on('exit', () => {\n" +
+      'const dlopen = process.dlopen;\n' +
+        'const natives = new Set();\n' +
+        'process.dlopen = function (m, file, ...rest) { natives.add(file); return dlopen.call(this, m, file, ...rest); };\n' +
+        "process.on('exit', () => {\n" +
         "  const builtins = process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));\n" +
-        "  const sqlite = Object.keys(require.cache).filter((k) => k.includes('better-sqlite3')).map((k) => k.slice(k.indexOf('better-sqlite3')));\n" +
-        "  const native = Object.keys(require.cache).filter((k) => k.endsWith('whitemagic_native.node')).length;\n" +
+        "  const sqlite = [...new Set([...Object.keys(require.cache), ...natives])].filter((k) => k.includes('better-sqlite3')).map((k) => k.slice(k.indexOf('better-sqlite3')));\n" +
+        "  const native = [...natives].filter((k) => k.endsWith('whitemagic_native.node')).length;\n" +
         "  process._rawDebug(JSON.stringify({ builtins, sqlite, native }));\n" +
         '});\n',
     );
@@ -101,16 +106,16 @@ describe('start-up: what a command loads', () => {
       const spy = join(h.home, 'spy.cjs');
       writeFileSync(
         spy,
-        "const Module = require('module');\n" +
-          "const load = Module._extensions['.node'];\n" +
+        'const dlopen = process.dlopen;\n' +
           'const log = { ahead: [], reads: [] };\n' +
-          "Module._extensions['.node'] = function (m, file) {\n" +
-          '  load(m, file);\n' +
-          "  if (!file.endsWith('whitemagic_native.node') || m.exports.spied) return;\n" +
+          // The launcher and the bundle each load the addon (process.dlopen): each gets its own exports.
+          'process.dlopen = function (m, file, ...rest) {\n' +
+          '  const result = dlopen.call(this, m, file, ...rest);\n' +
+          "  if (!String(file).endsWith('whitemagic_native.node')) return result;\n" +
           '  const { prefetch, readFolder } = m.exports;\n' +
-          '  m.exports.spied = true;\n' +
           '  m.exports.prefetch = (folders) => { log.ahead.push(...folders); return prefetch(folders); };\n' +
           '  m.exports.readFolder = (folder) => { log.reads.push(folder); return readFolder(folder); };\n' +
+          '  return result;\n' +
           '};\n' +
           "process.on('exit', () => process._rawDebug(JSON.stringify(log)));\n",
       );

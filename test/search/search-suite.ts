@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MEMORY_TYPES, type Memory } from '../../src/memory/types.js';
 import { COMPACT_AFTER, fetchMarks } from '../../src/search/fts.js';
@@ -9,6 +8,7 @@ import { parseQuery } from '../../src/search/query.js';
 import type { SearchQuery } from '../../src/search/types.js';
 import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
 import { loadBackend } from '../../src/storage/registry.js';
+import { openSqlite } from '../../src/storage/sqlite/driver.js';
 import type { BackendName, StorageBackend } from '../../src/storage/types.js';
 import { sampleMemory } from '../storage/conformance.js';
 import { fixtureMemories, fixtureQueries } from './fixture.js';
@@ -40,7 +40,9 @@ export async function backendWith(backendName: BackendName, memories: Memory[]) 
  * process, until `restore`.
  */
 export function countMarkedRows(): { rows: number; restore(): void } {
-  const probe = new Database(':memory:');
+  // Through the driver the storage code uses: the statements' class is the native addon's, and the
+  // addon loaded another way (better-sqlite3's own loader) would be another instance of it.
+  const probe = openSqlite(':memory:', {});
   const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as { all(...args: unknown[]): unknown[] };
   probe.close();
   const all = proto.all;
@@ -124,7 +126,7 @@ export function searchSuite(backendName: BackendName): void {
     describe('the shape of the index', () => {
       /** Segments of the FTS5 index: the structure record is a 4-byte cookie, then varints nLevel and nSegment. */
       const segments = (dir: string): number => {
-        const db = new Database(join(dir, backendName === 'sqlite' ? 'whitemagic.db' : INDEX_FILE), { readonly: true });
+        const db = openSqlite(join(dir, backendName === 'sqlite' ? 'whitemagic.db' : INDEX_FILE), { readonly: true });
         try {
           const { block } = db.prepare('SELECT block FROM search_fts_data WHERE id = 10').get() as { block: Buffer };
           let at = 4;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
+import { loadNativeModule } from '../../util/native.js';
 
 export type Database = BetterSqlite3.Database;
 type DatabaseConstructor = typeof BetterSqlite3;
@@ -23,7 +24,21 @@ let open: ((file: string | Buffer, options: OpenOptions) => Database) | undefine
  */
 export function openSqlite(file: string | Buffer, options: OpenOptions): Database {
   open ??= loadDriver();
-  return open(file, options);
+  const db = open(file, options);
+  opened.push(db);
+  return db;
+}
+
+/** Connections this process opened, until they are seen closed. */
+let opened: Database[] = [];
+
+/**
+ * How many SQLite connections this process has open. The command line ends at once only when
+ * none is (src/cli/fast-exit.ts): an open one would not get the checkpoint its close makes.
+ */
+export function openConnections(): number {
+  opened = opened.filter((db) => db.open);
+  return opened.length;
 }
 
 function loadDriver(): (file: string | Buffer, options: OpenOptions) => Database {
@@ -48,7 +63,7 @@ function loadDriver(): (file: string | Buffer, options: OpenOptions) => Database
   }
   if (installedVersion !== bundledVersion || !existsSync(addonFile)) return asPackage();
   const Driver = require('better-sqlite3/lib/database.js') as DatabaseConstructor;
-  const addon = requireHere(addonFile) as object;
+  const addon = loadNativeModule(addonFile) as object;
   // The addon object itself is accepted (better-sqlite3 documents it; its types say only a path).
   return (file, options) => new Driver(file, { ...options, nativeBinding: addon as unknown as string });
 }

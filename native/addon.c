@@ -1,0 +1,20 @@
+/*
+ * whitemagic's native addon (built on install where a compiler is present; optional): what it
+ * offers, each part in its own file. The JavaScript side is src/util/native.ts.
+ */
+#include <node_api.h>
+
+napi_value read_folder(napi_env env, napi_callback_info info); /* folder.c */
+napi_value prefetch(napi_env env, napi_callback_info info);    /* folder.c */
+napi_value exit_now(napi_env env, napi_callback_info info);    /* exit.c */
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "readFolder", NAPI_AUTO_LENGTH, read_folder, NULL, &fn);
+  napi_set_named_property(env, exports, "readFolder", fn);
+  napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
+  napi_set_named_property(env, exports, "prefetch", fn);
+  napi_create_function(env, "exitNow", NAPI_AUTO_LENGTH, exit_now, NULL, &fn);
+  napi_set_named_property(env, exports, "exitNow", fn);
+  return exports;
+}
