@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openConnections, openSqlite } from '../../src/storage/sqlite/driver.js';
 import { BIN, makeHome, type Home } from '../helpers/cli.js';
@@ -59,6 +60,20 @@ describe.skipIf(!ADDON_BUILT)('ending a finished command at once', () => {
     const r = run(['list'], { PENDING: '1' });
     expect(r.code).toBe(0);
     expect(events()).toEqual(['timer', 'beforeExit', 'exit 0']);
+  });
+
+  it('ends the usual way when Node.js writes a profile or coverage at exit', () => {
+    const profiles = join(h.home, 'profiles');
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`, `--require=${probe}`, BIN, 'list'], { env: h.env });
+    expect(r.status).toBe(0);
+    expect(events()).toEqual(['beforeExit', 'exit 0']);
+    expect(readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+
+    rmSync(join(h.home, 'events'));
+    const coverage = join(h.home, 'coverage');
+    expect(run(['list'], { NODE_V8_COVERAGE: coverage }).code).toBe(0);
+    expect(events()).toEqual(['beforeExit', 'exit 0']);
+    expect(readdirSync(coverage).length).toBeGreaterThan(0);
   });
 
   it('on SQLite too, after its connections are closed', () => {
