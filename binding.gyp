@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "whitemagic_native",
-      "sources": ["native/addon.c", "native/folder.c", "native/exit.c"],
+      "sources": ["native/addon.c", "native/folder.c", "native/exit.c", "native/digest.c"],
       "cflags": ["-O2", "-pthread"],
       "ldflags": ["-pthread"]
     }

@@ -6,7 +6,9 @@
 
 napi_value read_folder(napi_env env, napi_callback_info info); /* folder.c */
 napi_value prefetch(napi_env env, napi_callback_info info);    /* folder.c */
+napi_value changed_entries(napi_env env, napi_callback_info info); /* folder.c */
 napi_value exit_now(napi_env env, napi_callback_info info);    /* exit.c */
+napi_value front_matter_digests(napi_env env, napi_callback_info info); /* digest.c */
 
 NAPI_MODULE_INIT() {
   napi_value fn;
@@ -14,7 +16,11 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "readFolder", fn);
   napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
   napi_set_named_property(env, exports, "prefetch", fn);
+  napi_create_function(env, "changedEntries", NAPI_AUTO_LENGTH, changed_entries, NULL, &fn);
+  napi_set_named_property(env, exports, "changedEntries", fn);
   napi_create_function(env, "exitNow", NAPI_AUTO_LENGTH, exit_now, NULL, &fn);
   napi_set_named_property(env, exports, "exitNow", fn);
+  napi_create_function(env, "frontMatterDigests", NAPI_AUTO_LENGTH, front_matter_digests, NULL, &fn);
+  napi_set_named_property(env, exports, "frontMatterDigests", fn);
   return exports;
 }

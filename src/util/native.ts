@@ -15,10 +15,20 @@ export interface NativeAddon {
    */
   prefetch(folders: string[]): void;
   /**
+   * The entries whose stats differ between a listing's and the same layout as bytes
+   * (native/folder.c). Absent from an addon built before it existed.
+   */
+  changedEntries?(stats: Float64Array, recorded: Uint8Array): Int32Array;
+  /**
    * Ends the process at once with this code (native/exit.c): no teardown, no waiting for V8's
    * background work. Absent from an addon built before it existed.
    */
   exitNow?(code: number): never;
+  /**
+   * The front-matter digest of each file (native/digest.c), or null where the caller must read the
+   * file itself. Absent from an addon built before it existed.
+   */
+  frontMatterDigests?(paths: string[]): Array<string | null>;
 }
 
 const ADDON = 'whitemagic_native.node';

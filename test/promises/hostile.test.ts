@@ -182,8 +182,8 @@ const CASES: HostileCase[] = [
   { name: 'manifest of a newer format', setup: (e) => writeFileSync(join(e.dir, 'whitemagic.json'), '{"format": 999, "backend": "markdown"}'), args: list, code: 1, stderr: /newer whitemagic/, breaksContext: true },
   { name: 'manifest naming an unknown backend', setup: (e) => writeFileSync(join(e.dir, 'whitemagic.json'), '{"format": 1, "backend": "../../evil"}'), args: list, code: 1, stderr: /unknown backend '\.\.\/\.\.\/evil'/, breaksContext: true },
   { name: 'a catalog full of garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 2 1e99\nshort_term/../../x.md\t1\t2\t3\n"\\ud800\t\t\t\n\t\t\t\t\t\t\t\t\t\n'), args: list, code: 0 },
-  { name: 'a catalog whose clean index is garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 3 1e99 000000000039\n\u0020\u0000\u0000\u0000{"records":99,"folders":[1,2,3]}\u0000\u00ff'), args: list, code: 0 },
-  { name: 'a catalog whose clean index lies past its end', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 3 1e99 999999999999\n'), args: list, code: 0 },
+  { name: 'a catalog whose clean index is garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 4 1e99 000000000039\n\u0020\u0000\u0000\u0000{"records":99,"folders":[1,2,3]}\u0000\u00ff'), args: list, code: 0 },
+  { name: 'a catalog whose clean index lies past its end', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 4 1e99 999999999999\n'), args: list, code: 0 },
   { name: 'a catalog of an earlier version full of garbage', setup: (e) => writeFileSync(join(e.dir, '.whitemagic-catalog.json'), '{"version":1,"scannedAt":1e99,"count":-1,"files":{"short_term/../../x.md":[1,2,3]}}'), args: list, code: 0 },
 
   // SQLite files that are damaged.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CTIME, FIELDS, FILE, INO, KIND, LINK, MISSING, MTIME, OTHER, SIZE, joinedNames, readFolder, readFolderPlain, statError } from '../../src/storage/markdown/folder-listing.js';
+import { CTIME, FIELDS, FILE, changedEntries, INO, KIND, LINK, MISSING, MTIME, OTHER, SIZE, joinedNames, readFolder, readFolderPlain, statError } from '../../src/storage/markdown/folder-listing.js';
 import { nativeAddon, setNativeAddon } from '../../src/util/native.js';
 import { handTo, makeHome, UNPRIVILEGED } from '../helpers/cli.js';
 
@@ -28,6 +28,20 @@ describe('folder listing: the native addon and Node.js agree', () => {
   it.skipIf(!built)('is loaded when it was built', () => {
     setNativeAddon(undefined);
     expect(nativeAddon()).not.toBeNull();
+  });
+
+  it.skipIf(!built)('finds the same changed entries', () => {
+    const stats = Float64Array.from({ length: 50 * FIELDS }, (_, i) => 1e12 + i * 0.25);
+    const recorded = new Float64Array(stats);
+    for (const [entry, field] of [[0, 0], [7, 2], [7, 4], [31, 1], [49, 3]]) recorded[entry * FIELDS + field] += 1;
+    const bytes = Buffer.alloc(recorded.byteLength + 3).subarray(3); // unaligned, as in a catalog's index
+    bytes.set(new Uint8Array(recorded.buffer));
+    setNativeAddon(false);
+    const plain = Array.from(changedEntries(stats, bytes));
+    setNativeAddon(true);
+    expect(Array.from(changedEntries(stats, bytes))).toEqual(plain);
+    expect(plain).toEqual([0, 7, 31, 49]);
+    expect(Array.from(changedEntries(stats, new Uint8Array(new Float64Array(stats).buffer)))).toEqual([]);
   });
 
   it.skipIf(!built)('gives the same names, order and stats for every kind of entry', () => {

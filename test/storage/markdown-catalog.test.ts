@@ -46,9 +46,9 @@ describe.each<[number, string]>([
   const catalog = () => {
     const text = readFileSync(join(dir, CATALOG_FILE), 'latin1');
     const eol = text.indexOf('\n');
-    const [scannedAt, indexAt] = text.slice('whitemagic-catalog 3 '.length, eol).split(' ').map(Number);
+    const [scannedAt, indexAt] = text.slice('whitemagic-catalog 4 '.length, eol).split(' ').map(Number);
     const records = text.slice(eol + 1, indexAt || text.length);
-    return { head: `whitemagic-catalog 3 ${scannedAt} 0`, records, indexAt, rows: records.split('\n').filter(Boolean).map((l) => l.split('\t')) };
+    return { head: `whitemagic-catalog 4 ${scannedAt} 0`, records, indexAt, rows: records.split('\n').filter(Boolean).map((l) => l.split('\t')) };
   };
   const writeCatalog = (c: { head: string; rows: string[][] }) =>
     writeFileSync(join(dir, CATALOG_FILE), [c.head, ...c.rows.map((r) => r.join('\t')), ''].join('\n'));
@@ -57,7 +57,7 @@ describe.each<[number, string]>([
     s.list({ tags: ['no such tag'] });
     return s;
   };
-  const titleOf = (row: string[]) => JSON.parse(row[9])[0];
+  const titleOf = (row: string[]) => JSON.parse(row[10])[0];
   const rowOf = (c: { rows: string[][] }, title: string) => c.rows.find((r) => titleOf(r) === title)!;
 
   const defaultWindow = catalogWindow.size;
@@ -103,7 +103,7 @@ describe.each<[number, string]>([
   it('serves unchanged files from the catalog without reading them', () => {
     const data = catalog();
     const row = rowOf(data, 'First');
-    row[9] = JSON.stringify(['From the catalog', 0, 0]);
+    row[10] = JSON.stringify(['From the catalog', 0, 0]);
     writeCatalog(data);
     expect(titles()).toEqual(['From the catalog', 'Second', 'Third']);
   });
@@ -112,17 +112,20 @@ describe.each<[number, string]>([
     const firstFile = statSync(fileOf(open().list({}).memories.find((m) => m.title === 'First')!.id));
     const data = catalog();
     const row = rowOf(data, 'First');
-    row[9] = JSON.stringify(['Stale', 0, 0]);
+    row[10] = JSON.stringify(['Stale', 0, 0]);
+    // A record taken from other content, as when the file was rewritten within the same tick with
+    // the same size: its front matter's digest is not the file's.
+    row[5] = row[5].replace(/.$/, (c) => (c === '0' ? '1' : '0'));
     // Times are the bits of the stat's doubles, in hex.
     const time = (hex: string) => Buffer.from(hex, 'hex').readDoubleBE(0);
     expect([time(row[2]), time(row[3])]).toEqual([firstFile.mtimeMs, firstFile.ctimeMs]);
     const changed = Math.max(time(row[2]), time(row[3]));
     expect(changed % 1000).not.toBe(0); // this file system keeps times finer than a second
-    data.head = `whitemagic-catalog 3 ${changed + 30} 0`;
+    data.head = `whitemagic-catalog 4 ${changed + 30} 0`;
     writeCatalog(data);
     expect(titles()).toEqual(['First', 'Second', 'Third']);
     // A tick later, the same record is trusted: the title comes from the catalog.
-    data.head = `whitemagic-catalog 3 ${changed + 60} 0`;
+    data.head = `whitemagic-catalog 4 ${changed + 60} 0`;
     writeCatalog(data);
     expect(titles()).toEqual(['Second', 'Stale', 'Third']);
   });
@@ -186,7 +189,7 @@ describe.each<[number, string]>([
       good.slice(0, good.length - 40), // cut in the middle of the last line
       [head, ...lines.reverse()].join('\n'), // out of order
       good.replace(/\n[^\t\n]+/g, '\n"\\ud800'), // keys that cannot be read
-      `whitemagic-catalog 3 ${Number.MAX_VALUE} 0\n${lines.join('\n')}`,
+      `whitemagic-catalog 4 ${Number.MAX_VALUE} 0\n${lines.join('\n')}`,
       `whitemagic-catalog 2 ${Number.MAX_VALUE}\n${lines.join('\n')}`, // an older version
     ];
     for (const junk of junks) {
@@ -195,7 +198,7 @@ describe.each<[number, string]>([
       expect(open().problems()).toEqual([]);
     }
     // Lines whose stats match their files but whose other columns are damaged.
-    for (const damage of [(r: string[]) => r.splice(5), (r: string[]) => (r[5] = ''), (r: string[]) => (r[8] = '{'), (r: string[]) => (r[9] = '[1,2]'), (r: string[]) => (r[5] = '!')]) {
+    for (const damage of [(r: string[]) => r.splice(6), (r: string[]) => (r[6] = ''), (r: string[]) => (r[9] = '{'), (r: string[]) => (r[10] = '[1,2]'), (r: string[]) => (r[6] = '!')]) {
       writeFileSync(join(dir, CATALOG_FILE), good);
       const data = catalog();
       for (const row of data.rows) damage(row);
@@ -224,7 +227,7 @@ describe.each<[number, string]>([
     expect(catalog().rows).toHaveLength(3 + names.length);
     // Served from the catalog: a title changed there (not in the file) shows.
     const data = catalog();
-    for (const row of data.rows) if (titleOf(row).startsWith('Ünïcode')) row[9] = row[9].replace('\\u00dcn', 'From the catalog, \\u00dcn');
+    for (const row of data.rows) if (titleOf(row).startsWith('Ünïcode')) row[10] = row[10].replace('\\u00dcn', 'From the catalog, \\u00dcn');
     writeCatalog(data);
     const after = all();
     expect(after.filter((m) => m.title.startsWith('From the catalog, Ünïcode 0 \t 😀'))).toHaveLength(1);
@@ -293,13 +296,129 @@ describe.each<[number, string]>([
     expect(open().list({ tags: ['t1'] }).memories.map((m) => m.title)).toContain('Bulk 1');
     expect(take).toHaveBeenCalled();
 
-    // Any change to a folder (here a file edited in place by hand) and the scan decides again.
+    // A file edited in place by hand is read on its own (catalog-patch.ts), with no per-file step.
     const file = join(dir, 'memory', 'long_term', 'aaa-by-hand.md');
     writeFileSync(file, readFileSync(file, 'utf8').replace('By hand', 'Edited'));
     take.mockClear();
     expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Edited']);
+    expect(take).not.toHaveBeenCalled();
+    // Any other change to a folder (here a file added by hand) and the scan decides again.
+    writeFileSync(join(dir, 'memory', 'long_term', 'bbb-by-hand.md'), '---\ntitle: Added\ncreated: 2031-01-01T00:00:00.000Z\n---\nbody\n');
+    expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Added']);
     expect(take).toHaveBeenCalled();
     take.mockRestore();
+  });
+
+  describe('files edited in place, read on their own (catalog-patch.ts)', () => {
+    const all = ['short_term', 'long_term', 'archive'] as MemoryType[];
+    const indexOf = () => {
+      const c = Catalog.open(dir);
+      try {
+        return c.readIndex();
+      } finally {
+        c.close();
+      }
+    };
+    /** A clean catalog of a dozen memories, and the files of some. */
+    const setUp = () => {
+      const s = open();
+      for (let i = 0; i < 12; i++) s.insert(sampleMemory({ title: `Bulk ${i}`, type: all[i % 3], tags: [`t${i % 4}`] }, Date.UTC(2024, 1, 1 + i, 12)));
+      later();
+      open().list({});
+      expect(indexOf()?.suspects).toEqual([]);
+      const byTitle = (title: string) => fileOf(open().list({ types: all }).memories.find((m) => m.title === title)!.id);
+      return { byTitle };
+    };
+
+    it('keeps the clean index: bodies appended to, tags changed, the summary and order as a scan gives them', () => {
+      const { byTitle } = setUp();
+      appendFileSync(byTitle('Bulk 3'), '\nAppended by hand.\n');
+      appendFileSync(byTitle('First'), '\nAppended too.\n');
+      const retagged = byTitle('Bulk 5');
+      writeFileSync(retagged, readFileSync(retagged, 'utf8').replace('- t1', '- brand-new\n  - t3'));
+      later();
+      const take = vi.spyOn(Catalog.prototype, 'take');
+      const patched = open();
+      const list = patched.list({ types: all });
+      const summary = patched.summary();
+      expect(take).not.toHaveBeenCalled();
+      expect(indexOf()).toBeDefined(); // written with its index, at once
+      const scanned = scanFirst(open());
+      expect(take).toHaveBeenCalled();
+      take.mockRestore();
+      expect(list).toEqual(scanned.list({ types: all }));
+      expect(summary).toEqual(scanned.summary());
+      expect(summary.tags['brand-new']).toBe(1);
+      expect(summary.bytes).toBe(list.memories.reduce((sum, m) => sum + statSync(fileOf(m.id)).size, 0));
+      const bulk3 = list.memories.find((m) => m.title === 'Bulk 3')!;
+      expect(open().read(bulk3.id)?.content).toContain('Appended by hand.');
+    });
+
+    it('does not trust a record whose file changed just before the catalog was written until its front matter is checked', () => {
+      const { byTitle } = setUp();
+      const file = byTitle('First');
+      appendFileSync(file, '\nAppended by hand.\n');
+      // The command runs within a tick of the file's change: its record is a suspect.
+      const changed = Math.max(statSync(file).mtimeMs, statSync(file).ctimeMs);
+      vi.setSystemTime(changed + 10);
+      expect(titles()).toContain('First');
+      storage!.close();
+      const index = indexOf()!;
+      expect(index.suspects).toHaveLength(1);
+      // As if the file had been rewritten in that tick with the same size and times: the record
+      // (here made to look as if read from other content, in place so the index still holds)
+      // no longer matches the file's front matter.
+      const path = join(dir, CATALOG_FILE);
+      const bytes = readFileSync(path);
+      const at = bytes.indexOf('["First"');
+      bytes.write('["Fxrst"', at, 'latin1');
+      // The digest is the line's sixth column; its last hex digit changed.
+      let tab = bytes.lastIndexOf('\n', at) + 1;
+      for (let column = 0; column < 6; column++) tab = bytes.indexOf('\t', tab) + 1;
+      bytes[tab - 2] = bytes[tab - 2] === 0x30 ? 0x31 : 0x30;
+      writeFileSync(path, bytes);
+      expect(titles()).toEqual(expect.arrayContaining(['First']));
+      expect(titles()).not.toContain('Fxrst');
+      // Once a tick has passed and its front matter was found unchanged, it is trusted.
+      later();
+      titles();
+      storage!.close();
+      expect(indexOf()!.suspects).toEqual([]);
+      const trusted = readFileSync(path);
+      trusted.write('["Fxrst"', trusted.indexOf('["First"'), 'latin1');
+      writeFileSync(path, trusted);
+      expect(titles()).toContain('Fxrst'); // served from the record, as any settled record
+    });
+
+    it('gives way to the scan for a NUL byte, a changed creation time, and a read-only open', () => {
+      const { byTitle } = setUp();
+      const broken = byTitle('Bulk 2');
+      appendFileSync(broken, 'a NUL \u0000 byte\n');
+      later();
+      expect(open().problems().map((p) => p.path)).toEqual([expect.stringContaining(broken.slice(broken.lastIndexOf('/') + 1))]);
+      writeFileSync(broken, readFileSync(broken, 'utf8').replace('a NUL \u0000 byte\n', ''));
+      later();
+      expect(open().problems()).toEqual([]);
+
+      const redated = byTitle('Second');
+      writeFileSync(redated, readFileSync(redated, 'utf8').replace(/created: .*/, 'created: 2031-01-01T00:00:00.000Z'));
+      later();
+      expect(open().list({ limit: 1, types: all }).memories.map((m) => m.title)).toEqual(['Second']);
+
+      later();
+      open().list({});
+      storage!.close();
+      const third = open().list({ types: all }).memories.find((m) => m.title === 'Third')!.id;
+      storage!.close();
+      const before = readFileSync(join(dir, CATALOG_FILE));
+      appendFileSync(fileOf(third), '\nAppended.\n');
+      storage!.close();
+      const readonly = open(true);
+      expect(readonly.list({ types: all }).memories).toHaveLength(15);
+      expect(readonly.read(third)?.content).toContain('Appended.');
+      storage!.close();
+      expect(readFileSync(join(dir, CATALOG_FILE)).equals(before)).toBe(true);
+    });
   });
 
   it('repairs a damaged line served from the clean index, and keeps every other line', () => {

@@ -21,7 +21,9 @@ import type {
   StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { Catalog, formatLine, mergeLines, saveCatalog, settled, type CatalogIndex, type CatalogPart, type HeaderTail, type IndexInput, type RecordBody } from './catalog.js';
+import { Catalog, NO_DIGEST, formatLine, mergeLines, recordOfLine, restatedLine, saveCatalog, settled, type CatalogIndex, type CatalogPart, type HeaderTail, type IndexInput, type RecordBody } from './catalog.js';
+import { frontMatterDigest, sameFrontMatter } from './front-matter-digest.js';
+import { patchCatalog } from './catalog-patch.js';
 import { FileHeader, LineSource, type TailSource } from './file-header.js';
 import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-format.js';
 import { FIELDS, FILE, KIND, LINK, MEMORY_DIR, readTypeFolders, statAt, statError, type FileStat, type FolderListing } from './folder-listing.js';
@@ -52,6 +54,13 @@ export function isMemoryFileName(name: string): boolean {
 function fsProblem(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied; check its permissions' : e.message;
+}
+
+/** A file read by a scan (MarkdownBackend.readFile): its header or why it cannot be read, and its catalog line. */
+export interface ReadFile {
+  header?: FileHeader;
+  problem?: string;
+  line?: string;
 }
 
 /** The folders and the catalog as a command first sees them (MarkdownBackend.look). */
@@ -117,7 +126,7 @@ export class MarkdownBackend implements StorageBackend {
     if (this.looked) return this.looked;
     const scanStart = Date.now();
     this.catalog?.close();
-    const catalog = Catalog.open(this.dir);
+    let catalog = Catalog.open(this.dir);
     this.catalog = catalog;
     const { listings, linked, failures } = readTypeFolders(this.dir, isMemoryFileName, expectFiles);
     const problems: StorageProblem[] = linked.map((path) => ({ path, message: 'is a symbolic link; not followed' }));
@@ -126,8 +135,18 @@ export class MarkdownBackend implements StorageBackend {
       problems.push({ path: rel, message: 'is not a directory' });
     }
     const index = problems.length ? undefined : catalog.readIndex();
+    let clean = index && !index.suspects.length && index.matches(listings) ? index : undefined;
+    if (index && !clean) {
+      // Files edited in place (or just before the index was written): read those, not every file.
+      const { dir, readonly, readFile } = this;
+      const patched = patchCatalog({ dir, readonly, scanStart, catalog, index, listings, isMemoryFile: isMemoryFileName, readFile });
+      if (patched) ({ catalog, index: clean } = patched);
+      this.catalog = catalog;
+      // What a scan also does: a catalog's temporary copy left by a killed command goes.
+      if (patched && !readonly) removeStaleRootTempFiles(dir, scanStart);
+    }
     const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: this.repairTail };
-    this.looked = { scanStart, catalog, listings, problems, clean: index?.matches(listings) ? index : undefined, source };
+    this.looked = { scanStart, catalog, listings, problems, clean, source };
     return this.looked;
   }
 
@@ -153,7 +172,7 @@ export class MarkdownBackend implements StorageBackend {
     };
     let changed = false;
     // What a clean index needs; `indexable` turns false at the first file that keeps it from being clean.
-    const index: Omit<IndexInput, 'summary'> = { listings, lineLengths: [], types: [], created: [], ids: [] };
+    const index: Omit<IndexInput, 'summary'> = { listings, lineLengths: [], types: [], created: [], ids: [], suspects: [] };
     let indexable = !problems.length;
     for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
       const type = MEMORY_TYPES[typeIndex];
@@ -200,7 +219,7 @@ export class MarkdownBackend implements StorageBackend {
             runEnd = cursor.lineEnd;
           }
         } else {
-          const read = this.readFile(path, type, file, st);
+          const read = this.readFile(path, type, file, st, fields === -1 ? undefined : cursor.takenLine());
           itemDone(); // a file read and parsed: garbage a cold scan of 100,000 makes by the hundred MiB
           if (!read) {
             indexable = false;
@@ -219,7 +238,10 @@ export class MarkdownBackend implements StorageBackend {
           continue;
         }
         if (indexable) {
-          if (lineLength && settled(st, scanStart)) {
+          // A file changed within a tick of this scan is recorded as a suspect if its digest can vouch for it later.
+          const suspect = lineLength > 0 && !settled(st, scanStart) && hasDigest(chunks[chunks.length - 1]);
+          if (suspect) index.suspects.push(index.lineLengths.length);
+          if (lineLength && (suspect || settled(st, scanStart))) {
             index.lineLengths.push(lineLength);
             index.types.push(typeIndex);
             index.created.push(header!.created);
@@ -264,14 +286,23 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * Parses one file: its header (or the problem that stops it being read) and its catalog line.
-   * Undefined if the file is gone.
+   * Reads one file: its header (or the problem that stops it being read) and its catalog line.
+   * Undefined if the file is gone. Given the file's `previous` line, whose stat no longer matches,
+   * a file whose front matter is unchanged (its digest) keeps that line's record with its new
+   * stat, unparsed: after an editor appended to a thousand bodies, their headers are as they were.
    */
-  private readFile(path: string, type: MemoryType, file: string, st: FileStat): { header?: FileHeader; problem?: string; line?: string } | undefined {
+  readonly readFile = (path: string, type: MemoryType, file: string, st: FileStat, previous?: string): ReadFile | undefined => {
     let body: RecordBody;
     try {
-      const { header, derivedId } = parseMemoryHeader(readFileSync(path, 'utf8'), file, new Date(Math.round(st.mtimeMs)));
-      body = { ...header, derivedId };
+      const bytes = readFileSync(path);
+      const record = previous === undefined ? undefined : recordOfLine(previous);
+      if (record && record.digest !== NO_DIGEST && sameFrontMatter(bytes, record.digest)) {
+        const line = restatedLine(previous!, record.digestAt, st);
+        const header = LineSource.header(line, this.repairTail);
+        if (header) return { header, line };
+      }
+      const { header, derivedId, fromFrontMatter } = parseMemoryHeader(bytes.toString('utf8'), file, new Date(Math.round(st.mtimeMs)));
+      body = { ...header, derivedId, digest: fromFrontMatter ? frontMatterDigest(bytes) : undefined };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return undefined; // removed while we looked: not a memory any more
@@ -286,7 +317,7 @@ export class MarkdownBackend implements StorageBackend {
     if (fromLine) return { header: fromLine, line };
     const { id, title, tags, created, updated, meta, derivedId } = { ...detachedHeader(body), derivedId: body.derivedId };
     return { header: FileHeader.of({ id, title, type, tags, created, updated, meta }, st.size, file, derivedId), line };
-  }
+  };
 
   /** `repair`, as headers call it through their TailSource (the catalog's, or a LineSource). */
   private readonly repairTail = (header: FileHeader): HeaderTail => this.repair(header);
@@ -318,14 +349,14 @@ export class MarkdownBackend implements StorageBackend {
    * Records a file this object just wrote or moved, so the catalog saved on close knows it; its
    * catalog line, if it has one.
    */
-  private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean): string | undefined {
+  private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean, digest?: string): string | undefined {
     if (!this.entries) return undefined;
     const key = `${type}/${file}`;
     this.catalogDirty = true;
     try {
       const st = statSync(join(this.typeDir(type), file));
       const { id, title, tags, created, updated, meta } = header;
-      const line = formatLine(type, file, st, { id, title, tags, created, updated, meta, derivedId });
+      const line = formatLine(type, file, st, { id, title, tags, created, updated, meta, derivedId, digest });
       this.catalogEdits.set(key, line ?? null);
       return line;
     } catch {
@@ -503,7 +534,8 @@ export class MarkdownBackend implements StorageBackend {
     if (this.entries) {
       const { id, title, tags, created, updated, meta } = header;
       // Like a file read by a scan, the header reads its fields from its catalog line when it has one.
-      const line = this.noteWritten(type, file, header, false);
+      // The front matter written holds the title and creation time: its digest vouches for the record.
+      const line = this.noteWritten(type, file, header, false, frontMatterDigest(Buffer.from(text)));
       this.entries.set(id, (line && LineSource.header(line, this.repairTail)) || FileHeader.of({ id, title, type, tags, created, updated, meta }, header.bytes, file, false));
     }
     return header;
@@ -715,6 +747,11 @@ export class MarkdownBackend implements StorageBackend {
     this.index?.close();
     this.index = undefined;
   }
+}
+
+/** Whether a new catalog line (a scan's last part) holds a front-matter digest. */
+function hasDigest(part: CatalogPart | undefined): boolean {
+  return typeof part === 'string' && (recordOfLine(part)?.digest ?? NO_DIGEST) !== NO_DIGEST;
 }
 
 /** Flushes written files, then their folders and those of `removed` files (so renames and unlinks are durable too). */

@@ -20,8 +20,8 @@ import { detach } from '../bulk.js';
  * The format is one line per file, in the order the backend reads the folders (type, then file
  * name), so a command walks it beside the sorted folder listing without building a map of it:
  *
- *     whitemagic-catalog 3 <scannedAt> <indexAt>
- *     <type>/<file> TAB size TAB mtime TAB ctime TAB ino TAB id TAB created TAB updated TAB tags TAB rest
+ *     whitemagic-catalog 4 <scannedAt> <indexAt>
+ *     <type>/<file> TAB size TAB mtime TAB ctime TAB ino TAB digest TAB id TAB created TAB updated TAB tags TAB rest
  *     ...
  *     [the clean index, from byte indexAt to the end; indexAt 0: none]
  *
@@ -34,6 +34,9 @@ import { detach } from '../bulk.js';
  * Times are the 16 hex digits of the stat's `mtimeMs` and `ctimeMs` as IEEE doubles: compared
  * exactly and without making a string per file (turning two doubles into decimal text for each
  * of 10,000 files cost over 10 ms).
+ * `digest` is that of the file's front matter (front-matter-digest.ts) when the record was read
+ * from it alone, else `-`: a file whose stat changed but whose front matter did not keeps its
+ * record (catalog-patch.ts).
  * `tags` is a JSON list and `rest` a JSON array [title, meta or 0, derivedId 0/1]: each is parsed
  * only when a command needs it, and `rest` is even read back from the file then (a `list` of 20
  * reads 20, not 10,000; see FileHeader). A file that cannot be read has `!` for its id and the
@@ -46,12 +49,14 @@ export const CATALOG_FILE = '.whitemagic-catalog.tsv';
 const OLD_CATALOG_FILES = ['.whitemagic-catalog.json'];
 
 /** The first line's start; bump the version when the layout changes (an older catalog is then rebuilt). */
-const MAGIC = 'whitemagic-catalog 3 ';
+const MAGIC = 'whitemagic-catalog 4 ';
 /** Digits of the index's offset in the first line (written last, in place). */
 const INDEX_AT_DIGITS = 12;
 
 /** The id column of a record of a file that cannot be read (no memory id starts with `!`). */
 const PROBLEM = '!';
+/** The digest column of a record not read from its front matter alone. */
+export const NO_DIGEST = '-';
 
 
 /** The file last changed long enough before `scanStart` that an unchanged stat means unchanged content (file-times.ts). */
@@ -113,9 +118,20 @@ export class Catalog {
 
   /** The catalog of the context at `dir`; empty when missing, unreadable or of another version. */
   static open(dir: string): Catalog {
+    let fd: number;
+    try {
+      fd = openSync(join(dir, CATALOG_FILE), 'r');
+    } catch {
+      return new Catalog();
+    }
+    return Catalog.ofFile(fd);
+  }
+
+  /** The catalog in the open file `fd` (closed with the catalog; at once if it is not one). */
+  static ofFile(fd: number): Catalog {
     const catalog = new Catalog();
     try {
-      catalog.fd = openSync(join(dir, CATALOG_FILE), 'r');
+      catalog.fd = fd;
       catalog.fileSize = catalog.size = fstatSync(catalog.fd).size;
       catalog.buffer = Buffer.allocUnsafe(catalogWindow.size);
       catalog.fill(0);
@@ -202,8 +218,10 @@ export class Catalog {
     this.lineStart = this.base + this.pos;
     this.pos = end + 1;
     this.lineEnd = this.base + this.pos;
-    const a = sameStat(text, fields, st);
-    if (a === -1) return false;
+    const d = sameStat(text, fields, st);
+    if (d === -1) return false;
+    const a = text.indexOf('\t', d) + 1; // past the digest
+    if (a === 0 || a > end) return false;
     const t1 = text.indexOf('\t', a);
     if (t1 === -1 || t1 > end || t1 === a) return false;
     if (t1 - a === 1 && text.charCodeAt(a) === 33) {
@@ -224,6 +242,11 @@ export class Catalog {
     this.tailStart = this.base + t4 + 1;
     this.tailEnd = this.base + end;
     return true;
+  }
+
+  /** The line take() last looked at, newline included (a file whose stat differed: its digest may still hold). */
+  takenLine(): string {
+    return this.text.slice(this.lineStart - this.base, this.lineEnd - this.base);
   }
 
   /** Lines left after the last file: their files are gone. */
@@ -249,16 +272,30 @@ export class Catalog {
    */
   copyTo(out: CatalogWriter, from: number, to: number): void {
     for (let at = from; at < to; ) {
-      if (at < this.copyBase || at >= this.copyBase + this.copyLength) {
-        this.copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
-        this.copyBase = at;
-        this.copyLength = readSync(this.fd!, this.copyBuffer, 0, COPY_CHUNK, at);
-        if (this.copyLength === 0) throw new Error('catalog changed while copied');
-      }
+      this.chunkAt(at);
       const end = Math.min(to, this.copyBase + this.copyLength);
       out.bytes(this.copyBuffer!, at - this.copyBase, end - this.copyBase);
       at = end;
     }
+  }
+
+  /**
+   * A line (`from` to `to`) of the catalog, as read(), for lines asked for in file order: read a
+   * megabyte at a time, as copyTo does (a thousand edited files' lines were a thousand reads).
+   */
+  lineAt(from: number, to: number): string {
+    if (this.fd === undefined || to - from > COPY_CHUNK) return this.read(from, to);
+    if (from < this.copyBase || to > this.copyBase + this.copyLength) this.chunkAt(from, true);
+    return this.copyBuffer!.toString('latin1', from - this.copyBase, Math.min(to, this.copyBase + this.copyLength) - this.copyBase);
+  }
+
+  /** Makes the copy buffer hold the file from `at` on (if it does not already, or `anew`). */
+  private chunkAt(at: number, anew = false): void {
+    if (!anew && at >= this.copyBase && at < this.copyBase + this.copyLength) return;
+    this.copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
+    this.copyBase = at;
+    this.copyLength = readSync(this.fd!, this.copyBuffer, 0, COPY_CHUNK, at);
+    if (this.copyLength === 0) throw new Error('catalog changed while copied');
   }
 
   /** The clean index, if the catalog has one and it is whole; undefined otherwise (never a throw). */
@@ -343,13 +380,31 @@ export interface IndexInput {
   ids: string[];
   /** Counts, tags and bytes of the memories recorded (what summary() returns). */
   summary: StorageSummary;
+  /** Records of files that changed within a tick of the scan, each with a digest (see CatalogIndex.suspects). */
+  suspects: number[];
+}
+
+/** An index's parts, as written (CatalogIndex.layout). */
+interface IndexParts {
+  listings: Array<FolderListing | undefined>;
+  summary: StorageSummary;
+  suspects: number[];
+  /** Each record's line offset; its type (a byte each); the default list order and the id order (little-endian 32-bit record numbers). */
+  lines: Uint32Array;
+  types: Uint8Array;
+  order: Uint8Array;
+  idOrder: Uint8Array;
 }
 
 /**
  * The clean index at the end of a catalog: the folder listings (names joined by "/", and the
  * stats as the bytes of their doubles) of the scan that wrote the catalog; for each record its
  * line's offset, its type, its place in the default list order (created, newest first; then id) and
- * in id order (lowercased, for REF prefixes); and the context's summary (counts, tags, bytes).
+ * in id order (lowercased, for REF prefixes); the context's summary (counts, tags, bytes); and the
+ * suspects: records whose file changed within a tick of the clock before the scan (settled), so
+ * that its stat cannot vouch for its content. Each has a digest, and is trusted only once a command
+ * found its front matter unchanged (catalog-patch.ts); before the suspects, such a record kept the
+ * whole index from being written, and the command after a burst of edits scanned every file.
  * Laid out as a JSON head (its length in 4 bytes first) and the arrays after it, little-endian.
  */
 export class CatalogIndex {
@@ -361,6 +416,8 @@ export class CatalogIndex {
     readonly counts: Record<MemoryType, number>,
     /** As summary() returns it; copy before handing it out. */
     readonly summary: StorageSummary,
+    /** Records to verify before trusting them, in increasing order. */
+    readonly suspects: number[],
     private readonly linesAt: number,
     private readonly typesAt: number,
     private readonly orderAt: number,
@@ -371,12 +428,14 @@ export class CatalogIndex {
 
   static parse(bytes: Buffer, recordsEnd: number): CatalogIndex | undefined {
     const headLength = bytes.readUInt32LE(0);
-    const head = JSON.parse(bytes.toString('latin1', 4, 4 + headLength)) as { records?: unknown; folders?: unknown; summary?: StorageSummary };
+    const head = JSON.parse(bytes.toString('latin1', 4, 4 + headLength)) as { records?: unknown; folders?: unknown; summary?: StorageSummary; suspects?: unknown };
     const records = head.records;
     if (!Number.isSafeInteger(records) || (records as number) < 0 || !Array.isArray(head.folders) || head.folders.length !== MEMORY_TYPES.length) return undefined;
     const summary = head.summary;
     if (!summary || typeof summary !== 'object' || !summary.counts || typeof summary.tags !== 'object' || !summary.tags || typeof summary.bytes !== 'number') return undefined;
     const n = records as number;
+    const suspects = head.suspects;
+    if (!Array.isArray(suspects) || !suspects.every((r, k) => Number.isSafeInteger(r) && r >= 0 && r < n && (k === 0 || r > suspects[k - 1]))) return undefined;
     const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
     let at = 4 + headLength;
     const folders = [];
@@ -398,21 +457,36 @@ export class CatalogIndex {
       counts[type]++;
     }
     if (MEMORY_TYPES.some((t) => summary.counts[t] !== counts[t])) return undefined;
-    return new CatalogIndex(bytes, folders, n, counts, summary, linesAt, typesAt, orderAt, idOrderAt, recordsEnd);
+    return new CatalogIndex(bytes, folders, n, counts, summary, suspects as number[], linesAt, typesAt, orderAt, idOrderAt, recordsEnd);
   }
 
   /** True when these listings (MEMORY_TYPES order; undefined: no folder) are the index's, byte for byte. */
   matches(listings: Array<FolderListing | undefined>): boolean {
-    return this.folders.every((f, i) => {
-      const listing = listings[i];
-      if (!listing) return !f.present;
-      const { stats } = listing;
-      if (!f.present || stats.byteLength !== f.statsLength) return false;
-      const recorded = this.bytes.subarray(f.statsAt, f.statsAt + f.statsLength);
-      if (!recorded.equals(Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength))) return false;
-      const names = joinedNames(listing);
-      return Buffer.byteLength(names) === f.namesLength && this.bytes.toString('utf8', f.namesAt, f.namesAt + f.namesLength) === names;
-    });
+    return this.folders.every((f, i) => this.sameNames(i, listings[i]) && (!listings[i] || this.statsOf(i)!.equals(statBytes(listings[i]!))));
+  }
+
+  /** True when the folder `i` was present as `listing` is, with the same names (its stats may differ). */
+  sameNames(i: number, listing: FolderListing | undefined): boolean {
+    const f = this.folders[i];
+    if (!listing) return !f.present;
+    if (!f.present || listing.stats.byteLength !== f.statsLength) return false;
+    const names = joinedNames(listing);
+    return Buffer.byteLength(names) === f.namesLength && this.bytes.toString('utf8', f.namesAt, f.namesAt + f.namesLength) === names;
+  }
+
+  /** The stats of folder `i` as recorded (FolderListing.stats' bytes); undefined for a folder that was not there. */
+  statsOf(i: number): Buffer | undefined {
+    const f = this.folders[i];
+    return f.present ? this.bytes.subarray(f.statsAt, f.statsAt + f.statsLength) : undefined;
+  }
+
+  /** Where each record's line starts in the catalog file, as a new array. */
+  lineOffsets(): Uint32Array {
+    const offsets = new Uint32Array(this.records);
+    const bytes = new Uint8Array(offsets.buffer);
+    bytes.set(this.bytes.subarray(this.linesAt, this.linesAt + 4 * this.records));
+    if (!LITTLE_ENDIAN) Buffer.from(offsets.buffer).swap32();
+    return offsets;
   }
 
   /** Where record `r`'s line starts and ends in the catalog file (its newline included). */
@@ -442,12 +516,6 @@ export class CatalogIndex {
   /** The bytes of the index for a catalog whose records start at `recordsStart`. */
   static bytesOf(input: IndexInput, recordsStart: number): Buffer {
     const n = input.lineLengths.length;
-    const folders = input.listings.map((listing) => {
-      if (!listing) return { present: false, names: Buffer.alloc(0), stats: Buffer.alloc(0) };
-      const { stats } = listing;
-      return { present: true, names: Buffer.from(joinedNames(listing), 'utf8'), stats: Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength) };
-    });
-    const head = Buffer.from(asciiJson({ records: n, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })), summary: input.summary }), 'latin1');
     const lines = new Uint32Array(n);
     for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines[r] = at;
     const { created, ids } = input;
@@ -457,20 +525,60 @@ export class CatalogIndex {
     // called 130,000 times (10 ms at 10,000 records), and read backwards.
     const order = recordsOf(created.map((c, r) => `${c}\0${ids[r]}\0${r}`).sort().reverse());
     const idOrder = recordsOf(ids.map((id, r) => `${id.toLowerCase()}\0${r}`).sort());
+    const { listings, summary, suspects } = input;
+    return CatalogIndex.layout({ listings, summary, suspects, lines, types: Uint8Array.from(input.types), order: littleEndian(order), idOrder: littleEndian(idOrder) });
+  }
+
+  /**
+   * The bytes of this index with its records' lines rewritten in place (same records, same order):
+   * new folder listings, summary and suspects, and the lines' new offsets. The orders are kept as they are: a patch never changes a record's id, type
+   * or creation time (catalog-patch.ts).
+   */
+  patchedBytes(listings: Array<FolderListing | undefined>, summary: StorageSummary, suspects: number[], lines: Uint32Array): Buffer {
+    const n = this.records;
+    const { bytes } = this;
+    return CatalogIndex.layout({
+      listings,
+      summary,
+      suspects,
+      lines,
+      types: bytes.subarray(this.typesAt, this.typesAt + n),
+      order: bytes.subarray(this.orderAt, this.orderAt + 4 * n),
+      idOrder: bytes.subarray(this.idOrderAt, this.idOrderAt + 4 * n),
+    });
+  }
+
+  /** The index as bytes: its head, then the folders and arrays (see the class comment). */
+  private static layout(parts: IndexParts): Buffer {
+    const folders = parts.listings.map((listing) =>
+      listing ? { present: true, names: Buffer.from(joinedNames(listing), 'utf8'), stats: statBytes(listing) } : { present: false, names: Buffer.alloc(0), stats: Buffer.alloc(0) },
+    );
+    const { summary, suspects } = parts;
+    const records = parts.lines.length;
+    const head = Buffer.from(asciiJson({ records, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })), summary, suspects }), 'latin1');
     const headLength = Buffer.allocUnsafe(4);
     headLength.writeUInt32LE(head.length, 0);
-    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(lines), Buffer.from(input.types), littleEndian(order), littleEndian(idOrder)]);
+    return Buffer.concat([headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(parts.lines), parts.types, parts.order, parts.idOrder]);
   }
+}
+
+/** A listing's stats as bytes (machine order: the catalog is a cache of this machine). */
+function statBytes({ stats }: FolderListing): Buffer {
+  return Buffer.from(stats.buffer, stats.byteOffset, stats.byteLength);
 }
 
 /** Big-endian view of one double, to read and write times as their bits. */
 const timeBits = new DataView(new ArrayBuffer(8));
 
-/** A time as 16 hex digits (the bits of the double). */
+/** A time as 16 hex digits (the bits of the double), a byte at a time from a table. */
 function hexTime(ms: number): string {
   timeBits.setFloat64(0, ms);
-  return timeBits.getUint32(0).toString(16).padStart(8, '0') + timeBits.getUint32(4).toString(16).padStart(8, '0');
+  let hex = '';
+  for (let i = 0; i < 8; i++) hex += HEX_BYTES[timeBits.getUint8(i)];
+  return hex;
 }
+
+const HEX_BYTES = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /**
  * Whether the columns at `at` are `size TAB mtime TAB ctime TAB ino TAB` of this stat: where the
@@ -568,8 +676,11 @@ export interface HeaderTail {
   derivedId: boolean;
 }
 
-/** What a new catalog line holds: a file's header and whether its id was derived, or why it cannot be read. */
-export type RecordBody = (Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { derivedId: boolean }) | string;
+/**
+ * What a new catalog line holds: a file's header, whether its id was derived and the digest of the
+ * front matter it was read from alone (if it was); or why the file cannot be read.
+ */
+export type RecordBody = (Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { derivedId: boolean; digest?: string }) | string;
 
 /**
  * The catalog line of `type`/`file` with these stats, or undefined if it cannot be kept (an id or
@@ -577,13 +688,14 @@ export type RecordBody = (Omit<MemoryHeader, 'type' | 'name' | 'bytes'> & { deri
  */
 export function formatLine(type: MemoryType, file: string, st: FileStat, body: RecordBody): string | undefined {
   const key = isPlainKey(file) ? `${type}/${file}` : quoteKey(type, file);
-  const head = `${key}\t${st.size}\t${hexTime(st.mtimeMs)}\t${hexTime(st.ctimeMs)}\t${st.ino}\t`;
-  if (typeof body === 'string') return `${head}${PROBLEM}\t${asciiJson(body)}\n`;
+  const head = `${key}\t${statColumns(st)}`;
+  if (typeof body === 'string') return `${head}${NO_DIGEST}\t${PROBLEM}\t${asciiJson(body)}\n`;
   if (!isPlainColumn(body.id) || !isPlainColumn(body.created) || !isPlainColumn(body.updated) || body.id.startsWith(PROBLEM)) return undefined;
+  const digest = body.digest && isPlainColumn(body.digest) ? body.digest : NO_DIGEST;
   const meta = Object.keys(body.meta).length ? body.meta : 0;
   // Flattened: a line built from a template is a tree of about twenty pieces until it is read, and
   // a command keeps the lines of every file it read or wrote (a scan with a cold catalog, a bulk write).
-  return detach(`${head}${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`);
+  return detach(`${head}${digest}\t${body.id}\t${body.created}\t${body.updated}\t${asciiJson(body.tags)}\t${asciiJson([body.title, meta, body.derivedId ? 1 : 0])}\n`);
 }
 
 /** The last column of a line (title, extra keys, derived id), or undefined if it is damaged. */
@@ -601,22 +713,79 @@ export function parseTags(text: string): string[] | undefined {
 }
 
 /**
- * A whole record line (newline included) in parts: its key, the file's size, the columns `id TAB
+ * A whole record line (newline included) in parts: its key, the file's size, its digest, the columns `id TAB
  * created TAB updated TAB tags` as one string with where its tabs are, and where the last column
  * (`rest`) starts and ends in the line. Undefined for a damaged line or a problem record (`!`).
  * What `take` reads from the window, for a line read on its own (the clean index's lines).
  */
-export function recordOfLine(line: string): { typeIndex: number; file: string; size: number; span: string; cut1: number; cut2: number; cut3: number; restAt: number; restEnd: number } | undefined {
+export function recordOfLine(line: string): LineRecord | undefined {
   const key = keyOfLine(line);
-  // The tabs after key, size, mtime, ctime, ino, id, created, updated and tags.
+  // The tabs after key, size, mtime, ctime, ino, digest, id, created, updated and tags.
   const tabs: number[] = [];
   for (let at = line.indexOf('\t'); at !== -1; at = line.indexOf('\t', at + 1)) tabs.push(at);
   const end = line.length - 1;
-  if (!key || tabs.length !== 9 || line.charCodeAt(end) !== 10) return undefined;
+  if (!key || tabs.length !== 10 || line.charCodeAt(end) !== 10) return undefined;
   const size = Number(line.slice(tabs[0] + 1, tabs[1]));
-  const at = tabs[4] + 1; // the id
-  if (!Number.isSafeInteger(size) || tabs[5] === at || line.startsWith(PROBLEM, at)) return undefined;
-  return { typeIndex: key.typeIndex, file: key.file, size, span: line.slice(at, tabs[8]), cut1: tabs[5] - at, cut2: tabs[6] - at, cut3: tabs[7] - at, restAt: tabs[8] + 1, restEnd: end };
+  const at = tabs[5] + 1; // the id
+  if (!Number.isSafeInteger(size) || tabs[6] === at || line.startsWith(PROBLEM, at)) return undefined;
+  return {
+    typeIndex: key.typeIndex,
+    file: key.file,
+    size,
+    digest: line.slice(tabs[4] + 1, tabs[5]),
+    digestAt: tabs[4] + 1,
+    span: line.slice(at, tabs[9]),
+    cut1: tabs[6] - at,
+    cut2: tabs[7] - at,
+    cut3: tabs[8] - at,
+    restAt: tabs[9] + 1,
+    restEnd: end,
+  };
+}
+
+/** A record line in parts (recordOfLine). */
+export interface LineRecord {
+  typeIndex: number;
+  file: string;
+  size: number;
+  /** The front matter's digest, or NO_DIGEST; and where the column starts in the line. */
+  digest: string;
+  digestAt: number;
+  /** `id TAB created TAB updated TAB tags`, and where its three tabs are. */
+  span: string;
+  cut1: number;
+  cut2: number;
+  cut3: number;
+  /** Where the last column (`rest`) starts and ends in the line. */
+  restAt: number;
+  restEnd: number;
+}
+
+/**
+ * Of the record line of `type`/`file` (a plain key, as formatLine writes it): the file's size, its
+ * digest and where that column starts; undefined for another key, a quoted key, a damaged line or
+ * a problem record (`!`). What a patch needs of each line, without splitting it all (recordOfLine).
+ */
+export function digestOfLine(line: string, type: string, file: string): { size: number; digest: string; digestAt: number } | undefined {
+  const keyEnd = type.length + 1 + file.length;
+  if (line.charCodeAt(keyEnd) !== 9 || line.charCodeAt(type.length) !== 47 || !line.startsWith(type) || !line.startsWith(file, type.length + 1)) return undefined;
+  let tab = keyEnd;
+  for (let column = 0; column < 4 && tab !== -1; column++) tab = line.indexOf('\t', tab + 1);
+  const digestAt = tab + 1;
+  const digestEnd = tab === -1 ? -1 : line.indexOf('\t', digestAt);
+  const size = Number(line.slice(keyEnd + 1, line.indexOf('\t', keyEnd + 1)));
+  if (digestEnd === -1 || !Number.isSafeInteger(size) || line.startsWith(PROBLEM, digestEnd + 1)) return undefined;
+  return { size, digest: line.slice(digestAt, digestEnd), digestAt };
+}
+
+/** The line of a record whose file has a new stat but the same front matter: its columns from the digest (at `digestAt`) on kept. */
+export function restatedLine(line: string, digestAt: number, st: FileStat): string {
+  return detach(`${line.slice(0, line.indexOf('\t'))}\t${statColumns(st)}${line.slice(digestAt)}`);
+}
+
+/** The columns `size TAB mtime TAB ctime TAB ino TAB` of a line. */
+function statColumns(st: FileStat): string {
+  return `${st.size}\t${hexTime(st.mtimeMs)}\t${hexTime(st.ctimeMs)}\t${st.ino}\t`;
 }
 
 /** The key of a line, decoded, with its type's place in reading order; undefined if damaged. */
@@ -663,13 +832,36 @@ export function mergeLines(body: string, edits: Map<string, string | null>): str
  * permissions) is not an error for the command. `parts` are the record lines in reading order,
  * new ones as text and unchanged runs as ranges of `from` (the catalog the scan read).
  */
-export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput): void {
+export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): void {
+  writeCatalog(dir, parts, scannedAt, from, index, false);
+}
+
+/**
+ * saveCatalog, and the catalog just written, open: what a command goes on with after patching
+ * the catalog (reopening it by name could find another command's). Undefined if it could not be
+ * written.
+ */
+export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index: IndexWriter): Catalog | undefined {
+  const out = writeCatalog(dir, parts, scannedAt, from, index, true);
+  return out === undefined ? undefined : Catalog.ofFile(out);
+}
+
+/** An index to write after a catalog's records: how long the records are, and its bytes given where they start. */
+export interface IndexWriter {
+  recordsLength: number;
+  bytes(recordsStart: number): Buffer;
+}
+
+/** Writes a catalog (saveCatalog); the file open for reading if `keep`, else closed; undefined if it could not be written. */
+function writeCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, indexGiven: IndexInput | IndexWriter | undefined, keep: boolean): number | undefined {
   const path = join(dir, CATALOG_FILE);
   // A name isTempFileName knows, so a copy left by a killed process is cleaned.
   const temp = `${path}.${Buffer.from(randomBytes(6)).toString('hex')}`;
+  const index: IndexWriter | undefined =
+    indexGiven && 'listings' in indexGiven ? { recordsLength: indexGiven.lineLengths.reduce((a, b) => a + b, 0), bytes: (start) => CatalogIndex.bytesOf(indexGiven, start) } : indexGiven;
   let out: number | undefined;
   try {
-    out = openSync(temp, 'wx', 0o600);
+    out = openSync(temp, keep ? 'wx+' : 'wx', 0o600);
     const firstLine = (indexAt: number) => `${MAGIC}${scannedAt} ${String(indexAt).padStart(INDEX_AT_DIGITS, '0')}\n`;
     const writer = new CatalogWriter(out);
     writer.text(firstLine(0));
@@ -680,18 +872,19 @@ export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number
     }
     writer.flush();
     // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
-    if (index && writer.written === recordsStart + index.lineLengths.reduce((a, b) => a + b, 0)) {
-      writeSync(out, CatalogIndex.bytesOf(index, recordsStart));
+    if (index && writer.written === recordsStart + index.recordsLength) {
+      writeSync(out, index.bytes(recordsStart));
       writeSync(out, firstLine(writer.written), 0, 'latin1');
     }
-    closeSync(out);
-    out = undefined;
     renameSync(temp, path);
   } catch {
     // Derived data: the next command rebuilds what this one could not write.
     if (out !== undefined) closeSync(out);
     rmSync(temp, { force: true });
-    return;
+    return undefined;
   }
   for (const old of OLD_CATALOG_FILES) rmSync(join(dir, old), { force: true });
+  if (keep) return out;
+  closeSync(out);
+  return undefined;
 }

@@ -91,13 +91,20 @@ export function parseMemoryFile(text: string, fileName: string, type: MemoryType
 export interface ParsedHeader {
   header: Omit<Memory, 'content' | 'type'>;
   derivedId: boolean;
+  /**
+   * The header came from the front matter alone (its title and creation time are written there),
+   * not from the body or the file's time: the same front matter gives the same header
+   * (front-matter-digest.ts).
+   */
+  fromFrontMatter: boolean;
 }
 
 /** Like parseMemoryFile, for the header alone: the body is only looked at for a missing title. */
 export function parseMemoryHeader(text: string, fileName: string, mtime: Date): ParsedHeader {
-  const { fields, body, derivedId } = readFields(text, fileName, mtime);
+  const { fields, body, derivedId, dated } = readFields(text, fileName, mtime);
   const { id, tags, created, updated, meta } = fields;
-  return { header: { id, title: titleOf(fields.title, () => normaliseContent(body), fileName), tags, created, updated, meta }, derivedId };
+  const written = writtenTitle(fields.title);
+  return { header: { id, title: written || titleOf(fields.title, () => normaliseContent(body), fileName), tags, created, updated, meta }, derivedId, fromFrontMatter: dated && written !== '' };
 }
 
 function readFields(text: string, fileName: string, mtime: Date) {
@@ -130,7 +137,7 @@ function readFields(text: string, fileName: string, mtime: Date) {
   for (const [key, value] of Object.entries(data)) {
     if (!RESERVED_KEYS.has(key)) meta[key] = value;
   }
-  return { fields: { id, title: data.title, tags: tagsFromFrontMatter(data.tags), created, updated, meta }, body, derivedId: !idValue };
+  return { fields: { id, title: data.title, tags: tagsFromFrontMatter(data.tags), created, updated, meta }, body, derivedId: !idValue, dated: createdFromFile !== undefined };
 }
 
 /** Times written without a zone (whitemagic 2.x wrote local-less ISO) are read as UTC. */
@@ -143,11 +150,16 @@ function asTime(value: unknown): unknown {
 
 /** The title: the front matter's, else the body's first `# ` heading, else the file name. */
 function titleOf(value: unknown, content: () => string, fileName: string): string {
-  const written = typeof value === 'string' || typeof value === 'number' ? oneLine(String(value)) : '';
+  const written = writtenTitle(value);
   if (written) return written;
   // Only looked for when needed: searching a body for a heading is a cost on every file read.
   const heading = oneLine(/^#[ \t]+(.+)$/m.exec(content())?.[1] ?? '');
   return heading || oneLine(fileName.replace(/\.md$/, '')) || 'untitled';
+}
+
+/** The title the front matter gives, as read back; empty when it gives none. */
+function writtenTitle(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? oneLine(String(value)) : '';
 }
 
 /**

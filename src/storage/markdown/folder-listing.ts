@@ -89,6 +89,28 @@ export function readFolderPlain(folder: string, wanted: (name: string) => boolea
   return { names, stats };
 }
 
+/**
+ * The indexes of the entries whose stats (all FIELDS) in `stats` differ from `recorded`, the same
+ * layout as bytes (the catalog's clean index keeps listings so). One native call where the addon
+ * is built; else compared here.
+ */
+export function changedEntries(stats: Float64Array, recorded: Uint8Array): ArrayLike<number> {
+  const native = nativeAddon()?.changedEntries;
+  if (native) return native(stats, recorded);
+  const before = new Float64Array(stats.length);
+  new Uint8Array(before.buffer).set(recorded);
+  const changed: number[] = [];
+  for (let i = 0, at = 0; at < stats.length; i++, at += FIELDS) {
+    for (let f = 0; f < FIELDS; f++) {
+      if (stats[at + f] !== before[at + f]) {
+        changed.push(i);
+        break;
+      }
+    }
+  }
+  return changed;
+}
+
 /** What the change checks compare: a file's size, times and inode. */
 export interface FileStat {
   size: number;
