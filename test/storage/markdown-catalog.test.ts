@@ -302,14 +302,17 @@ describe.each<[number, string]>([
     take.mockClear();
     expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Edited']);
     expect(take).not.toHaveBeenCalled();
-    // Any other change to a folder (here a file added by hand) and the scan decides again.
+    // So is a file added by hand; one that copies another's id is a duplicate, which the scan reports.
     writeFileSync(join(dir, 'memory', 'long_term', 'bbb-by-hand.md'), '---\ntitle: Added\ncreated: 2031-01-01T00:00:00.000Z\n---\nbody\n');
     expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Added']);
+    expect(take).not.toHaveBeenCalled();
+    cpSync(join(dir, 'memory', 'long_term', `${open().list({ limit: 1, types: ['long_term'], reverse: true }).memories[0].name}.md`), join(dir, 'memory', 'short_term', 'copy.md'));
+    expect(open().problems().map((p) => p.message)).toEqual([expect.stringMatching(/^duplicate id /)]);
     expect(take).toHaveBeenCalled();
     take.mockRestore();
   });
 
-  describe('files edited in place, read on their own (catalog-patch.ts)', () => {
+  describe('files changed, added or removed since the catalog, read on their own (catalog-patch.ts)', () => {
     const all = ['short_term', 'long_term', 'archive'] as MemoryType[];
     const indexOf = () => {
       const c = Catalog.open(dir);
@@ -352,6 +355,37 @@ describe.each<[number, string]>([
       expect(summary.bytes).toBe(list.memories.reduce((sum, m) => sum + statSync(fileOf(m.id)).size, 0));
       const bulk3 = list.memories.find((m) => m.title === 'Bulk 3')!;
       expect(open().read(bulk3.id)?.content).toContain('Appended by hand.');
+    });
+
+    it('adds and removes records as a scan would: created by another command, added, removed, renamed and moved by hand', () => {
+      const { byTitle } = setUp();
+      const elsewhere = open();
+      // Created at the same time as another memory (the order then goes by id) and between others.
+      elsewhere.insert(sampleMemory({ title: 'Created elsewhere', type: 'long_term', tags: ['new-tag', 't1'] }, Date.UTC(2024, 1, 6, 12)), { freshId: true });
+      elsewhere.insert(sampleMemory({ title: 'Created too', tags: [] }, Date.UTC(2024, 1, 9, 12, 30)), { freshId: true });
+      writeFileSync(join(dir, 'memory', 'archive', 'aaa-by-hand.md'), '---\ntitle: By hand, no id\ncreated: 2020-05-05T00:00:00.000Z\ntags: [t2]\n---\nbody\n');
+      unlinkSync(byTitle('Bulk 4'));
+      const renamed = byTitle('Bulk 7');
+      renameSync(renamed, join(dir, 'memory', renamed.split('/').at(-2)!, 'zzz-renamed.md'));
+      const moved = byTitle('Bulk 8');
+      renameSync(moved, join(dir, 'memory', 'short_term', 'moved-by-hand.md'));
+      later();
+      const take = vi.spyOn(Catalog.prototype, 'take');
+      const queries: ListQuery[] = [{ types: all }, {}, { types: ['archive'], limit: 3 }, { types: all, reverse: true, limit: 7 }];
+      const patched = queries.map((query) => open().list(query));
+      const summary = open().summary();
+      expect(take).not.toHaveBeenCalled();
+      expect(indexOf()?.records).toBe(15 + 3 - 1);
+      // REFs by id from the new index; by file name, as always, through the scan.
+      const refs = ['aaa-by-hand', 'zzz-renamed', 'moved-by-hand', ...patched[0].memories.filter((m) => m.title.startsWith('Created')).map((m) => m.id)];
+      const found = refs.map((ref) => open().lookup(ref));
+      const scanned = () => scanFirst(open());
+      queries.forEach((query, i) => expect(patched[i], JSON.stringify(query)).toEqual(scanned().list(query)));
+      expect(summary).toEqual(scanned().summary());
+      expect(summary.tags['new-tag']).toBe(1);
+      refs.forEach((ref, i) => expect(found[i], ref).toEqual(scanned().lookup(ref)));
+      expect(found.every((f) => f.length === 1)).toBe(true);
+      take.mockRestore();
     });
 
     it('does not trust a record whose file changed just before the catalog was written until its front matter is checked', () => {

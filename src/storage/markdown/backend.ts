@@ -34,6 +34,8 @@ import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles, writeFi
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
 
 export { MEMORY_DIR };
+/** Own writes a command may leave to the next command's catalog patch (see close). */
+const FEW_WRITES = 64;
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
@@ -101,6 +103,10 @@ export class MarkdownBackend implements StorageBackend {
   private scannedAt = 0;
   /** Own writes since the scan: the catalog is saved on close. */
   private catalogDirty = false;
+  /** A damaged catalog line was repaired (its file read): the catalog must be saved on close. */
+  private repaired = false;
+  /** The catalog on disk has a clean index of the folders as this object first saw them (see close). */
+  private indexOnDisk = false;
   private index?: MarkdownSearchIndex;
   /** The folders and catalog as this command first saw them (look). */
   private looked?: Look;
@@ -147,6 +153,7 @@ export class MarkdownBackend implements StorageBackend {
     }
     const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: this.repairTail };
     this.looked = { scanStart, catalog, listings, problems, clean, source };
+    this.indexOnDisk = clean !== undefined;
     return this.looked;
   }
 
@@ -262,6 +269,7 @@ export class MarkdownBackend implements StorageBackend {
     // Also rewritten when only the index is out of date (an entry other than a memory file changed).
     if ((changed || (indexable && !clean)) && !this.readonly) {
       saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: summarise(entries.values()) } : undefined);
+      this.indexOnDisk = indexable;
     }
     return entries;
   }
@@ -331,6 +339,7 @@ export class MarkdownBackend implements StorageBackend {
     const key = `${header.type}/${header.file}`;
     this.catalogEdits.set(key, null); // the next command reads the file again, whatever happens here
     this.catalogDirty = true;
+    this.repaired = true;
     try {
       const st = lstatSync(path);
       const read = this.readFile(path, header.type, header.file, st);
@@ -732,7 +741,12 @@ export class MarkdownBackend implements StorageBackend {
     // A line repaired while serving from the clean index, before any scan: scan now, so the catalog
     // written below has every line and not only the repaired one (a rare path: a damaged catalog).
     if (this.catalogDirty && !this.readonly && !this.entries) this.scan();
-    if (this.catalogDirty && !this.readonly && this.catalog) {
+    // A few writes of its own (a create, update, delete, move) leave the catalog as the folders were
+    // before them, clean index and all: the next command reads the files written (catalog-patch.ts),
+    // which is far cheaper than the scan a catalog without its index would cost it. Many (a bulk
+    // write) or a repaired line: the catalog is saved with the lines, as before.
+    const few = this.indexOnDisk && !this.repaired && this.catalogEdits.size <= FEW_WRITES;
+    if (this.catalogDirty && !this.readonly && this.catalog && !few) {
       const catalog = this.catalog;
       const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
       saveCatalog(this.dir, mergeLines(body, this.catalogEdits), this.scannedAt, catalog);
@@ -740,6 +754,8 @@ export class MarkdownBackend implements StorageBackend {
     this.catalog?.close();
     this.catalog = undefined;
     this.catalogDirty = false;
+    this.repaired = false;
+    this.indexOnDisk = false;
     this.catalogEdits.clear();
     this.entries = undefined;
     this.looked = undefined;

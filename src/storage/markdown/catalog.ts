@@ -474,19 +474,39 @@ export class CatalogIndex {
     return Buffer.byteLength(names) === f.namesLength && this.bytes.toString('utf8', f.namesAt, f.namesAt + f.namesLength) === names;
   }
 
+  /** The names of folder `i` as recorded, in listing order; empty for a folder that was not there. */
+  namesOf(i: number): string[] {
+    const f = this.folders[i];
+    return f.present && f.namesLength ? this.bytes.toString('utf8', f.namesAt, f.namesAt + f.namesLength).split('/') : [];
+  }
+
   /** The stats of folder `i` as recorded (FolderListing.stats' bytes); undefined for a folder that was not there. */
   statsOf(i: number): Buffer | undefined {
     const f = this.folders[i];
     return f.present ? this.bytes.subarray(f.statsAt, f.statsAt + f.statsLength) : undefined;
   }
 
+  /** The default list order (byCreated) and the id order (byId) of every record, as new arrays. */
+  orders(): { byCreated: Uint32Array; byId: Uint32Array } {
+    return { byCreated: this.numbersAt(this.orderAt), byId: this.numbersAt(this.idOrderAt) };
+  }
+
+  /** The array of 32-bit numbers, one per record, at `at`, as a new array. */
+  private numbersAt(at: number): Uint32Array {
+    const numbers = new Uint32Array(this.records);
+    new Uint8Array(numbers.buffer).set(this.bytes.subarray(at, at + 4 * this.records));
+    if (!LITTLE_ENDIAN) Buffer.from(numbers.buffer).swap32();
+    return numbers;
+  }
+
+  /** Every record's type (its index in MEMORY_TYPES), as a new array. */
+  typeBytes(): Uint8Array {
+    return Uint8Array.from(this.bytes.subarray(this.typesAt, this.typesAt + this.records));
+  }
+
   /** Where each record's line starts in the catalog file, as a new array. */
   lineOffsets(): Uint32Array {
-    const offsets = new Uint32Array(this.records);
-    const bytes = new Uint8Array(offsets.buffer);
-    bytes.set(this.bytes.subarray(this.linesAt, this.linesAt + 4 * this.records));
-    if (!LITTLE_ENDIAN) Buffer.from(offsets.buffer).swap32();
-    return offsets;
+    return this.numbersAt(this.linesAt);
   }
 
   /** Where record `r`'s line starts and ends in the catalog file (its newline included). */
@@ -546,6 +566,14 @@ export class CatalogIndex {
       order: bytes.subarray(this.orderAt, this.orderAt + 4 * n),
       idOrder: bytes.subarray(this.idOrderAt, this.idOrderAt + 4 * n),
     });
+  }
+
+  /**
+   * The bytes of an index of other records (a patch that added or removed some): every array
+   * given, the orders as record numbers.
+   */
+  static rebuiltBytes(listings: Array<FolderListing | undefined>, summary: StorageSummary, suspects: number[], lines: Uint32Array, types: Uint8Array, byCreated: Uint32Array, byId: Uint32Array): Buffer {
+    return CatalogIndex.layout({ listings, summary, suspects, lines, types, order: littleEndian(byCreated), idOrder: littleEndian(byId) });
   }
 
   /** The index as bytes: its head, then the folders and arrays (see the class comment). */
