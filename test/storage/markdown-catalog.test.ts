@@ -388,6 +388,32 @@ describe.each<[number, string]>([
       take.mockRestore();
     });
 
+    it('updates, moves and deletes through the clean index, with no scan, and the next command sees them', () => {
+      setUp();
+      const ids = open().list({ types: all }).memories.map((m) => m.id);
+      const take = vi.spyOn(Catalog.prototype, 'take');
+      const s = open();
+      const first = s.read(ids[0])!;
+      s.update({ ...first, title: 'Updated through the index', tags: ['fresh'] });
+      storage!.close();
+      open().update({ ...open().read(ids[1])!, type: 'archive' }); // a move: a new file, the old one removed
+      storage!.close();
+      expect(open().remove(ids[2])).toBe(true);
+      storage!.close();
+      expect(take).not.toHaveBeenCalled();
+      later();
+      const list = open().list({ types: all });
+      const summary = open().summary();
+      expect(take).not.toHaveBeenCalled(); // the next command read the files written, not every file
+      const scanned = scanFirst(open());
+      expect(list).toEqual(scanned.list({ types: all }));
+      expect(summary).toEqual(scanned.summary());
+      expect(list.memories.find((m) => m.id === ids[0])).toMatchObject({ title: 'Updated through the index', tags: ['fresh'] });
+      expect(list.memories.find((m) => m.id === ids[1])?.type).toBe('archive');
+      expect(list.memories.some((m) => m.id === ids[2])).toBe(false);
+      take.mockRestore();
+    });
+
     it('does not trust a record whose file changed just before the catalog was written until its front matter is checked', () => {
       const { byTitle } = setUp();
       const file = byTitle('First');

@@ -488,10 +488,26 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   read(id: string): Memory | undefined {
-    const found = this.cleanIndex() && this.cleanFound.get(id);
-    if (found) return this.readMemory(found);
-    const entry = this.scan().get(id);
+    const entry = this.entryOf(id);
     return entry ? this.readMemory(entry) : undefined;
+  }
+
+  /**
+   * The header of memory `id`: from the clean index while it holds (no scan: a read, update or
+   * delete at 10,000 memories then reads one file), else the scan's. A write changes a folder, so
+   * after it this object no longer trusts what it saw (see forgetLook).
+   */
+  private entryOf(id: string): FileHeader | undefined {
+    const clean = this.cleanIndex();
+    const found = clean && (this.cleanFound.get(id) ?? this.lookupClean(clean, id)?.find((h) => h.id === id));
+    return found || this.scan().get(id);
+  }
+
+  /** After a write without a scan: the folders and the clean index seen before it are out of date for this object. */
+  private forgetLook(): void {
+    if (this.entries) return; // the scan's entries are kept current by the writes themselves
+    this.looked = undefined;
+    this.cleanFound.clear();
   }
 
   /** `memory` or `memory/<type>` when one is a symbolic link (never followed: it may lead outside). */
@@ -555,8 +571,7 @@ export class MarkdownBackend implements StorageBackend {
     if (options.freshId && !this.entries) {
       const file = `${memoryName(memory)}.md`;
       if (existsSync(join(this.typeDir(memory.type), file))) throw new ConflictError(`a memory named ${file} exists already`);
-      this.looked = undefined; // what it saw is out of date now
-      this.cleanFound.clear();
+      this.forgetLook(); // what it saw is out of date now
       return this.writeFile(memory.type, file, memory);
     }
     if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
@@ -564,7 +579,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   update(memory: Memory): MemoryHeader {
-    const entry = this.scan().get(memory.id);
+    const entry = this.entryOf(memory.id);
     if (!entry) throw new NotFoundError(`memory not found: ${memory.id}`);
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
@@ -576,6 +591,7 @@ export class MarkdownBackend implements StorageBackend {
       this.noteGone(entry.type, entry.file);
     }
     this.finishInterruptedMove(memory.id, entry.file);
+    this.forgetLook();
     return header;
   }
 
@@ -598,7 +614,7 @@ export class MarkdownBackend implements StorageBackend {
 
   /** Moves a memory's file to another type folder without rewriting it (a rename). */
   move(id: string, type: MemoryType): void {
-    const entry = this.scan().get(id);
+    const entry = this.entryOf(id);
     if (!entry) throw new NotFoundError(`memory not found: ${id}`);
     if (entry.type === type) return;
     mkdirSync(this.typeDir(type), { recursive: true, mode: DIR_MODE });
@@ -608,15 +624,16 @@ export class MarkdownBackend implements StorageBackend {
     const header = { ...entry.plain(), type };
     entry.type = type;
     this.noteWritten(type, entry.file, header, derivedId);
+    this.forgetLook();
   }
 
   remove(id: string): boolean {
-    const entries = this.scan();
-    const entry = entries.get(id);
+    const entry = this.entryOf(id);
     if (!entry) return false;
     this.unlinkQuiet(join(this.typeDir(entry.type), entry.file));
-    entries.delete(id);
+    this.entries?.delete(id);
     this.noteGone(entry.type, entry.file);
+    this.forgetLook();
     return true;
   }
 
@@ -738,16 +755,16 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   close(): void {
-    // A line repaired while serving from the clean index, before any scan: scan now, so the catalog
-    // written below has every line and not only the repaired one (a rare path: a damaged catalog).
-    if (this.catalogDirty && !this.readonly && !this.entries) this.scan();
     // A few writes of its own (a create, update, delete, move) leave the catalog as the folders were
     // before them, clean index and all: the next command reads the files written (catalog-patch.ts),
     // which is far cheaper than the scan a catalog without its index would cost it. Many (a bulk
-    // write) or a repaired line: the catalog is saved with the lines, as before.
+    // write) or a repaired line: the catalog is saved with the lines.
     const few = this.indexOnDisk && !this.repaired && this.catalogEdits.size <= FEW_WRITES;
-    if (this.catalogDirty && !this.readonly && this.catalog && !few) {
-      const catalog = this.catalog;
+    if (this.catalogDirty && !this.readonly && !few) {
+      // Served from the clean index until now (a repaired line, say): scan, so the catalog written
+      // below has every line and not only the repaired one.
+      if (!this.entries) this.scan();
+      const catalog = this.catalog!;
       const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
       saveCatalog(this.dir, mergeLines(body, this.catalogEdits), this.scannedAt, catalog);
     }
