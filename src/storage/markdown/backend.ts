@@ -36,6 +36,8 @@ const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => req
 export { MEMORY_DIR };
 /** Own writes a command may leave to the next command's catalog patch (see close). */
 const FEW_WRITES = 64;
+/** Memories looked up by id through the clean index (a binary search each) before a scan is cheaper. */
+const CLEAN_LOOKUPS = 32;
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
@@ -110,6 +112,8 @@ export class MarkdownBackend implements StorageBackend {
   private index?: MarkdownSearchIndex;
   /** The folders and catalog as this command first saw them (look). */
   private looked?: Look;
+  /** Binary searches of the clean index's id order made for entryOf (see CLEAN_LOOKUPS). */
+  private cleanSearches = 0;
   /** Memories lookup() found through the clean index, by id. */
   private cleanFound = new Map<string, FileHeader>();
 
@@ -499,7 +503,10 @@ export class MarkdownBackend implements StorageBackend {
    */
   private entryOf(id: string): FileHeader | undefined {
     const clean = this.cleanIndex();
-    const found = clean && (this.cleanFound.get(id) ?? this.lookupClean(clean, id)?.find((h) => h.id === id));
+    const known = clean && this.cleanFound.get(id);
+    if (known) return known;
+    // A loop over many memories (a restore reading each one it may replace) scans once instead.
+    const found = clean && this.cleanSearches++ < CLEAN_LOOKUPS && this.lookupClean(clean, id)?.find((h) => h.id === id);
     return found || this.scan().get(id);
   }
 
@@ -771,6 +778,7 @@ export class MarkdownBackend implements StorageBackend {
     this.catalog?.close();
     this.catalog = undefined;
     this.catalogDirty = false;
+    this.cleanSearches = 0;
     this.repaired = false;
     this.indexOnDisk = false;
     this.catalogEdits.clear();
