@@ -437,6 +437,10 @@ describe.each<[number, string]>([
       for (let column = 0; column < 6; column++) tab = bytes.indexOf('\t', tab) + 1;
       bytes[tab - 2] = bytes[tab - 2] === 0x30 ? 0x31 : 0x30;
       writeFileSync(path, bytes);
+      // A read-only open (which writes nothing) checks the suspect too.
+      expect(open(true).list({ types: all }).memories.map((m) => m.title)).toContain('First');
+      storage!.close();
+      expect(readFileSync(path).equals(bytes)).toBe(true);
       expect(titles()).toEqual(expect.arrayContaining(['First']));
       expect(titles()).not.toContain('Fxrst');
       // Once a tick has passed and its front matter was found unchanged, it is trusted.

@@ -144,7 +144,9 @@ function patched(patch: CatalogPatch): { catalog: Catalog; index: CatalogIndex }
     delta.bytes += st.size - record.size;
   }
   const unchanged = lines.size === 0 && !added.length && !removed.length && suspects.length === index.suspects.length;
-  if (unchanged || patch.readonly) return { catalog, index };
+  // Read-only: the index serves as it is if every suspect was found as recorded; else the scan, in memory.
+  if (patch.readonly) return lines.size ? undefined : { catalog, index };
+  if (unchanged) return { catalog, index };
 
   const bytes = added.length || removed.length ? rebuilt(patch, walk, lines, suspects, delta, pathOf) : restated(patch, lines, suspects, delta);
   if (!bytes) return undefined;
