@@ -7,6 +7,7 @@
 napi_value read_folder(napi_env env, napi_callback_info info); /* folder.c */
 napi_value prefetch(napi_env env, napi_callback_info info);    /* folder.c */
 napi_value changed_entries(napi_env env, napi_callback_info info); /* folder.c */
+napi_value listing_digest(napi_env env, napi_callback_info info); /* folder.c */
 napi_value exit_now(napi_env env, napi_callback_info info);    /* exit.c */
 napi_value front_matter_digests(napi_env env, napi_callback_info info); /* digest.c */
 
@@ -18,6 +19,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "prefetch", fn);
   napi_create_function(env, "changedEntries", NAPI_AUTO_LENGTH, changed_entries, NULL, &fn);
   napi_set_named_property(env, exports, "changedEntries", fn);
+  napi_create_function(env, "listingDigest", NAPI_AUTO_LENGTH, listing_digest, NULL, &fn);
+  napi_set_named_property(env, exports, "listingDigest", fn);
   napi_create_function(env, "exitNow", NAPI_AUTO_LENGTH, exit_now, NULL, &fn);
   napi_set_named_property(env, exports, "exitNow", fn);
   napi_create_function(env, "frontMatterDigests", NAPI_AUTO_LENGTH, front_matter_digests, NULL, &fn);

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -443,4 +444,91 @@ napi_value changed_entries(napi_env env, napi_callback_info info) {
     if (memcmp(a + i * row, b + i * row, row) != 0) out[k++] = (int32_t)i;
   napi_create_typedarray(env, napi_int32_array, count, buffer, 0, &result);
   return result;
+}
+
+/*
+ * listingDigest(names, stats): a digest of folder listings, as 32 hex digits: for each folder, its
+ * index, its names joined by "/" (UTF-8) and its stats (the bytes of its FIELDS doubles per name);
+ * null (names[i] null) for a folder that is not there.
+ *
+ * The markdown search index records it after each sync and compares it at the next to know nothing
+ * changed (src/storage/markdown/search-index.ts): reading its copy of the listing back out of SQLite
+ * and joining the one now took 2 ms at 10,000 files and 20 ms at 100,000. Two 64-bit lanes over
+ * 8-byte words, each multiplied and rotated, mixed at the end with the length: it guards against
+ * accidents (a listing that changed), not against forgery. listingDigest in
+ * src/storage/markdown/folder-listing.ts computes the same in JavaScript (for the tests).
+ */
+struct digest { uint64_t a, b, length; };
+
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+static void digest_word(struct digest *d, uint64_t w) {
+  d->a = rotl64((d->a ^ w) * 0x9E3779B97F4A7C15ULL, 31);
+  d->b = rotl64((d->b + w) * 0xC2B2AE3D27D4EB4FULL, 29) ^ d->a;
+}
+
+/* Bytes in 8-byte little-endian words; the last word padded with zeros, and the count mixed in. */
+static void digest_bytes(struct digest *d, const unsigned char *bytes, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w = 0;
+    for (int k = 7; k >= 0; k--) w = (w << 8) | bytes[i + k];
+    digest_word(d, w);
+  }
+  uint64_t w = 0;
+  for (size_t k = n; k > i; k--) w = (w << 8) | bytes[k - 1];
+  digest_word(d, w);
+  digest_word(d, (uint64_t)n);
+  d->length += n;
+}
+
+napi_value listing_digest(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  uint32_t count = 0, count_stats = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_array_length(env, argv[0], &count) != napi_ok ||
+      napi_get_array_length(env, argv[1], &count_stats) != napi_ok || count != count_stats) {
+    napi_throw_type_error(env, NULL, "listingDigest(names: (string|null)[], stats: (Float64Array|null)[])");
+    return NULL;
+  }
+  struct digest d = {0x243F6A8885A308D3ULL, 0x13198A2E03707344ULL, 0};
+  char *text = NULL;
+  size_t capacity = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value name, stat;
+    napi_valuetype kind;
+    digest_word(&d, i);
+    if (napi_get_element(env, argv[0], i, &name) != napi_ok || napi_typeof(env, name, &kind) != napi_ok) goto fail;
+    if (kind == napi_null) {
+      digest_word(&d, 0xFFFFFFFFFFFFFFFFULL);
+      continue;
+    }
+    size_t length = 0;
+    if (napi_get_value_string_utf8(env, name, NULL, 0, &length) != napi_ok) goto fail;
+    if (length + 1 > capacity) {
+      char *bigger = realloc(text, length + 1);
+      if (!bigger) goto fail;
+      text = bigger;
+      capacity = length + 1;
+    }
+    napi_get_value_string_utf8(env, name, text, length + 1, &length);
+    digest_bytes(&d, (const unsigned char *)text, length);
+    napi_typedarray_type type;
+    size_t elements, offset;
+    void *data;
+    napi_value buffer;
+    if (napi_get_element(env, argv[1], i, &stat) != napi_ok ||
+        napi_get_typedarray_info(env, stat, &type, &elements, &data, &buffer, &offset) != napi_ok || type != napi_float64_array) goto fail;
+    digest_bytes(&d, data, elements * sizeof(double));
+  }
+  free(text);
+  digest_word(&d, d.length);
+  char hex[33];
+  snprintf(hex, sizeof hex, "%016llx%016llx", (unsigned long long)d.a, (unsigned long long)d.b);
+  napi_create_string_latin1(env, hex, 32, &result);
+  return result;
+fail:
+  free(text);
+  napi_throw_type_error(env, NULL, "listingDigest(names: (string|null)[], stats: (Float64Array|null)[])");
+  return NULL;
 }

@@ -20,6 +20,11 @@ export interface NativeAddon {
    */
   changedEntries?(stats: Float64Array, recorded: Uint8Array): Int32Array;
   /**
+   * A digest of folder listings: each folder's joined names (null: no folder) and stats
+   * (native/folder.c). Absent from an addon built before it existed.
+   */
+  listingDigest?(names: Array<string | null>, stats: Array<Float64Array | null>): string;
+  /**
    * Ends the process at once with this code (native/exit.c): no teardown, no waiting for V8's
    * background work. Absent from an addon built before it existed.
    */

@@ -2,14 +2,21 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, readFileSyn
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fileURLToPath } from 'node:url';
 import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
+import { setNativeAddon } from '../../src/util/native.js';
 import { sampleMemory } from '../storage/conformance.js';
 import { backendWith, find, searchSuite } from './search-suite.js';
 
 searchSuite('markdown');
 
-/** The markdown backend's derived index: hand edits, its file, its checks. */
-describe('markdown search index', () => {
+/**
+ * The markdown backend's derived index: hand edits, its file, its checks. With the native addon
+ * (where built) the index knows nothing changed by a digest of the listing; without it, by the
+ * listing kept whole: both ways.
+ */
+const reads = existsSync(fileURLToPath(new URL('../../build/Release/whitemagic_native.node', import.meta.url))) ? ['native', 'plain'] : ['plain'];
+describe.each(reads)('markdown search index (folders read %s)', (read) => {
   let ctx: Awaited<ReturnType<typeof backendWith>>;
   const folder = () => join(ctx.dir, 'memory', 'short_term');
   const fileOf = (title: string) => readdirSync(folder()).find((f) => readFileSync(join(folder(), f), 'utf8').includes(`title: ${title}`))!;
@@ -18,12 +25,16 @@ describe('markdown search index', () => {
   const nextCommand = () => ctx.reopen();
 
   beforeEach(async () => {
+    setNativeAddon(read === 'native');
     ctx = await backendWith('markdown', [
       sampleMemory({ title: 'Alpha notes', content: 'apples and pears' }, Date.UTC(2024, 0, 1)),
       sampleMemory({ title: 'Beta notes', content: 'bananas and cherries' }, Date.UTC(2024, 0, 2)),
     ]);
   });
-  afterEach(() => ctx.cleanup());
+  afterEach(() => {
+    ctx.cleanup();
+    setNativeAddon(undefined);
+  });
 
   it('is a file inside the context, owner-only, made by the first search', () => {
     expect(existsSync(join(ctx.dir, INDEX_FILE))).toBe(false);
@@ -43,6 +54,25 @@ describe('markdown search index', () => {
     } finally {
       told.mockRestore();
     }
+  });
+
+  it('knows from the listing alone that nothing changed, and sees the next change', () => {
+    const past = new Date(Date.now() - 3_600_000);
+    for (const f of readdirSync(folder())) utimesSync(join(folder(), f), past, past);
+    expect(titles('apples')).toEqual(['Alpha notes']); // every file settled: the listing is recorded
+    nextCommand();
+    const prepared = vi.spyOn(Database.prototype, 'prepare');
+    try {
+      expect(titles('apples')).toEqual(['Alpha notes']);
+      expect(prepared.mock.calls.map((c) => String(c[0])).filter((sql) => sql.includes('FROM files'))).toEqual([]);
+    } finally {
+      prepared.mockRestore();
+    }
+    nextCommand();
+    const alpha = fileOf('Alpha notes');
+    writeFileSync(join(folder(), alpha), readFileSync(join(folder(), alpha), 'utf8').replace('apples and pears', 'plums only'));
+    expect(titles('plums')).toEqual(['Alpha notes']);
+    expect(titles('apples')).toEqual([]);
   });
 
   it('sees files added, edited, renamed and removed by hand', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CTIME, FIELDS, FILE, changedEntries, INO, KIND, LINK, MISSING, MTIME, OTHER, SIZE, joinedNames, readFolder, readFolderPlain, statError } from '../../src/storage/markdown/folder-listing.js';
+import { CTIME, FIELDS, FILE, changedEntries, listingDigest, type FolderListing, INO, KIND, LINK, MISSING, MTIME, OTHER, SIZE, joinedNames, readFolder, readFolderPlain, statError } from '../../src/storage/markdown/folder-listing.js';
 import { nativeAddon, setNativeAddon } from '../../src/util/native.js';
 import { handTo, makeHome, UNPRIVILEGED } from '../helpers/cli.js';
 
@@ -42,6 +42,28 @@ describe('folder listing: the native addon and Node.js agree', () => {
     expect(Array.from(changedEntries(stats, bytes))).toEqual(plain);
     expect(plain).toEqual([0, 7, 31, 49]);
     expect(Array.from(changedEntries(stats, new Uint8Array(new Float64Array(stats).buffer)))).toEqual([]);
+  });
+
+  it.skipIf(!built)('gives a listing digest that its twin here computes too, and that any change to a name or stat changes', () => {
+    const listing = (names: string[], base = 1e12): FolderListing => ({ names, stats: Float64Array.from({ length: names.length * FIELDS }, (_, i) => base + i * 0.5), joined: names.join('/') });
+    const listings = [listing(['a.md', 'b.md', 'ünï ☕.md']), undefined, listing(Array.from({ length: 37 }, (_, i) => `n${i}.md`), 7)];
+    setNativeAddon(true);
+    const digest = listingDigest(listings)!;
+    expect(digest).toMatch(/^[0-9a-f]{32}$/);
+    expect(digest).toBe(digestHere(listings));
+    const changes: Array<Array<FolderListing | undefined>> = [
+      [listing(['a.md', 'b.md', 'ünï ☕.md']), undefined, undefined],
+      [listing(['a.md', 'b.md', 'ünï ☕!.md']), undefined, listings[2]],
+      [listing(['a.md', 'b.md', 'ünï ☕.md'], 2e12), undefined, listings[2]],
+      [undefined, listings[0], listings[2]],
+      [listing(['a.md', 'b.md', 'ünï ☕.md']), listing([]), listings[2]],
+    ];
+    for (const changed of changes) expect(listingDigest(changed)).not.toBe(digest);
+    const touched = listing(['a.md', 'b.md', 'ünï ☕.md']);
+    touched.stats[FIELDS + MTIME] += 1;
+    expect(listingDigest([touched, undefined, listings[2]])).not.toBe(digest);
+    setNativeAddon(false);
+    expect(listingDigest(listings)).toBeUndefined(); // without the addon the search index keeps the listing whole
   });
 
   it.skipIf(!built)('gives the same names, order and stats for every kind of entry', () => {
@@ -214,3 +236,33 @@ describe('folder listing: the native addon and Node.js agree', () => {
     expect([stats[KIND], stats[FIELDS + KIND]]).toEqual([FILE, MISSING]);
   });
 });
+
+/** native/folder.c's listingDigest, in JavaScript (BigInt), to check the C against. */
+function digestHere(listings: Array<FolderListing | undefined>): string {
+  const MASK = (1n << 64n) - 1n;
+  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & MASK;
+  let a = 0x243f6a8885a308d3n;
+  let b = 0x13198a2e03707344n;
+  let length = 0n;
+  const word = (w: bigint) => {
+    a = rotl(((a ^ w) * 0x9e3779b97f4a7c15n) & MASK, 31n);
+    b = rotl(((b + w) * 0xc2b2ae3d27d4eb4fn) & MASK, 29n) ^ a;
+  };
+  const bytes = (data: Uint8Array) => {
+    let i = 0;
+    for (; i + 8 <= data.length; i += 8) word(Buffer.from(data.subarray(i, i + 8)).readBigUInt64LE(0));
+    const tail = Buffer.alloc(8);
+    tail.set(data.subarray(i));
+    word(tail.readBigUInt64LE(0));
+    word(BigInt(data.length));
+    length += BigInt(data.length);
+  };
+  listings.forEach((listing, i) => {
+    word(BigInt(i));
+    if (!listing) return word(MASK);
+    bytes(Buffer.from(joinedNames(listing), 'utf8'));
+    bytes(new Uint8Array(listing.stats.buffer, listing.stats.byteOffset, listing.stats.byteLength));
+  });
+  word(length);
+  return a.toString(16).padStart(16, '0') + b.toString(16).padStart(16, '0');
+}

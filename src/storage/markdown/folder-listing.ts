@@ -111,6 +111,18 @@ export function changedEntries(stats: Float64Array, recorded: Uint8Array): Array
   return changed;
 }
 
+/**
+ * A digest of these listings (MEMORY_TYPES order; undefined: no folder): their names and stats,
+ * natively (native/folder.c). Undefined where the addon is not built: the caller then keeps and
+ * compares the listings whole.
+ */
+export function listingDigest(listings: Array<FolderListing | undefined>): string | undefined {
+  return nativeAddon()?.listingDigest?.(
+    listings.map((listing) => (listing ? joinedNames(listing) : null)),
+    listings.map((listing) => listing?.stats ?? null),
+  );
+}
+
 /** What the change checks compare: a file's size, times and inode. */
 export interface FileStat {
   size: number;

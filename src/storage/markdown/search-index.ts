@@ -10,7 +10,7 @@ import type { IndexProgress, StorageProblem } from '../types.js';
 import { detach } from '../bulk.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
-import { FIELDS, FILE, KIND, MEMORY_DIR, MTIME, SIZE, joinedNames, readTypeFolders, type FolderListing } from './folder-listing.js';
+import { FIELDS, FILE, KIND, MEMORY_DIR, MTIME, SIZE, joinedNames, listingDigest, readTypeFolders, type FolderListing } from './folder-listing.js';
 
 /**
  * The markdown backend's search index: a derived, disposable SQLite file inside the context
@@ -194,12 +194,16 @@ export class MarkdownSearchIndex {
    */
   sync(onIndexed?: IndexProgress): StorageProblem[] {
     const { listings, problems } = readListings(this.dir, this.isMemoryFileName);
-    const listing = listingRecord(listings);
-    const saved = this.db.prepare('SELECT key, value FROM state').all() as Array<{ key: string; value: string | Buffer }>;
+    // The listing as the last sync left it: its digest where the addon computes one (32 characters
+    // read back instead of the whole listing: 2 ms at 10,000 files, 20 at 100,000), else whole.
+    const digest = listingDigest(listings);
+    const listing = digest === undefined ? listingRecord(listings) : undefined;
+    const saved = this.db.prepare(`SELECT key, value FROM state WHERE key IN ('problems', ${digest === undefined ? "'listing names', 'listing numbers'" : "'listing digest'"})`).all() as Array<{ key: string; value: string | Buffer }>;
     const state = new Map(saved.map((r) => [r.key, r.value]));
     const names = state.get('listing names');
     const numbers = state.get('listing numbers');
-    if (names === listing.names && Buffer.isBuffer(numbers) && numbers.equals(listing.numbers) && typeof state.get('problems') === 'string') {
+    const same = listing ? names === listing.names && Buffer.isBuffer(numbers) && numbers.equals(listing.numbers) : state.get('listing digest') === digest;
+    if (same && typeof state.get('problems') === 'string') {
       return [...problems, ...(JSON.parse(state.get('problems') as string) as StorageProblem[])];
     }
     const files = filesOf(typeListings(listings, this.isMemoryFileName));
@@ -221,8 +225,10 @@ export class MarkdownSearchIndex {
         const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
         // A file recorded as changed-just-now must be looked at again next time: no shortcut then.
         this.db.prepare("DELETE FROM state WHERE key = 'signature'").run(); // an earlier build's digest of the listing
-        put.run('listing names', racy ? '' : listing.names);
-        put.run('listing numbers', listing.numbers);
+        // One form or the other: a run with the addon, or without, reads only its own (the other then syncs once the long way).
+        put.run('listing digest', racy || !digest ? '' : digest);
+        put.run('listing names', racy || !listing ? '' : listing.names);
+        put.run('listing numbers', listing?.numbers ?? Buffer.alloc(0));
         put.run('problems', JSON.stringify(fileProblems));
       }).immediate();
     } finally {
