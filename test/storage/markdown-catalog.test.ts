@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -412,6 +412,57 @@ describe.each<[number, string]>([
       expect(list.memories.find((m) => m.id === ids[1])?.type).toBe('archive');
       expect(list.memories.some((m) => m.id === ids[2])).toBe(false);
       take.mockRestore();
+    });
+
+    it('gives what a scan gives after any mix of changes, settled or just made (seeded random rounds)', () => {
+      setUp();
+      let seed = 20261121;
+      const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const pick = <T,>(items: T[]): T => items[Math.floor(random() * items.length)];
+      const files = () => all.flatMap((type) => readdirSync(join(dir, 'memory', type)).map((f) => join(dir, 'memory', type, f)));
+      const days = [1, 2, 2, 3, 9, 30];
+      let made = 0;
+      const ops: Array<() => void> = [
+        () => open().insert(sampleMemory({ title: `Made ${made++}`, type: pick(all), tags: [pick(['x', 'y', 'z'])] }, Date.UTC(2024, 1, pick(days), 12)), { freshId: true }),
+        () => appendFileSync(pick(files()), `\nappended ${made++}\n`),
+        () => {
+          const file = pick(files());
+          writeFileSync(file, readFileSync(file, 'utf8').replace(/^title: .*$/m, `title: Retitled ${made++}`));
+        },
+        () => {
+          const file = pick(files());
+          writeFileSync(file, readFileSync(file, 'utf8').replace(/^tags:.*(\n {2}- .*)*$/m, `tags: [r${made++ % 3}, shared]`));
+        },
+        () => unlinkSync(pick(files())),
+        () => {
+          const file = pick(files());
+          renameSync(file, join(dir, 'memory', pick(all), `renamed-${made++}.md`));
+        },
+        () => writeFileSync(join(dir, 'memory', pick(all), `hand-${made++}.md`), `---\ntitle: Hand ${made}\ncreated: 2024-02-0${1 + (made % 9)}T12:00:00.000Z\n---\nbody\n`),
+      ];
+      const kinds = ['patched', 'scanned'];
+      let patchedRounds = 0;
+      for (let round = 0; round < 30; round++) {
+        for (let n = 1 + Math.floor(random() * 4); n > 0 && files().length > 4; n--) pick(ops)();
+        // Settled (the clock a tick past every change), or just made (the real clock: suspects).
+        if (random() < 0.5) later();
+        else vi.setSystemTime(performance.timeOrigin + performance.now());
+        const take = vi.spyOn(Catalog.prototype, 'take');
+        const seen = open();
+        const list = seen.list({ types: all });
+        const summary = seen.summary();
+        const ids = list.memories.map((m) => m.id);
+        const reads = ids.slice(0, 3).map((id) => seen.read(id));
+        if (!take.mock.calls.length) patchedRounds++;
+        take.mockRestore();
+        const scanned = scanFirst(open());
+        const kind = kinds[take.mock.calls.length ? 1 : 0];
+        expect(list, `round ${round} (${kind})`).toEqual(scanned.list({ types: all }));
+        expect(summary, `round ${round} (${kind})`).toEqual(scanned.summary());
+        expect(reads, `round ${round} (${kind})`).toEqual(ids.slice(0, 3).map((id) => scanned.read(id)));
+        expect(scanned.problems(), `round ${round}`).toEqual([]);
+      }
+      expect(patchedRounds).toBeGreaterThan(10); // most rounds were served by the patch
     });
 
     it('does not trust a record whose file changed just before the catalog was written until its front matter is checked', () => {
