@@ -82,7 +82,14 @@ export function handEditMeasure({ dir, size, edits, runs, env }) {
       for (let k = 0; k < edits; k++) appendFileSync(files[(k * step + round) % files.length], `\nEdited by hand, round ${round}.\n`);
     };
     const result = compareWithFloor({ args: ['--base-dir', copy, 'list', '--limit', '20'], env, runs, prepare });
-    return [row('process', `first command after ${edits} hand edits`, 'markdown', size, result)];
+    // What an agent does all day: another command creates a memory, then a list (no target: shown
+    // for the catalog patch, docs/performance.md).
+    const created = () => {
+      const r = runBin(['--base-dir', copy, 'create', '--title', `Created by another command ${round++}`, '--content', 'x'], env);
+      if (r.code !== 0) throw new Error(failure(r));
+    };
+    const afterCreate = compareWithFloor({ args: ['--base-dir', copy, 'list', '--limit', '20'], env, runs, prepare: created });
+    return [row('process', `first command after ${edits} hand edits`, 'markdown', size, result), row('process', 'first list after a create', 'markdown', size, afterCreate)];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

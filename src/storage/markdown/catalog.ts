@@ -344,7 +344,9 @@ export class CatalogWriter {
   bytes(source: Buffer, start: number, end: number): void {
     if (end - start > this.buffer.length) throw new Error('a copied chunk longer than the buffer'); // never: copyTo's chunks fit
     if (end - start > this.buffer.length - this.used) this.flush();
-    this.used += source.copy(this.buffer, this.used, start, end);
+    // TypedArray set: Buffer's copy checks its arguments in JavaScript first, per call (2,000 runs after 1,000 edits).
+    this.buffer.set(source.subarray(start, end), this.used);
+    this.used += end - start;
     this.written += end - start;
   }
 
