@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import markdown from '../../src/storage/markdown/index.js';
-import { CATALOG_FILE, Catalog, catalogWindow } from '../../src/storage/markdown/catalog.js';
+import { CATALOG_FILE, Catalog, catalogWindow, copyChunk } from '../../src/storage/markdown/catalog.js';
 import type { MemoryType } from '../../src/memory/types.js';
 import type { ListQuery, StorageBackend } from '../../src/storage/types.js';
 import { setNativeAddon } from '../../src/util/native.js';
@@ -17,8 +17,9 @@ import { sampleMemory } from './conformance.js';
  * forward where a case needs the catalog's records to be trusted (they are not, for two seconds
  * after a file changes).
  */
-// Also read through a window far smaller than a line, so every line crosses its edge; and with the
-// folders read by Node.js alone as well as by the native addon (where it was built).
+// Also read (and copied, when the catalog is rewritten) through a window far smaller than a line,
+// so every line crosses its edge; and with the folders read by Node.js alone as well as by the
+// native addon (where it was built).
 const folderReads = existsSync(fileURLToPath(new URL('../../build/Release/whitemagic_native.node', import.meta.url))) ? ['native', 'plain'] : ['plain'];
 describe.each<[number, string]>([
   ...folderReads.map((reads): [number, string] => [catalogWindow.size, reads]),
@@ -61,9 +62,11 @@ describe.each<[number, string]>([
   const rowOf = (c: { rows: string[][] }, title: string) => c.rows.find((r) => titleOf(r) === title)!;
 
   const defaultWindow = catalogWindow.size;
+  const defaultChunk = copyChunk.size;
   beforeEach(() => {
     setNativeAddon(reads === 'native');
     catalogWindow.size = window;
+    copyChunk.size = Math.min(defaultChunk, window * 3);
     vi.useFakeTimers({ toFake: ['Date'] });
     dir = mkdtempSync(join(tmpdir(), 'wm-catalog-'));
     markdown.create(dir);
@@ -80,6 +83,7 @@ describe.each<[number, string]>([
     vi.restoreAllMocks();
     setNativeAddon(undefined);
     catalogWindow.size = defaultWindow;
+    copyChunk.size = defaultChunk;
     storage?.close();
     storage = undefined;
     vi.useRealTimers();
@@ -346,6 +350,8 @@ describe.each<[number, string]>([
       const summary = patched.summary();
       expect(take).not.toHaveBeenCalled();
       expect(indexOf()).toBeDefined(); // written with its index, at once
+      // The appended files' lines were written with their new stats (over the old ones: same length).
+      for (const title of ['Bulk 3', 'First']) expect(Number(rowOf(catalog(), title)[1]), title).toBe(statSync(fileOf(list.memories.find((m) => m.title === title)!.id)).size);
       const scanned = scanFirst(open());
       expect(take).toHaveBeenCalled();
       take.mockRestore();

@@ -167,27 +167,33 @@ interface PatchedCatalog {
 }
 
 /**
- * The catalog with some records' lines replaced, the records and their order unchanged: runs of
- * unchanged lines copied, the new lines between them, each line's offset moved by how much longer
- * the new lines before it are.
+ * The catalog with some records' lines replaced, the records and their order unchanged. When every
+ * new line is as long as the old (a stat changed: sizes and inodes are written at a fixed width),
+ * the old records are copied whole with the new lines written over theirs, and the offsets stay;
+ * otherwise runs of unchanged lines are copied, the new lines between them, and each line's offset
+ * moves by how much longer the new lines before it are.
  */
 function restated({ index, listings }: CatalogPatch, lines: Map<number, string>, suspects: number[], delta: SummaryDelta): PatchedCatalog {
-  const parts: CatalogPart[] = [];
   const offsets = index.lineOffsets();
   const start = offsets[0];
-  let at = start;
-  let shift = 0;
-  let shiftedTo = 0;
-  for (const [r, line] of lines) {
-    if (offsets[r] > at) parts.push({ from: at, to: offsets[r] });
-    parts.push(line);
-    at = index.lineEnd(r);
-    for (; shiftedTo <= r; shiftedTo++) offsets[shiftedTo] += shift;
-    shift += line.length - (at - index.lineStart(r));
-  }
-  for (; shiftedTo < index.records; shiftedTo++) offsets[shiftedTo] += shift;
   const end = index.lineEnd(index.records - 1);
-  if (end > at) parts.push({ from: at, to: end });
+  const sameLengths = [...lines].every(([r, line]) => line.length === index.lineEnd(r) - offsets[r]);
+  const parts: CatalogPart[] = [];
+  let shift = 0;
+  if (sameLengths) parts.push({ from: start, to: end, patches: [...lines].map(([r, line]) => ({ at: offsets[r], line })) });
+  else {
+    let at = start;
+    let shiftedTo = 0;
+    for (const [r, line] of lines) {
+      if (offsets[r] > at) parts.push({ from: at, to: offsets[r] });
+      parts.push(line);
+      at = index.lineEnd(r);
+      for (; shiftedTo <= r; shiftedTo++) offsets[shiftedTo] += shift;
+      shift += line.length - (at - index.lineStart(r));
+    }
+    for (; shiftedTo < index.records; shiftedTo++) offsets[shiftedTo] += shift;
+    if (end > at) parts.push({ from: at, to: end });
+  }
   const summary = delta.applied(index.summary);
   return {
     parts,

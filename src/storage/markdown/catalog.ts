@@ -22,6 +22,9 @@ import { detach } from '../bulk.js';
  *
  *     whitemagic-catalog 4 <scannedAt> <indexAt>
  *     <type>/<file> TAB size TAB mtime TAB ctime TAB ino TAB digest TAB id TAB created TAB updated TAB tags TAB rest
+ *
+ * (size and ino zero-padded to 12 and 16 digits, so a line's length does not change with its stat;
+ * catalogs written before read the same)
  *     ...
  *     [the clean index, from byte indexAt to the end; indexAt 0: none]
  *
@@ -67,8 +70,12 @@ export function settled(st: FileStat, scanStart: number): boolean {
 /** How much of the catalog is read at a time (a longer line widens it). Changed by tests only. */
 export const catalogWindow = { size: 64 * 1024 };
 
-/** A part of a catalog being written: a new line, or a range of bytes copied from the old catalog. */
-export type CatalogPart = string | { from: number; to: number };
+/**
+ * A part of a catalog being written: a new line, or a range of bytes copied from the old catalog,
+ * with some of its lines written over by new lines of the same length (`patches`, in order; `at`
+ * is a line's offset in the old catalog).
+ */
+export type CatalogPart = string | { from: number; to: number; patches?: Array<{ at: number; line: string }> };
 
 /**
  * The catalog of a context, read through a window that moves down the file: at 100,000 memories
@@ -111,7 +118,7 @@ export class Catalog {
   private indexAt = 0;
   private fileSize = 0;
   private buffer = Buffer.alloc(0);
-  /** What copyTo last read: COPY_CHUNK bytes of the file from copyBase. */
+  /** What copyTo last read: copyChunk.size bytes of the file from copyBase. */
   private copyBuffer: Buffer | undefined;
   private copyBase = 0;
   private copyLength = 0;
@@ -270,11 +277,20 @@ export class Catalog {
    * Copies bytes `from` to `to` of the catalog file to `out`. Runs are asked for in file order, so
    * the file is read a megabyte at a time: a thousand runs between edited files cost a few reads.
    */
-  copyTo(out: CatalogWriter, from: number, to: number): void {
+  copyTo(out: CatalogWriter, from: number, to: number, patches?: Array<{ at: number; line: string }>): void {
+    let p = 0;
     for (let at = from; at < to; ) {
       this.chunkAt(at);
       const end = Math.min(to, this.copyBase + this.copyLength);
-      out.bytes(this.copyBuffer!, at - this.copyBase, end - this.copyBase);
+      const into = out.bytes(this.copyBuffer!, at - this.copyBase, end - this.copyBase);
+      // The new lines that fall in this chunk, written over the copy (a line across its end in part).
+      for (; patches && p < patches.length && patches[p].at < end; p++) {
+        const { at: lineAt, line } = patches[p];
+        const first = Math.max(lineAt, at);
+        const last = Math.min(lineAt + line.length, end);
+        out.over(into + (first - at), line, first - lineAt, last - lineAt);
+        if (lineAt + line.length > end) break; // its rest is in the next chunk
+      }
       at = end;
     }
   }
@@ -284,7 +300,7 @@ export class Catalog {
    * megabyte at a time, as copyTo does (a thousand edited files' lines were a thousand reads).
    */
   lineAt(from: number, to: number): string {
-    if (this.fd === undefined || to - from > COPY_CHUNK) return this.read(from, to);
+    if (this.fd === undefined || to - from > copyChunk.size) return this.read(from, to);
     if (from < this.copyBase || to > this.copyBase + this.copyLength) this.chunkAt(from, true);
     return this.copyBuffer!.toString('latin1', from - this.copyBase, Math.min(to, this.copyBase + this.copyLength) - this.copyBase);
   }
@@ -292,9 +308,9 @@ export class Catalog {
   /** Makes the copy buffer hold the file from `at` on (if it does not already, or `anew`). */
   private chunkAt(at: number, anew = false): void {
     if (!anew && at >= this.copyBase && at < this.copyBase + this.copyLength) return;
-    this.copyBuffer ??= Buffer.allocUnsafe(COPY_CHUNK);
+    this.copyBuffer ??= Buffer.allocUnsafe(copyChunk.size);
     this.copyBase = at;
-    this.copyLength = readSync(this.fd!, this.copyBuffer, 0, COPY_CHUNK, at);
+    this.copyLength = readSync(this.fd!, this.copyBuffer, 0, this.copyBuffer.length, at);
     if (this.copyLength === 0) throw new Error('catalog changed while copied');
   }
 
@@ -316,11 +332,12 @@ export class Catalog {
   }
 }
 
-const COPY_CHUNK = 1 << 20;
+/** How much of the old catalog is copied at a time, and the writer's buffer. Changed by tests only. */
+export const copyChunk = { size: 1 << 20 };
 
 /** A catalog being written: text and copied bytes gathered into one buffer, written a megabyte at a time. */
 export class CatalogWriter {
-  private readonly buffer = Buffer.allocUnsafe(COPY_CHUNK);
+  private readonly buffer = Buffer.allocUnsafe(copyChunk.size);
   private used = 0;
   /** Bytes given so far. */
   written = 0;
@@ -340,14 +357,21 @@ export class CatalogWriter {
     this.written += text.length;
   }
 
-  /** Bytes of `source`, at most a buffer's length (copyTo's chunk). */
-  bytes(source: Buffer, start: number, end: number): void {
+  /** Bytes of `source`, at most a buffer's length (copyTo's chunk); where in the buffer they went. */
+  bytes(source: Buffer, start: number, end: number): number {
     if (end - start > this.buffer.length) throw new Error('a copied chunk longer than the buffer'); // never: copyTo's chunks fit
     if (end - start > this.buffer.length - this.used) this.flush();
+    const into = this.used;
     // TypedArray set: Buffer's copy checks its arguments in JavaScript first, per call (2,000 runs after 1,000 edits).
-    this.buffer.set(source.subarray(start, end), this.used);
+    this.buffer.set(source.subarray(start, end), into);
     this.used += end - start;
     this.written += end - start;
+    return into;
+  }
+
+  /** Writes characters `from` to `to` of `text` over bytes just given, at buffer position `at`. */
+  over(at: number, text: string, from: number, to: number): void {
+    this.buffer.write(from === 0 && to === text.length ? text : text.slice(from, to), at, 'latin1');
   }
 
   flush(): void {
@@ -813,10 +837,21 @@ export function restatedLine(line: string, digestAt: number, st: FileStat): stri
   return detach(`${line.slice(0, line.indexOf('\t'))}\t${statColumns(st)}${line.slice(digestAt)}`);
 }
 
-/** The columns `size TAB mtime TAB ctime TAB ino TAB` of a line. */
+/**
+ * The columns `size TAB mtime TAB ctime TAB ino TAB` of a line, each of a fixed width (sizes and
+ * inodes zero-padded to 12 and 16 digits): a file's line keeps its length when only its stat
+ * changes, so a patch after edits writes its lines over the old ones (catalog-patch.ts).
+ */
 function statColumns(st: FileStat): string {
-  return `${st.size}\t${hexTime(st.mtimeMs)}\t${hexTime(st.ctimeMs)}\t${st.ino}\t`;
+  return `${padded(st.size, 12)}\t${hexTime(st.mtimeMs)}\t${hexTime(st.ctimeMs)}\t${padded(st.ino, 16)}\t`;
 }
+
+function padded(n: number, digits: number): string {
+  const text = String(n);
+  return text.length < digits ? ZEROS.slice(text.length - digits) + text : text;
+}
+
+const ZEROS = '0000000000000000';
 
 /** The key of a line, decoded, with its type's place in reading order; undefined if damaged. */
 export function keyOfLine(line: string): { typeIndex: number; file: string; key: string } | undefined {
@@ -898,7 +933,7 @@ function writeCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from
     const recordsStart = writer.written;
     for (const part of parts) {
       if (typeof part === 'string') writer.text(part);
-      else from.copyTo(writer, part.from, part.to);
+      else from.copyTo(writer, part.from, part.to, part.patches);
     }
     writer.flush();
     // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
