@@ -488,7 +488,7 @@ export class CatalogIndex {
 
   /** True when these listings (MEMORY_TYPES order; undefined: no folder) are the index's, byte for byte. */
   matches(listings: Array<FolderListing | undefined>): boolean {
-    return this.folders.every((f, i) => this.sameNames(i, listings[i]) && (!listings[i] || this.statsOf(i)!.equals(statBytes(listings[i]!))));
+    return listings.every((listing, i) => this.sameNames(i, listing) && (!listing || this.statsOf(i)!.equals(statBytes(listing))));
   }
 
   /** True when the folder `i` was present as `listing` is, with the same names (its stats may differ). */
