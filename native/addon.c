@@ -11,19 +11,21 @@ napi_value listing_digest(napi_env env, napi_callback_info info); /* folder.c */
 napi_value exit_now(napi_env env, napi_callback_info info);    /* exit.c */
 napi_value front_matter_digests(napi_env env, napi_callback_info info); /* digest.c */
 
+/* A part added: one line here, its declaration above. */
+static const struct { const char *name; napi_callback fn; } PARTS[] = {
+  {"readFolder", read_folder},
+  {"prefetch", prefetch},
+  {"changedEntries", changed_entries},
+  {"listingDigest", listing_digest},
+  {"exitNow", exit_now},
+  {"frontMatterDigests", front_matter_digests},
+};
+
 NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "readFolder", NAPI_AUTO_LENGTH, read_folder, NULL, &fn);
-  napi_set_named_property(env, exports, "readFolder", fn);
-  napi_create_function(env, "prefetch", NAPI_AUTO_LENGTH, prefetch, NULL, &fn);
-  napi_set_named_property(env, exports, "prefetch", fn);
-  napi_create_function(env, "changedEntries", NAPI_AUTO_LENGTH, changed_entries, NULL, &fn);
-  napi_set_named_property(env, exports, "changedEntries", fn);
-  napi_create_function(env, "listingDigest", NAPI_AUTO_LENGTH, listing_digest, NULL, &fn);
-  napi_set_named_property(env, exports, "listingDigest", fn);
-  napi_create_function(env, "exitNow", NAPI_AUTO_LENGTH, exit_now, NULL, &fn);
-  napi_set_named_property(env, exports, "exitNow", fn);
-  napi_create_function(env, "frontMatterDigests", NAPI_AUTO_LENGTH, front_matter_digests, NULL, &fn);
-  napi_set_named_property(env, exports, "frontMatterDigests", fn);
+  for (size_t i = 0; i < sizeof PARTS / sizeof PARTS[0]; i++) {
+    napi_value fn;
+    napi_create_function(env, PARTS[i].name, NAPI_AUTO_LENGTH, PARTS[i].fn, NULL, &fn);
+    napi_set_named_property(env, exports, PARTS[i].name, fn);
+  }
   return exports;
 }
