@@ -25,6 +25,9 @@ let open: ((file: string | Buffer, options: OpenOptions) => Database) | undefine
 export function openSqlite(file: string | Buffer, options: OpenOptions): Database {
   open ??= loadDriver();
   const db = open(file, options);
+  // Those closed since are dropped here too: a long-lived process (the MCP server) opens one per
+  // markdown search and never asks openConnections, which would otherwise keep them all.
+  opened = opened.filter((other) => other.open);
   opened.push(db);
   return db;
 }
