@@ -217,6 +217,26 @@ describe.each<[number, string]>([
     }
   });
 
+  it('goes on with the catalog a scan wrote: headers read their titles and extra keys there, not from the lines read', () => {
+    const first = open().lookup('First')[0] ?? open().list({}).memories.find((m) => m.title === 'First')!;
+    const path = fileOf(first.id);
+    // One file's front matter changed and one file added by hand, beside records still trusted, and
+    // no clean index: the next command scans, reads those two, and rewrites the catalog.
+    writeFileSync(path, readFileSync(path, 'utf8').replace('title: First', 'title: First edited'));
+    writeFileSync(join(dir, 'memory', 'long_term', 'added.md'), '---\ntitle: Added\ntags: [x]\nnote: "y"\n---\nbody\n');
+    writeCatalog(catalog());
+    later();
+    const s = scanFirst(open());
+    // The catalog just written, changed in place (same lengths): what the scan's headers show from now on.
+    const file = join(dir, CATALOG_FILE);
+    const text = readFileSync(file, 'latin1');
+    writeFileSync(file, text.replace('"First edited"', '"FIRST EDITED"').replace('"Added"', '"ADDED"').replace('"Second"', '"SECOND"'), 'latin1');
+    const memories = s.list({ types: ['short_term', 'long_term', 'archive'] }).memories;
+    expect(memories.map((m) => m.title).sort()).toEqual(['ADDED', 'FIRST EDITED', 'SECOND', 'Third']);
+    expect(memories.find((m) => m.title === 'ADDED')).toMatchObject({ tags: ['x'], meta: { note: 'y' }, name: 'added' });
+    expect(s.read(first.id)?.title).toBe('First edited'); // a read is of the file
+  });
+
   it('keeps any file name and title in a one-byte catalog, and serves them back', () => {
     const names = ['café ☕.md', 'tab\there.md', '"quoted".md', 'back\\slash.md', 'new\nline.md', '😀.md'];
     for (const [i, name] of names.entries()) {

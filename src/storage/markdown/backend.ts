@@ -21,7 +21,7 @@ import type {
   StoredMemory,
 } from '../types.js';
 import type { IndexCheck, ReindexResult, SearchQuery, SearchResult } from '../../search/types.js';
-import { Catalog, NO_DIGEST, formatLine, mergeLines, recordOfLine, restatedLine, saveCatalog, settled, type CatalogIndex, type CatalogPart, type HeaderTail, type IndexInput, type RecordBody } from './catalog.js';
+import { Catalog, NO_DIGEST, formatLine, mergeLines, recordOfLine, restatedLine, saveAndReopenCatalog, saveCatalog, settled, type CatalogIndex, type CatalogPart, type HeaderTail, type IndexInput, type RecordBody } from './catalog.js';
 import { frontMatterDigest, sameFrontMatter } from './front-matter-digest.js';
 import { patchCatalog } from './catalog-patch.js';
 import { FileHeader, LineSource, type TailSource } from './file-header.js';
@@ -182,6 +182,10 @@ export class MarkdownBackend implements StorageBackend {
       runStart = -1;
     };
     let changed = false;
+    // Each header's line: where it starts in the new catalog's records, less where its tail offsets count from.
+    const placed: FileHeader[] = [];
+    const deltas: number[] = [];
+    let written = 0;
     // What a clean index needs; `indexable` turns false at the first file that keeps it from being clean.
     const index: Omit<IndexInput, 'summary'> = { listings, lineLengths: [], types: [], created: [], ids: [], suspects: [] };
     let indexable = !problems.length;
@@ -219,7 +223,10 @@ export class MarkdownBackend implements StorageBackend {
         let header: FileHeader | undefined;
         let problem: string | undefined;
         let lineLength = 0;
+        // Where the header's tail offsets count from: the old catalog's line, or its own line.
+        let lineFrom = 0;
         if (known && settled(st, catalog.scannedAt)) {
+          lineFrom = cursor.lineStart;
           problem = cursor.problem;
           if (problem === undefined) header = new FileHeader(cursor.span, cursor.cut1, cursor.cut2, cursor.cut3, type, st.size, file, undefined, source, cursor.tailStart, cursor.tailEnd);
           lineLength = cursor.lineEnd - cursor.lineStart;
@@ -243,6 +250,13 @@ export class MarkdownBackend implements StorageBackend {
           if (!known || settled(st, scanStart)) changed = true;
           header = read.header;
           problem = read.problem;
+        }
+        if (lineLength) {
+          if (header) {
+            placed.push(header);
+            deltas.push(written - lineFrom);
+          }
+          written += lineLength;
         }
         if (problem !== undefined) {
           problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: problem });
@@ -272,9 +286,36 @@ export class MarkdownBackend implements StorageBackend {
     this.catalogParts = chunks;
     // Also rewritten when only the index is out of date (an entry other than a memory file changed).
     if ((changed || (indexable && !clean)) && !this.readonly) {
-      saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: summarise(entries.values()) } : undefined);
-      this.indexOnDisk = indexable;
+      const saved = saveAndReopenCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: summarise(entries.values()) } : undefined);
+      index.created = index.ids = []; // written: a cold scan's 100,000 ids and dates need not wait for the function's end
+      this.indexOnDisk = indexable && saved !== undefined;
+      if (saved) this.entries = this.moveTo(saved, placed, deltas);
     }
+    return this.entries;
+  }
+
+  /**
+   * Goes on with the catalog a scan just wrote (`saved`) instead of the lines it read and the
+   * catalog before it: each header of `placed` reads its rest from its line there (`deltas`: how
+   * far its offsets move, less where the records start), and the lines are dropped. At 100,000
+   * files with a cold catalog, that is about 30 MB a bulk command no longer holds.
+   */
+  private moveTo(saved: Catalog, placed: FileHeader[], deltas: number[]): Map<string, FileHeader> {
+    const { from, to } = saved.records();
+    const source: TailSource = { read: (a, b) => saved.read(a, b), repair: this.repairTail };
+    // The lines go first, so that each header moved lets its line go, collected as the loop goes.
+    this.catalogParts.length = 0;
+    this.catalogParts = to > from ? [{ from, to }] : [];
+    for (let i = 0; i < placed.length; i++) {
+      placed[i].rebase(source, from + deltas[i]);
+      itemDone();
+    }
+    this.catalog?.close();
+    this.catalog = saved;
+    if (this.looked) this.looked = { ...this.looked, catalog: saved, source };
+    // The map again: its keys are the ids as they were, views into the lines.
+    const entries = new Map<string, FileHeader>();
+    for (const header of this.entries!.values()) entries.set(header.id, header);
     return entries;
   }
 

@@ -117,6 +117,7 @@ export class Catalog {
   private size = 0;
   private indexAt = 0;
   private fileSize = 0;
+  private recordsStart = 0;
   private buffer = Buffer.alloc(0);
   /** What copyTo last read: copyChunk.size bytes of the file from copyBase. */
   private copyBuffer: Buffer | undefined;
@@ -151,7 +152,7 @@ export class Catalog {
         catalog.size = catalog.indexAt = indexAt;
         catalog.text = catalog.text.slice(0, indexAt); // the window holds records only
       }
-      catalog.pos = eol + 1;
+      catalog.pos = catalog.recordsStart = eol + 1;
     } catch {
       catalog.close();
       return new Catalog();
@@ -312,6 +313,11 @@ export class Catalog {
     this.copyBase = at;
     this.copyLength = readSync(this.fd!, this.copyBuffer, 0, this.copyBuffer.length, at);
     if (this.copyLength === 0) throw new Error('catalog changed while copied');
+  }
+
+  /** Where the records are in the file (an empty range for an empty catalog). */
+  records(): { from: number; to: number } {
+    return this.fd === undefined ? { from: 0, to: 0 } : { from: this.recordsStart, to: this.size };
   }
 
   /** The clean index, if the catalog has one and it is whole; undefined otherwise (never a throw). */
@@ -906,7 +912,7 @@ export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number
  * the catalog (reopening it by name could find another command's). Undefined if it could not be
  * written.
  */
-export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index: IndexWriter): Catalog | undefined {
+export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): Catalog | undefined {
   const out = writeCatalog(dir, parts, scannedAt, from, index, true);
   return out === undefined ? undefined : Catalog.ofFile(out);
 }
