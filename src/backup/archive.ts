@@ -7,7 +7,7 @@ import { isKeepableName, memoryName } from '../memory/fields.js';
 import type { BackendName, StoredMemory } from '../storage/types.js';
 import { detached } from '../storage/bulk.js';
 import { digestOf, ManifestFiles, ManifestStream } from './manifest-stream.js';
-import { itemDone } from '../util/heap.js';
+import { itemDone, loopDone } from '../util/heap.js';
 
 /**
  * The backup archive (SPEC section 7): one `.tar.gz`, backend-neutral. `manifest.json` comes first
@@ -153,6 +153,7 @@ export async function writeArchive(
     }
     pack.end();
     used.clear();
+    loopDone();
 
     const manifest: Omit<ArchiveManifest, 'files'> = {
       format: ARCHIVE_FORMAT,

@@ -74,9 +74,14 @@ export class HeapPacer {
   itemDone(): boolean {
     if (++this.items % HeapPacer.CHECK_EVERY) return false;
     if (this.measure() <= this.left + Math.max(HeapPacer.BUDGET_FLOOR, this.left / 4)) return false;
+    this.collectNow();
+    return true;
+  }
+
+  /** Collects now, and counts the budget from what is left. */
+  collectNow(): void {
     this.collect();
     this.left = this.measure();
-    return true;
   }
 }
 
@@ -123,4 +128,15 @@ export function itemDone(): void {
     },
   );
   pacer.itemDone();
+}
+
+/**
+ * A bulk loop is over and what it held is garbage (an archive's list of entry names, once every
+ * entry is spooled): collected now, so the phase after it (compressing the archive, which churns
+ * through buffers outside the heap) starts from what is live, not from the loop's last budget of
+ * garbage. At 100,000 memories that was up to 30 MiB of a backup's peak. Does nothing for a
+ * library, or when no bulk loop reported items.
+ */
+export function loopDone(): void {
+  if (allowed && pacer) pacer.collectNow();
 }

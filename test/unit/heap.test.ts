@@ -44,6 +44,25 @@ describe('garbage collection paced by a bulk command', () => {
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
   });
 
+  it('collects at once when a loop is over, and counts the next budget from what that left', () => {
+    let used = 100 * MiB;
+    let collections = 0;
+    const pacer = new HeapPacer(
+      () => used,
+      () => {
+        collections++;
+        used = 90 * MiB; // the loop's garbage gone, its live set not
+      },
+    );
+    pacer.collectNow();
+    expect(collections).toBe(1);
+    // Within the budget of 90 MiB left (though far past the first budget, counted from nothing).
+    used = 90 * MiB + HeapPacer.BUDGET_FLOOR;
+    expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
+    used += 1;
+    expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
+  });
+
   it('lets the budget grow with what survives, so a large live set is not collected over and over', () => {
     let used = 300 * MiB;
     let collections = 0;
