@@ -1,5 +1,5 @@
 import { isAlive } from '../util/process.js';
-import { mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BusyError, fromFsError } from '../errors.js';
@@ -135,9 +135,16 @@ export async function withContextLock<T>(dir: string, fn: () => T | Promise<T>, 
     }
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
-  const ownerPath = join(dir, LOCK_FILE, OWNER_FILE);
+  const lockDir = join(dir, LOCK_FILE);
+  const ownerPath = join(lockDir, OWNER_FILE);
   try {
+    // Each time proper-lockfile refreshes the lock it checks that the directory's mtime is still the
+    // one it set, and gives the lock up as compromised if not; a file made inside changes it. Put
+    // back, or any command holding the lock for over UPDATE_MS lost it at the first refresh, and its
+    // release left the directory behind for the next command to wait out as stale (STALE_MS).
+    const { atime, mtime } = statSync(lockDir);
     writeFileSync(ownerPath, `${process.pid} ${hostname()}\n`, { mode: 0o600 });
+    utimesSync(lockDir, atime, mtime);
   } catch {
     // Without an owner file the lock still works; only dead-holder detection falls back to mtime.
   }

@@ -38,6 +38,13 @@ describe('promises: the context lock', () => {
     expect(JSON.parse(after.stdout).title).toBe('locked one');
   });
 
+  it('a lock held past its refreshes (a long command) is removed on release, not left for the next command to wait out', async () => {
+    // Refreshed every second: held for 2.5 s, it is refreshed twice; each refresh checks the lock
+    // directory's mtime is the one proper-lockfile set (the owner file written in it must not change it).
+    await withContextLock(dir, () => new Promise((resolve) => setTimeout(resolve, 2_500)));
+    expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
+
   it('a lock released within the timeout is waited for, and the operation then succeeds', async () => {
     let release!: () => void;
     const held = withContextLock(dir, () => new Promise<void>((r) => (release = r)), 5_000);
