@@ -154,6 +154,27 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     expect(titles('apples')).toEqual([]);
   });
 
+  it('follows an id changed by hand to another file\'s id and back: the newer file holds it, the old id goes and comes back', () => {
+    const alpha = fileOf('Alpha notes');
+    const beta = fileOf('Beta notes');
+    const idOf = (file: string) => /\nid: (.*)/.exec(readFileSync(join(folder(), file), 'utf8'))![1];
+    const [alphaId, betaId] = [idOf(alpha), idOf(beta)];
+    titles('notes');
+    // Beta takes Alpha's id, and is the newer: Beta's text is what that id finds; Beta's own id finds nothing.
+    const betaText = readFileSync(join(folder(), beta), 'utf8');
+    writeFileSync(join(folder(), beta), betaText.replace(`id: ${betaId}`, `id: ${alphaId}`).replace(/updated: .*/, "updated: '2030-01-01T00:00:00.000Z'"));
+    nextCommand();
+    const taken = find(ctx.storage, 'notes');
+    expect(taken.hits.map((h) => [h.id, h.title])).toEqual([[alphaId, 'Beta notes']]);
+    expect(taken.problems.map((p) => p.path)).toEqual([`memory/short_term/${alpha}`]);
+    // Back to its own id: both found again, each under its own id.
+    writeFileSync(join(folder(), beta), betaText);
+    nextCommand();
+    const back = find(ctx.storage, 'notes');
+    expect(back.hits.map((h) => [h.id, h.title]).sort()).toEqual([[alphaId, 'Alpha notes'], [betaId, 'Beta notes']].sort());
+    expect(back.problems).toEqual([]);
+  });
+
   it('doctor: pending changes are not drift; an edit keeping size and mtime is, and reindex repairs it', () => {
     expect(ctx.storage.checkIndex()).toEqual({ present: false, pending: 2, drift: [] });
     titles('apples');

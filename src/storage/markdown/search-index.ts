@@ -112,6 +112,47 @@ function typeListings(listings: Array<FolderListing | undefined>, isMemoryFileNa
   return folders;
 }
 
+/**
+ * What a sync must take into the index: the files new or changed since the rows the index holds
+ * (`files()` makes their objects one at a time: a rebuild of 100,000 held them all, with a set of
+ * every path), how many, the rows of removed files, and the rows the changed files had.
+ */
+interface ChangedFiles {
+  files: () => Iterable<DiskFile>;
+  count: number;
+  removed: FileRow[];
+  previous: Map<string, FileRow>;
+}
+
+function changedFiles(folders: TypeListing[], rows: FileRow[]): ChangedFiles {
+  // Each file on disk takes its row out of `known`: what is left there was removed.
+  const known = new Map(rows.map((r) => [r.path, r]));
+  const previous = new Map<string, FileRow>();
+  const flags = folders.map((folder) => new Uint8Array(folder.names.length));
+  let count = 0;
+  folders.forEach(({ type, names, sizes, mtimes }, k) => {
+    const prefix = `${MEMORY_DIR}/${type}/`;
+    for (let i = 0; i < names.length; i++) {
+      const path = prefix + names[i];
+      const row = known.get(path);
+      if (row) known.delete(path);
+      if (row && row.size === sizes[i] && row.mtime === mtimes[i]) continue;
+      if (row) previous.set(path, row);
+      flags[k][i] = 1;
+      count++;
+    }
+  });
+  function* files(): Iterable<DiskFile> {
+    for (let k = 0; k < folders.length; k++) {
+      const { type, names, sizes, mtimes } = folders[k];
+      for (let i = 0; i < names.length; i++) {
+        if (flags[k][i]) yield { path: `${MEMORY_DIR}/${type}/${names[i]}`, type, name: names[i], size: sizes[i], mtime: mtimes[i] };
+      }
+    }
+  }
+  return { files, count, removed: [...known.values()], previous };
+}
+
 /** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
 export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) => boolean): { files: DiskFile[]; problems: StorageProblem[] } {
   const { listings, problems } = readListings(dir, isMemoryFileName);
@@ -206,20 +247,13 @@ export class MarkdownSearchIndex {
     if (same && typeof state.get('problems') === 'string') {
       return [...problems, ...(JSON.parse(state.get('problems') as string) as StorageProblem[])];
     }
-    const files = filesOf(typeListings(listings, this.isMemoryFileName));
-    const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
-    const changed = files.filter((f) => {
-      const row = known.get(f.path);
-      return !row || row.size !== f.size || row.mtime !== f.mtime;
-    });
-    const onDisk = new Set(files.map((f) => f.path));
-    const removed = [...known.values()].filter((r) => !onDisk.has(r.path));
+    const changed = changedFiles(typeListings(listings, this.isMemoryFileName), this.db.prepare('SELECT * FROM files').all() as FileRow[]);
     let fileProblems: StorageProblem[] = [];
     // Each changed file's rows are written once: a large page cache would only fill (onePassCache).
     const ownCache = onePassCache(this.db);
     try {
       this.db.transaction(() => {
-        const racy = this.apply(changed, removed, known, onIndexed);
+        const racy = this.apply(changed, onIndexed);
         this.fts.compactAfterBulk();
         fileProblems = this.fileProblems();
         const put = this.db.prepare('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)');
@@ -238,11 +272,15 @@ export class MarkdownSearchIndex {
   }
 
   /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
-  private apply(changed: DiskFile[], removed: FileRow[], known: Map<string, FileRow>, onIndexed?: IndexProgress): boolean {
+  private apply({ files, count, removed, previous }: ChangedFiles, onIndexed?: IndexProgress): boolean {
+    // Ids whose file must be picked again below: of removed rows, of files that held another id
+    // before, and ids more than one file holds. Not every id written (a rebuild of 100,000 kept two
+    // sets of them all).
     const affected = new Set<string>();
     // Memories of ids more than one file holds, kept until the winner is picked below. An id one
     // file holds is indexed at once and its memory dropped: a rebuild of 100,000 kept them all.
     const parsed = new Map<string, Memory>();
+    // Ids of `affected` indexed here already (another file held them before): not picked again.
     const indexed = new Set<string>();
     const candidates = this.db.prepare('SELECT * FROM files WHERE id = ? AND error IS NULL');
     const del = this.db.prepare('DELETE FROM files WHERE path = ?');
@@ -257,10 +295,10 @@ export class MarkdownSearchIndex {
     }
     const now = Date.now();
     let racy = false;
-    for (let i = 0; i < changed.length; i++) {
-      const f = changed[i];
-      onIndexed?.(i, changed.length);
-      const old = known.get(f.path);
+    let i = 0;
+    for (const f of files()) {
+      onIndexed?.(i++, count);
+      const old = previous.get(f.path);
       if (old?.id) affected.add(old.id);
       // Recorded as never seen when it changed just now, so a second write in the same tick is not missed.
       const mtime = settledAt(f.mtime, now) ? f.mtime : -1;
@@ -269,13 +307,13 @@ export class MarkdownSearchIndex {
         const memory = this.readFile(f);
         // Its own copy: the parser's id is a view into the file's text, which it would keep alive.
         const id = detach(memory.id);
-        affected.add(id);
         upsert.run(f.path, f.type, f.name, f.size, mtime, id, memory.updated, null);
         if ((candidates.all(id) as FileRow[]).length === 1) {
           this.fts.put(memory);
-          indexed.add(id);
+          if (affected.has(id)) indexed.add(id);
         } else {
           parsed.set(f.path, memory);
+          affected.add(id);
           indexed.delete(id); // another file holds it too: decided below
         }
       } catch (err) {
@@ -288,7 +326,7 @@ export class MarkdownSearchIndex {
         upsert.run(f.path, f.type, f.name, f.size, mtime, null, null, message);
       }
     }
-    if (changed.length) onIndexed?.(changed.length, changed.length);
+    if (count) onIndexed?.(count, count);
     for (const id of affected) {
       if (indexed.has(id)) continue;
       const rows = candidates.all(id) as FileRow[];
