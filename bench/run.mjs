@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cachedContext, cachedHome, GENERATOR_VERSION } from './generate.mjs';
 import { ROOT } from './measure.mjs';
-import { benchEnv, bulkMeasures, federatedMeasure, handEditMeasure, inProcessMeasures, processMeasures, versionMeasure } from './suites.mjs';
+import { benchEnv, bulkMeasures, federatedMeasure, handEditMeasure, inProcessMeasures, processMeasures, removeCopies, versionMeasure } from './suites.mjs';
 import { describeTarget, targetFor, verdict } from './targets.mjs';
 
 const { values: opts } = parseArgs({
@@ -95,6 +95,7 @@ try {
     else rows.push({ kind: 'process', measure: 'federated search', backend, size: 10 * fedSize, note: unavailable });
   }
 } finally {
+  removeCopies();
   rmSync(home, { recursive: true, force: true });
 }
 
