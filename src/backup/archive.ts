@@ -374,6 +374,10 @@ class ManifestReading {
     const files = new ManifestFiles();
     this.files = files;
     this.stream = new ManifestStream((item) => {
+      // An item is one file of the archive's list (100,000 of them at 100,000 memories): reported
+      // as a bulk loop's item, so that the heap is tuned from here on and not only once the
+      // entries are read, after parsing the list let the young generation grow.
+      itemDone();
       const f = item as Partial<ArchiveFile> | null;
       const path = typeof f?.path === 'string' ? f.path : '';
       const refused = refusePath(path);

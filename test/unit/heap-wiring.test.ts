@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context/context.js';
 import { counted } from '../../src/commands/progress.js';
+import { verifyBackup } from '../../src/commands/backup.js';
+import { writeArchive } from '../../src/backup/archive.js';
 import markdown from '../../src/storage/markdown/index.js';
 import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
 import { allowHeapTuning, itemsReported } from '../../src/util/heap.js';
@@ -18,7 +20,7 @@ describe('items reported to the heap pacer', () => {
     dir = undefined;
   });
 
-  it('are none from a library, then each item of a bulk loop, each file a cold scan reads and each header it moves', () => {
+  it('are none from a library, then each item of a bulk loop, each file a cold scan reads and each header it moves, each file a manifest lists', async () => {
     const quiet = { options: {} } as unknown as Context;
     expect([...counted(quiet, 'copy', [1, 2, 3], 3)]).toEqual([1, 2, 3]);
     dir = mkdtempSync(join(tmpdir(), 'wm-pacer-'));
@@ -45,5 +47,16 @@ describe('items reported to the heap pacer', () => {
     expect(open.list({}).memories).toHaveLength(5);
     open.close();
     expect(itemsReported()).toBe(302 + 5 + 5);
+
+    // A backup's check: each file its manifest lists (before any entry is read), then each entry.
+    const archive = join(dir, 'b.tar.gz');
+    await writeArchive(
+      Array.from({ length: 4 }, (_, i) => sampleMemory({ title: `Archived ${i}` })),
+      { context: { name: 'c', path: '/c' }, backend: 'markdown', kind: 'backup' },
+      archive,
+    );
+    const beforeCheck = itemsReported();
+    expect((await verifyBackup(archive)).ok).toBe(true);
+    expect(itemsReported() - beforeCheck).toBe(4 + 5); // the entries: the manifest and four memories
   });
 });
