@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Context } from '../context/context.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
-import type { Memory } from '../memory/types.js';
+import { MEMORY_TYPES, type Memory } from '../memory/types.js';
 import { serialiseMemory } from '../storage/markdown/file-format.js';
 import type { StorageBackend, StoredMemory } from '../storage/types.js';
 import {
@@ -97,7 +97,7 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
     if (input.dryRun) {
       const state = target.state();
       const storage = state === 'context' || state === 'legacy' ? await target.open() : undefined;
-      const plan = storage ? classify(entries(), storage, (id, path) => duplicateError(reader, check, id, path)) : allNew(ids);
+      const plan = storage && holdsMemories(storage) ? classify(entries(), storage, (id, path) => duplicateError(reader, check, id, path)) : allNew(ids);
       if (onConflict === 'fail' && plan.conflicts.size) throw conflictError(plan.conflicts);
       return { ...base, backend: storage?.name ?? target.backendName(), ...outcome(plan, onConflict) };
     }
@@ -105,8 +105,10 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
     return await target.withLock(async () => {
       const state = target.state();
       const storage = await target.openForWrite();
-      // A target that held no context holds no memory: every one is new, no pass to classify them.
-      const plan = state === 'context' || state === 'legacy' ? classify(entries(), storage, (id, path) => duplicateError(reader, check, id, path)) : allNew(ids);
+      // A target that held no context, or an empty one (made by this command's --backend, say),
+      // holds no memory: every one is new, and no pass over the archive classifies them.
+      const plan =
+        (state === 'context' || state === 'legacy') && holdsMemories(storage) ? classify(entries(), storage, (id, path) => duplicateError(reader, check, id, path)) : allNew(ids);
       if (onConflict === 'fail' && plan.conflicts.size) throw conflictError(plan.conflicts);
       let preRestoreBackup: string | undefined;
       if (onConflict === 'replace' && plan.conflicts.size) {
@@ -120,6 +122,12 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
   } finally {
     reader.close();
   }
+}
+
+/** Whether the target holds any memory (of any type). */
+function holdsMemories(storage: StorageBackend): boolean {
+  const { counts } = storage.summary();
+  return MEMORY_TYPES.some((type) => counts[type] > 0);
 }
 
 /** The ids of the backup's memories, by what the target holds under the same id. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeArchive } from '../../src/backup/archive.js';
 import { restoreBackup, restoreLimits } from '../../src/commands/restore-backup.js';
 import { Context } from '../../src/context/context.js';
@@ -32,6 +32,25 @@ describe('restore-backup: memories kept from the verifying pass, or read again',
       ctx.close();
     }
   };
+
+  it('does not classify against an empty context: every memory is new, and none of the target is read', async () => {
+    const memories = Array.from({ length: 12 }, (_, i) => sampleMemory({ title: `Into empty ${i}` }, Date.UTC(2025, 1, 1) + i));
+    const archive = join(dir, 'b.tar.gz');
+    await writeArchive(memories, { context: { name: 'c', path: '/c' }, backend: 'markdown', kind: 'backup', now: new Date('2026-01-01T00:00:00Z') }, archive);
+    for (const backend of ['markdown', 'sqlite'] as const) {
+      const ctx = new Context(resolveContext({ baseDir: join(dir, `empty-${backend}`), env: {} }), { backend, env: {} });
+      try {
+        const storage = await ctx.openForWrite(); // an existing context, with no memory
+        const reads = vi.spyOn(Object.getPrototypeOf(storage) as { read: () => unknown }, 'read');
+        const result = await restoreBackup(ctx, { file: archive });
+        expect(result.inserted).toHaveLength(memories.length);
+        expect(reads).not.toHaveBeenCalled();
+        reads.mockRestore();
+      } finally {
+        ctx.close();
+      }
+    }
+  });
 
   for (const backend of ['markdown', 'sqlite'] as const) {
     it(`gives the same memories and result both ways on ${backend}, into a new and into an existing context`, async () => {
