@@ -16,6 +16,7 @@ import type { StorageBackend, StorageProblem } from '../storage/types.js';
 import { readAllNamed } from '../storage/bulk.js';
 import { isAlive } from '../util/process.js';
 import { counted, memoryCount } from './progress.js';
+import { expectBulkWork } from '../util/heap.js';
 
 /** Where `backup` writes by default, inside the context (SPEC section 2). */
 export const BACKUPS_DIR = 'backups';
@@ -68,6 +69,7 @@ export interface VerifyResult {
  * file), written to a temporary file and renamed into place.
  */
 export async function backup(ctx: Context, input: BackupInput = {}): Promise<BackupResult> {
+  expectBulkWork();
   const state = ctx.state();
   if (state !== 'context' && state !== 'legacy') {
     throw new NotFoundError(`context not found: ${ctx.path}`, 'nothing to back up; check --base-dir / --context', 'context_not_found');

@@ -11,6 +11,7 @@ import { loadBackend } from '../storage/registry.js';
 import type { BackendName } from '../storage/types.js';
 import { once, readAllNamed } from '../storage/bulk.js';
 import { counted, memoryCount } from './progress.js';
+import { expectBulkWork } from '../util/heap.js';
 
 export interface CloneInput {
   /** A context name (then $WHITEMAGIC_HOME/NAME) or a path (has a `/`, or starts with `.` or `~`). */
@@ -48,6 +49,7 @@ export function cloneDestination(dest: string, env: NodeJS.ProcessEnv = process.
  * no half-made context at DEST, and the next clone clears what a killed one left.
  */
 export async function cloneContext(ctx: Context, input: CloneInput): Promise<CloneResult> {
+  expectBulkWork();
   const dest = cloneDestination(input.dest, input.env ?? ctx.options.env);
   const state = ctx.state();
   if (state !== 'context' && state !== 'legacy') {

@@ -7,7 +7,7 @@ import { detach, detached, once } from '../storage/bulk.js';
 import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
 import { applyUpdate } from './update.js';
 import { counted } from './progress.js';
-import { itemDone } from '../util/heap.js';
+import { expectBulkWork, itemDone } from '../util/heap.js';
 
 /** Tags that promote a short-term memory to long-term instead of archiving it (SPEC section 6). */
 export const PROMOTION_TAGS = ['heuristic', 'pattern', 'proven', 'decision', 'insight'];
@@ -64,6 +64,7 @@ export interface ConsolidateResult {
  * run a kill interrupted, and journals its plan before moving anything, so a rerun converges.
  */
 export async function consolidate(ctx: Context, input: ConsolidateInput = {}): Promise<ConsolidateResult> {
+  expectBulkWork();
   const now = input.now ?? new Date();
   const dryRun = input.dryRun ?? true;
   if (!dryRun) return ctx.withLock(async () => run(ctx, await ctx.openForWrite(), now, input.olderThan, false), { create: false });

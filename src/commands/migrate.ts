@@ -11,7 +11,7 @@ import { once, readAllNamed } from '../storage/bulk.js';
 import type { BackendFactory, BackendName, StorageBackend } from '../storage/types.js';
 import { faultPoint } from '../util/fault.js';
 import { counted, memoryCount } from './progress.js';
-import { itemDone } from '../util/heap.js';
+import { expectBulkWork, itemDone } from '../util/heap.js';
 
 /**
  * `migrate --backend B` (SPEC sections 4 and 7): converts a context to another backend in place.
@@ -57,6 +57,7 @@ export interface MigrateResult {
 
 /** Converts the active context to `backend`, holding its lock; see the steps above. */
 export async function migrateContext(ctx: Context, input: { backend: BackendName }): Promise<MigrateResult> {
+  expectBulkWork();
   const to = input.backend;
   const state = ctx.state();
   if (state === 'missing' || state === 'not-a-context') {

@@ -1,6 +1,6 @@
 import type { Context } from '../context/context.js';
 import type { ReindexResult } from '../search/types.js';
-import { itemDone } from '../util/heap.js';
+import { expectBulkWork, itemDone } from '../util/heap.js';
 
 export interface ReindexOutput extends ReindexResult {
   context: string;
@@ -9,6 +9,7 @@ export interface ReindexOutput extends ReindexResult {
 
 /** Rebuilds the context's derived search index from its memories, holding the context's lock. */
 export async function reindex(ctx: Context): Promise<ReindexOutput> {
+  expectBulkWork();
   const storage = await ctx.open();
   const state = ctx.state();
   // The implicit default context before its first write: nothing to index, and nothing to create.

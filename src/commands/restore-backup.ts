@@ -17,6 +17,7 @@ import {
 import { archivePath, BACKUPS_DIR, verificationError, writeSnapshot } from './backup.js';
 import { once } from '../storage/bulk.js';
 import { counted } from './progress.js';
+import { expectBulkWork } from '../util/heap.js';
 
 /** What to do with a memory of the backup whose id the target has, with other content. */
 export type OnConflict = 'skip' | 'replace' | 'fail';
@@ -57,6 +58,7 @@ export interface RestoreBackupResult {
  * so a restore holds the ids of the backup's memories, never the memories themselves.
  */
 export async function restoreBackup(target: Context, input: RestoreBackupInput): Promise<RestoreBackupResult> {
+  expectBulkWork();
   const file = archivePath(input.file);
   const reader = await ArchiveReader.open(file);
   try {

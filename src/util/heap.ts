@@ -25,6 +25,16 @@ export function expectFiles(files: number): boolean {
   return keepYoungGeneration();
 }
 
+/**
+ * A bulk command is starting (consolidate, migrate, restore, clone, backup, reindex): the heap is
+ * tuned now (once, where allowed), before the lists it makes first (a plan's ids, an archive's
+ * list of files, a scan's headers) let the young generation grow, and not only at its loop's
+ * HeapPacer.CHECK_EVERY-th item.
+ */
+export function expectBulkWork(): void {
+  keepYoungGeneration();
+}
+
 /** Gives the hint (once, where allowed): the young generation keeps the size it has. */
 function keepYoungGeneration(): boolean {
   if (!allowed || given) return given;
