@@ -126,17 +126,20 @@ export async function writeArchive(
     entriesFd = openSync(entriesPath, 'wx+', 0o600);
     filesFd = openSync(filesPath, 'wx+', 0o600);
     const counts = { short_term: 0, long_term: 0, archive: 0, total: 0 };
-    const used = new Set<string>();
+    // The names used, by type folder: a name string the memory has already (not a path made for each).
+    const used = new Map<string, Set<string>>();
     let filesBytes = 0;
     const spool = entriesFd;
     const pack = new PackSync({ portable: true });
     pack.on('data', (chunk: Buffer) => writeAll(spool, chunk));
     for (const memory of memories) {
-      const name = isKeepableName(memory.name) ? memory.name : memoryName(memory);
-      let entry = `memory/${memory.type}/${name}.md`;
+      let name = isKeepableName(memory.name) ? memory.name : memoryName(memory);
+      let names = used.get(memory.type);
+      if (!names) used.set(memory.type, (names = new Set()));
       // Two memories may share a name only if their ids share a tail; the full id tells them apart.
-      if (used.has(entry)) entry = `memory/${memory.type}/${name}_${memory.id}.md`;
-      used.add(entry);
+      if (names.has(name)) name = `${name}_${memory.id}`;
+      names.add(name);
+      const entry = `memory/${memory.type}/${name}.md`;
       const { name: _name, ...stored } = memory;
       void _name;
       const data = Buffer.from(serialiseMemory(stored), 'utf8');

@@ -69,7 +69,7 @@ function keepYoungGeneration(): boolean {
  */
 export class HeapPacer {
   static readonly CHECK_EVERY = 256;
-  static readonly BUDGET_FLOOR = 32 * 1024 * 1024;
+  static readonly BUDGET_FLOOR = 16 * 1024 * 1024;
   private items = 0;
   /** What the last collection left; before the first, as much as a small command uses anyway. */
   private left = HeapPacer.BUDGET_FLOOR;

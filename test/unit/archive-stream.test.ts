@@ -58,6 +58,26 @@ describe('the streamed backup archive', () => {
     }
   });
 
+  it('names a memory whose name another of its type took already by its full id too, and keeps both', async () => {
+    // The same name in one type folder twice (names from two contexts), and once in another folder.
+    const memories = [0, 3, 6].map((i) => ({ ...memory(i), name: 'same-name' }));
+    memories[2].type = 'long_term';
+    await write(memories);
+    const reader = await ArchiveReader.open(join(dir, 'a.tar.gz'));
+    try {
+      const check = checkArchive(reader);
+      expect(check.problems).toEqual([]);
+      const paths = [...archiveEntries(reader, check)].map((e) => e.path);
+      expect(paths).toEqual([
+        `memory/${memories[0].type}/same-name.md`,
+        `memory/${memories[1].type}/same-name_${memories[1].id}.md`,
+        'memory/long_term/same-name.md',
+      ]);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('writes the manifest as JSON.stringify(manifest, null, 2) would', async () => {
     const memories = [memory(1), memory(2)];
     await write(memories);
