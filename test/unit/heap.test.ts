@@ -51,13 +51,15 @@ describe('garbage collection paced by a bulk command', () => {
       () => used,
       () => {
         collections++;
-        used = 90 * MiB; // the loop's garbage gone, its live set not
+        used = 40 * MiB; // the loop's garbage gone, its live set not
       },
     );
     pacer.collectNow();
     expect(collections).toBe(1);
-    // Within the budget of 90 MiB left (though far past the first budget, counted from nothing).
-    used = 90 * MiB + HeapPacer.BUDGET_FLOOR;
+    // Within the budget of 40 MiB left (though far past the first budget, counted from nothing);
+    // a quarter of 40 MiB is below the floor, so the floor is the budget.
+    expect(40 * MiB < 4 * HeapPacer.BUDGET_FLOOR).toBe(true);
+    used = 40 * MiB + HeapPacer.BUDGET_FLOOR;
     expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
     used += 1;
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
