@@ -312,7 +312,9 @@ export class MarkdownBackend implements StorageBackend {
     }
     this.catalog?.close();
     this.catalog = saved;
-    if (this.looked) this.looked = { ...this.looked, catalog: saved, source };
+    // The clean index seen before described the old catalog's offsets: not to be used with this one
+    // (nor is it: a scan's entries take its place until close).
+    if (this.looked) this.looked = { ...this.looked, catalog: saved, source, clean: undefined };
     // The map again: its keys are the ids as they were, views into the lines.
     const entries = new Map<string, FileHeader>();
     for (const header of this.entries!.values()) entries.set(header.id, header);
