@@ -153,20 +153,6 @@ function changedFiles(folders: TypeListing[], rows: FileRow[]): ChangedFiles {
   return { files, count, removed: [...known.values()], previous };
 }
 
-/** Memory files on disk with size and mtime, in the order the backend reads them; and unreadable folders. */
-export function listMemoryFiles(dir: string, isMemoryFileName: (name: string) => boolean): { files: DiskFile[]; problems: StorageProblem[] } {
-  const { listings, problems } = readListings(dir, isMemoryFileName);
-  return { files: filesOf(typeListings(listings, isMemoryFileName)), problems };
-}
-
-function filesOf(folders: TypeListing[]): DiskFile[] {
-  const files: DiskFile[] = [];
-  for (const { type, names, sizes, mtimes } of folders) {
-    names.forEach((name, i) => files.push({ path: `${MEMORY_DIR}/${type}/${name}`, type, name, size: sizes[i], mtime: mtimes[i] }));
-  }
-  return files;
-}
-
 function sqliteCode(err: unknown): string {
   return String((err as { code?: unknown })?.code ?? '');
 }
@@ -393,26 +379,24 @@ export class MarkdownSearchIndex {
   check(memories: Array<{ memory: Memory; path: string }>): IndexCheck {
     const corrupt = this.fts.integrity();
     if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
-    const { files } = listMemoryFiles(this.dir, this.isMemoryFileName);
-    const known = new Map((this.db.prepare('SELECT * FROM files').all() as FileRow[]).map((r) => [r.path, r]));
+    // What the next sync would take in (changedFiles), told apart from drift.
+    const { listings } = readListings(this.dir, this.isMemoryFileName);
+    const { files, removed, previous } = changedFiles(typeListings(listings, this.isMemoryFileName), this.db.prepare('SELECT * FROM files').all() as FileRow[]);
     const pendingPaths = new Set<string>();
     const skip = new Set<string>();
     // Files recorded as changed-just-now: compared by content below; a difference there is pending.
     const racy = new Set<string>();
-    for (const f of files) {
-      const row = known.get(f.path);
+    for (const f of files()) {
+      const row = previous.get(f.path);
       if (row && row.mtime === -1 && row.size === f.size && row.id) racy.add(row.id);
-      else if (!row || row.size !== f.size || row.mtime !== f.mtime) {
+      else {
         pendingPaths.add(f.path);
         if (row?.id) skip.add(row.id);
       }
     }
-    const onDisk = new Set(files.map((f) => f.path));
-    for (const row of known.values()) {
-      if (!onDisk.has(row.path)) {
-        pendingPaths.add(row.path);
-        if (row.id) skip.add(row.id);
-      }
+    for (const row of removed) {
+      pendingPaths.add(row.path);
+      if (row.id) skip.add(row.id);
     }
     const pathOf = new Map<string, string>();
     for (const { memory, path } of memories) {
