@@ -20,67 +20,56 @@ describe('garbage collection paced by a bulk command', () => {
     return collected;
   };
 
-  it('collects when the heap grew past the budget since the last collection, checking every CHECK_EVERY items', () => {
-    let used = 0;
-    let collections = 0;
+  /** A pacer over a pretend heap of `used` bytes, whose every collection leaves `left` (what survives). */
+  const pretendHeap = (used: number, left: number) => {
+    const heap = { used, collections: 0 };
     const pacer = new HeapPacer(
-      () => used,
+      () => heap.used,
       () => {
-        collections++;
-        used = 50 * MiB; // what survives
+        heap.collections++;
+        heap.used = left;
       },
     );
+    return { heap, pacer };
+  };
+  /** With `left` MiB after the last collection, a quarter of it below the floor: the floor is the budget, to the byte. */
+  const expectFloorBudget = ({ heap, pacer }: ReturnType<typeof pretendHeap>, left: number) => {
+    expect(left * MiB < 4 * HeapPacer.BUDGET_FLOOR).toBe(true);
+    heap.used = left * MiB + HeapPacer.BUDGET_FLOOR;
+    expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
+    heap.used += 1;
+    expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
+  };
+
+  it('collects when the heap grew past the budget since the last collection, checking every CHECK_EVERY items', () => {
     // Before any collection: nothing below twice the floor, as much as a small command uses anyway.
-    used = 2 * HeapPacer.BUDGET_FLOOR;
+    const paced = pretendHeap(2 * HeapPacer.BUDGET_FLOOR, 50 * MiB);
+    const { heap, pacer } = paced;
     expect(run(pacer, HeapPacer.CHECK_EVERY * 3)).toBe(0);
-    used += 1;
+    heap.used += 1;
     expect(run(pacer, HeapPacer.CHECK_EVERY - 1)).toBe(0); // not looked at between checks
     expect(run(pacer, 1)).toBe(1);
-    expect(collections).toBe(1);
-    // 50 MiB left: a quarter of it is below the floor, so the floor is the budget.
-    used = 50 * MiB + HeapPacer.BUDGET_FLOOR;
-    expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
-    used += 1;
-    expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
+    expect(heap.collections).toBe(1);
+    expectFloorBudget(paced, 50);
   });
 
   it('collects at once when a loop is over, and counts the next budget from what that left', () => {
-    let used = 100 * MiB;
-    let collections = 0;
-    const pacer = new HeapPacer(
-      () => used,
-      () => {
-        collections++;
-        used = 40 * MiB; // the loop's garbage gone, its live set not
-      },
-    );
-    pacer.collectNow();
-    expect(collections).toBe(1);
-    // Within the budget of 40 MiB left (though far past the first budget, counted from nothing);
-    // a quarter of 40 MiB is below the floor, so the floor is the budget.
-    expect(40 * MiB < 4 * HeapPacer.BUDGET_FLOOR).toBe(true);
-    used = 40 * MiB + HeapPacer.BUDGET_FLOOR;
-    expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
-    used += 1;
-    expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
+    // The loop's garbage gone, its live set (40 MiB) not.
+    const paced = pretendHeap(100 * MiB, 40 * MiB);
+    paced.pacer.collectNow();
+    expect(paced.heap.collections).toBe(1);
+    // The budget counts from the 40 MiB left (far past the first budget, counted from nothing).
+    expectFloorBudget(paced, 40);
   });
 
   it('lets the budget grow with what survives, so a large live set is not collected over and over', () => {
-    let used = 300 * MiB;
-    let collections = 0;
-    const pacer = new HeapPacer(
-      () => used,
-      () => {
-        collections++;
-        used = 200 * MiB;
-      },
-    );
+    const { heap, pacer } = pretendHeap(300 * MiB, 200 * MiB);
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1); // 200 MiB left
-    used = 200 * MiB + 50 * MiB; // past the floor, within a quarter of what was left
+    heap.used = 200 * MiB + 50 * MiB; // past the floor, within a quarter of what was left
     expect(run(pacer, HeapPacer.CHECK_EVERY * 4)).toBe(0);
-    used += 1;
+    heap.used += 1;
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
-    expect(collections).toBe(2);
+    expect(heap.collections).toBe(2);
   });
 
   it('reaches the real collector of a running process: an object nothing refers to is gone after it', async () => {
