@@ -13,11 +13,11 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else {
   // Loaded only here, so that --version reads no other module. Built as CommonJS: __dirname is dist/.
   // The folders a reading command will list are read on another thread meanwhile (read-ahead.ts).
-  // The code cache keeps a file per command (code-cache.ts), so it is told which this is.
+  // The code cache keeps a file per command and kind of context (code-cache.ts), so it is told which.
   void (async () => {
-    const { readsFirst, scanArgs } = await import('./args.js');
+    const { scanArgs } = await import('./args.js');
     const { command } = scanArgs(argv);
-    if (readsFirst(command)) (await import('./read-ahead.js')).readAhead(argv);
-    (await import('../util/code-cache.js')).runWithCodeCache(`${__dirname}/cli-main.cjs`, command);
+    const variant = (await import('./read-ahead.js')).readAhead(argv);
+    (await import('../util/code-cache.js')).runWithCodeCache(`${__dirname}/cli-main.cjs`, command, variant);
   })();
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isContextName } from '../context/names.js';
 import { resolveContext } from '../context/resolve.js';
@@ -28,31 +28,60 @@ import { readsFirst, scanArgs } from './args.js';
  */
 
 /**
- * The memory folders a run with these arguments will read first, as the storage code names them
- * (`<context>/memory/<type>`); empty when the command is not one of READERS or the arguments do not
- * say. Resolves the context by the same rules as the command (resolveContext), so the paths match.
+ * What the launcher guesses of a run from its arguments, before loading the command line:
+ * - `folders`: the memory folders it will read first, as the storage code names them
+ *   (`<context>/memory/<type>`); empty unless the command is one of READERS (it reads before it
+ *   writes) and works on a markdown context.
+ * - `variant`: the kind of context it works on, `markdown` or `sqlite` (or, for a federated search,
+ *   `federated` and the kinds of its contexts, such as `federated-markdown-sqlite`); undefined for a context not made yet. The code cache
+ *   keeps a file per command and variant (code-cache.ts): a `create` on SQLite given the cache a
+ *   markdown `create` wrote compiled the SQLite backend's functions every time (about 4 ms).
+ * The context is resolved by the same rules as the command (resolveContext), so the paths match.
  */
-export function foldersToReadAhead(args: readonly string[], env: NodeJS.ProcessEnv): string[] {
+export function guessRun(args: readonly string[], env: NodeJS.ProcessEnv): { folders: string[]; variant?: string } {
   const { command, values, flags } = scanArgs(args);
-  if (!readsFirst(command)) return [];
-  // Only a context with a memory folder: a SQLite context has none, and then nothing is read ahead.
-  const folders = (dir: string) => (existsSync(join(dir, 'memory')) ? MEMORY_TYPES.map((type) => join(dir, 'memory', type)) : []);
+  const reads = readsFirst(command);
   if (command === 'search' && (flags.has('--all-contexts') || values.has('--contexts'))) {
     const home = resolveContext({ env }).home;
     const names = flags.has('--all-contexts')
       ? readdirSync(home, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()
       : values.get('--contexts')!.split(',').map((n) => n.trim());
-    return names.filter(isContextName).flatMap((name) => folders(join(home, name)));
+    const contexts = names.filter(isContextName).map((name) => contextAt(join(home, name)));
+    const kinds = new Set(contexts.map((c) => c.backend).filter(Boolean));
+    return { folders: contexts.flatMap((c) => c.folders), variant: ['federated', ...[...kinds].sort()].join('-') };
   }
-  return folders(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
+  if (command === undefined) return { folders: [] };
+  const { backend, folders } = contextAt(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
+  return { folders: reads ? folders : [], variant: backend };
 }
 
-/** Starts reading ahead the folders this run will read, where the native addon is built. Never throws: it is only a guess. */
-export function readAhead(args: readonly string[]): void {
+/**
+ * The backend of the context at `dir` and its memory folders, as cheaply as they can be told: a
+ * markdown context has its memory folder (none: nothing to read ahead); otherwise the manifest
+ * (`whitemagic.json`, context/manifest.ts, not imported: it would bring the storage registry into
+ * the launcher) names the backend. Undefined for a context not made yet.
+ */
+function contextAt(dir: string): { backend?: string; folders: string[] } {
+  if (existsSync(join(dir, 'memory'))) return { backend: 'markdown', folders: MEMORY_TYPES.map((type) => join(dir, 'memory', type)) };
   try {
-    const folders = foldersToReadAhead(args, process.env);
+    const backend = (JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8')) as { backend?: unknown }).backend;
+    return { backend: backend === 'sqlite' || backend === 'markdown' ? backend : undefined, folders: [] };
+  } catch {
+    return { folders: [] };
+  }
+}
+
+/**
+ * Starts reading ahead the folders this run will read, where the native addon is built; returns the
+ * run's variant (guessRun). Never throws: it is only a guess.
+ */
+export function readAhead(args: readonly string[]): string | undefined {
+  try {
+    const { folders, variant } = guessRun(args, process.env);
     if (folders.length) nativeAddon()?.prefetch(folders);
+    return variant;
   } catch {
     // A context that cannot be resolved, a home that cannot be read: the command says so itself.
+    return undefined;
   }
 }

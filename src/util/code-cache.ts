@@ -16,15 +16,19 @@ import { COMMANDS } from '../cli/args.js';
  * by V8 (another V8, other flags, another bundle of the same size), atomically; any failure only
  * means compiling as usual.
  *
- * One file per command: a cache holds the functions of the run that wrote it, and V8 deserialises
- * all of it before the bundle runs, so a `list` given a cache that had learnt every command of a
- * day's work spent about 2 ms more than with its own (533 against 243 KB). `command` is the word
- * the launcher read (args.ts); a word that is not a command shares one file with the runs that name
- * none, so typos do not fill the folder.
+ * One file per command and kind of context: a cache holds the functions of the run that wrote it
+ * (functions it lacks are compiled every time), and V8 deserialises all of it before the bundle
+ * runs, so a `list` given a cache that had learnt every command of a day's work spent about 2 ms
+ * more than with its own (533 against 243 KB), and a SQLite `create` given a markdown `create`'s
+ * about 4 ms more than with its own. `command` is the word the launcher read (args.ts); a word that
+ * is not a command shares one file with the runs that name none, so typos do not fill the folder.
+ * `variant` is the kind of context the launcher found (read-ahead.ts: `markdown`, `sqlite`,
+ * `federated-markdown`...; none for a context not made yet).
  */
-export function runWithCodeCache(file: string, command?: string): void {
+export function runWithCodeCache(file: string, command?: string, variant?: string): void {
   const source = readFileSync(file, 'utf8');
-  const cacheFile = cachePathFor(file, source.length, command !== undefined && COMMANDS.has(command) ? command : '');
+  const known = command !== undefined && COMMANDS.has(command);
+  const cacheFile = cachePathFor(file, source.length, known ? command : '', known && variant && /^[a-z-]+$/.test(variant) ? variant : undefined);
   let data: Buffer | undefined;
   if (cacheFile) {
     try {
@@ -45,10 +49,10 @@ export function runWithCodeCache(file: string, command?: string): void {
 
 /**
  * The cache file of a bundle for a command, or undefined when the user's cache folder cannot be
- * trusted or made. Named `<node>-<arch>-<bundle's length>-<mtime>-<bundle's path>.<command>`; runs
- * that name no known command use `.none`.
+ * trusted or made. Named `<node>-<arch>-<bundle's length>-<mtime>-<bundle's path>.<command>`, and
+ * `.<variant>` after it when the kind of context is known; runs that name no known command use `.none`.
  */
-function cachePathFor(file: string, length: number, command: string): string | undefined {
+function cachePathFor(file: string, length: number, command: string, variant: string | undefined): string | undefined {
   try {
     const uid = process.getuid?.() ?? 0;
     const folder = join(tmpdir(), `whitemagic-code-cache-${uid}`);
@@ -60,7 +64,7 @@ function cachePathFor(file: string, length: number, command: string): string | u
     // Another user's folder, or one others can write to, could hold code we would run as ours.
     if (!st.isDirectory() || (process.getuid && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
     const mtime = Math.trunc(statSync(file).mtimeMs);
-    return join(folder, `${process.version}-${process.arch}-${length}-${mtime}-${bundleKey(file)}.${command || 'none'}`);
+    return join(folder, `${process.version}-${process.arch}-${length}-${mtime}-${bundleKey(file)}.${command || 'none'}${variant ? `.${variant}` : ''}`);
   } catch {
     return undefined;
   }

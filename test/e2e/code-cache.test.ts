@@ -18,40 +18,52 @@ describe('the code cache of the command line', () => {
 
   it('is written by the first run of a command and used by the next, with the same results', () => {
     const env = { TMPDIR: tmp };
+    // The first create makes the context: a run on no context yet has a file of its own (below).
+    expect(h.run(['create', '--title', 'Makes the context', '--content', 'c'], { env }).code).toBe(0);
+    const made = readdirSync(cacheFolder());
     const first = h.run(['create', '--title', 'Cached', '--content', 'c', '--json'], { env });
     expect(first.code).toBe(0);
     expect(first.stderr).toBe('');
-    const files = readdirSync(cacheFolder());
+    const files = readdirSync(cacheFolder()).filter((f) => !made.includes(f));
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/\.create$/);
+    expect(files[0]).toMatch(/\.create\.markdown$/);
     const written = readFileSync(join(cacheFolder(), files[0]));
     const second = h.run(['create', '--title', 'Second', '--content', 'c', '--json'], { env });
     expect(second.code).toBe(0);
     expect(second.stderr).toBe('');
-    expect(readdirSync(cacheFolder())).toEqual(files);
+    expect(readdirSync(cacheFolder()).filter((f) => !made.includes(f))).toEqual(files);
     expect(readFileSync(join(cacheFolder(), files[0]))).toEqual(written); // used, not written again
-    expect(JSON.parse(h.run(['list', '--json'], { env }).stdout).memories.map((m: { title: string }) => m.title).sort()).toEqual(['Cached', 'Second']);
+    expect(JSON.parse(h.run(['list', '--json'], { env }).stdout).memories.map((m: { title: string }) => m.title).sort()).toEqual(['Cached', 'Makes the context', 'Second']);
   });
 
-  it('keeps one file per command, so a command never loads the functions of the others', () => {
+  it('keeps one file per command and kind of context, so a run never loads the functions of the others', () => {
     const env = { TMPDIR: tmp };
     const files = () => readdirSync(cacheFolder()).sort();
+    const suffix = (f: string) => f.slice(f.indexOf('_cjs.') + 4); // what follows the bundle's key
     expect(h.run(['create', '--title', 'Learnt', '--content', 'c'], { env }).code).toBe(0);
     expect(h.run(['search', 'learnt'], { env }).stdout).toContain('Learnt');
     expect(h.run(['ls'], { env }).stdout).toContain('Learnt');
     const [create, ls, search] = files();
-    expect([create, ls, search].map((f) => f.slice(f.lastIndexOf('.')))).toEqual(['.create', '.ls', '.search']);
-    expect(create.slice(0, create.lastIndexOf('.'))).toBe(search.slice(0, search.lastIndexOf('.')));
+    // The create made the context: it ran on none, and has the file of runs on a context not made yet.
+    expect([create, ls, search].map(suffix)).toEqual(['.create', '.ls.markdown', '.search.markdown']);
+    expect(create).toBe(search.slice(0, search.indexOf('_cjs.') + 4) + '.create');
     // Known now: not written again (a marker written over the data would survive).
     const marked = Buffer.concat([readFileSync(join(cacheFolder(), search)), Buffer.from('marker')]);
     writeFileSync(join(cacheFolder(), search), marked);
     expect(h.run(['search', 'learnt'], { env }).code).toBe(0);
     expect(readFileSync(join(cacheFolder(), search))).toEqual(marked);
+    // A SQLite context's runs, and a federated search, have files of their own.
+    expect(h.run(['--context', 'sq', '--backend', 'sqlite', 'create', '--title', 'In SQLite', '--content', 'c'], { env }).code).toBe(0);
+    expect(h.run(['--context', 'sq', 'create', '--title', 'Again', '--content', 'c'], { env }).code).toBe(0);
+    expect(h.run(['--context', 'sq', 'search', 'again'], { env }).stdout).toContain('Again');
+    expect(h.run(['search', 'learnt', '--all-contexts'], { env }).stdout).toContain('Learnt');
+    expect(files().map(suffix)).toEqual(['.create', '.create.sqlite', '.ls.markdown', '.search.federated-markdown-sqlite', '.search.markdown', '.search.sqlite']);
     // A word that is no command shares one file with runs that name none: typos do not fill the folder.
+    const known = files();
     expect(h.run(['serach', 'x'], { env }).code).toBe(2);
     expect(h.run(['lsit'], { env }).code).toBe(2);
     expect(h.run(['--help'], { env }).code).toBe(0);
-    expect(files().filter((f) => ![create, ls, search].includes(f)).map((f) => f.slice(f.lastIndexOf('.')))).toEqual(['.none']);
+    expect(files().filter((f) => !known.includes(f)).map(suffix)).toEqual(['.none']);
   });
 
   it("replaces the caches of an earlier build of the same bundle, and keeps other Node.js versions' and bundles'", () => {
@@ -73,8 +85,9 @@ describe('the code cache of the command line', () => {
 
   it('a damaged cache file is refused by V8 and replaced; the command still works', () => {
     const env = { TMPDIR: tmp };
+    expect(h.run(['create', '--title', 'Makes the context', '--content', 'c'], { env }).code).toBe(0);
     expect(h.run(['create', '--title', 'Before damage', '--content', 'c'], { env }).code).toBe(0);
-    const [file] = readdirSync(cacheFolder());
+    const [file] = readdirSync(cacheFolder()).filter((f) => f.endsWith('.create.markdown'));
     writeFileSync(join(cacheFolder(), file), 'not a code cache');
     const r = h.run(['create', '--title', 'After damage', '--content', 'c'], { env });
     expect(r.code).toBe(0);

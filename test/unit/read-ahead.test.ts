@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProgram } from '../../src/cli/program.js';
 import { COMMANDS, GLOBAL_VALUE_OPTIONS } from '../../src/cli/args.js';
-import { foldersToReadAhead } from '../../src/cli/read-ahead.js';
+import { guessRun } from '../../src/cli/read-ahead.js';
+
+const foldersToReadAhead = (args: string[], env: NodeJS.ProcessEnv) => guessRun(args, env).folders;
 
 const TYPES = ['short_term', 'long_term', 'archive'];
 const foldersOf = (dir: string) => TYPES.map((t) => join(dir, 'memory', t));
@@ -60,6 +62,23 @@ describe('reading ahead: which folders a run will read', () => {
     for (const args of [['create', '--title', 'list'], ['update', 'x'], ['delete', 'x'], ['reindex'], ['--help'], [], ['--json']]) {
       expect(foldersToReadAhead(args, env), args.join(' ')).toEqual([]);
     }
+  });
+
+  it('tells which kind of context a run works on, for every command (the code cache keeps a file per kind)', () => {
+    mkdirSync(join(home, 'wm', 'md', 'memory'), { recursive: true });
+    mkdirSync(join(home, 'wm', 'sq'), { recursive: true });
+    writeFileSync(join(home, 'wm', 'sq', 'whitemagic.json'), JSON.stringify({ format: 1, backend: 'sqlite' }));
+    mkdirSync(join(home, 'wm', 'odd'), { recursive: true });
+    writeFileSync(join(home, 'wm', 'odd', 'whitemagic.json'), 'not json');
+    expect(guessRun(['--context', 'md', 'create', '--title', 't'], env)).toEqual({ folders: [], variant: 'markdown' });
+    expect(guessRun(['--context', 'md', 'list'], env)).toEqual({ folders: foldersOf(join(home, 'wm', 'md')), variant: 'markdown' });
+    expect(guessRun(['--context', 'sq', 'create', '--title', 't'], env)).toEqual({ folders: [], variant: 'sqlite' });
+    expect(guessRun(['--context', 'sq', 'search', 'x'], env)).toEqual({ folders: [], variant: 'sqlite' });
+    expect(guessRun(['--context', 'missing', 'create'], env).variant).toBeUndefined();
+    expect(guessRun(['--context', 'odd', 'list'], env).variant).toBeUndefined();
+    expect(guessRun(['search', 'x', '--contexts', 'md,sq'], env).variant).toBe('federated-markdown-sqlite');
+    expect(guessRun(['search', 'x', '--contexts', 'sq'], env)).toEqual({ folders: [], variant: 'federated-sqlite' });
+    expect(guessRun(['--help'], env)).toEqual({ folders: [] });
   });
 
   it('leaves a context the command would refuse to the command (it throws, and readAhead drops the guess)', () => {
