@@ -162,20 +162,7 @@ function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true):
  * are read one at a time, as they are summarised or moved: a run over 100,000 holds none of them.
  */
 function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resumed: boolean, now: Date): ConsolidationRun {
-  let insights: ConsolidationRun['insights'] = null;
-  if (plan.archive.length) {
-    const existing = storage.read(plan.run);
-    if (existing) insights = { id: existing.id, title: existing.title };
-    else {
-      // Nothing of the plan has moved yet (the Insights memory is written first), so the archived
-      // memories are read as they are now; any deleted meanwhile are simply not listed.
-      const memory = insightsMemory(plan, storage);
-      if (memory) {
-        storage.insert(memory);
-        insights = { id: memory.id, title: memory.title };
-      }
-    }
-  }
+  const insights = plan.archive.length ? writeInsights(plan, storage) : null;
   // The moves go to the backend as one batch: one transaction in SQLite, one sync pass in markdown.
   // The batch is a generator: each memory is read, changed and written before the next is read.
   const promoted: ConsolidatedMemory[] = [];
@@ -205,6 +192,23 @@ function applyPlan(ctx: Context, storage: StorageBackend, plan: PlanRecord, resu
     ...(insights?.id ? { insights: insights.id } : {}),
   });
   return { run: plan.run, resumed, cutoff: plan.cutoff, promoted, archived, insights };
+}
+
+/**
+ * The Insights memory of a plan, written unless an earlier run of the plan wrote it: what the run
+ * reports of it, or null when none of the archived memories is still short-term. Nothing of the
+ * plan has moved yet (the Insights memory is written first), so the archived memories are read as
+ * they are now; any deleted meanwhile are simply not listed. A function of its own: the memory (tens
+ * of megabytes when tens of thousands are archived at once) must not stay in a variable of the
+ * frame that goes on to move every memory, where the collector still sees it.
+ */
+function writeInsights(plan: PlanRecord, storage: StorageBackend): ConsolidationRun['insights'] {
+  const existing = storage.read(plan.run);
+  if (existing) return { id: existing.id, title: existing.title };
+  const memory = insightsMemory(plan, storage);
+  if (!memory) return null;
+  storage.insert(memory);
+  return { id: memory.id, title: memory.title };
 }
 
 /**
