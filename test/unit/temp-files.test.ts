@@ -11,8 +11,8 @@ describe('temporary files of atomic writes', () => {
 
   it('a batch write leaves the file, owner-only, and no temporary file', () => {
     const path = join(dir, '2026-01-01-note-abcdefgh.md');
-    writeFileForBatch(path, 'first\n', 0o600);
-    writeFileForBatch(path, 'second\n', 0o600);
+    writeFileForBatch(path, Buffer.from('first\n'), 0o600);
+    writeFileForBatch(path, Buffer.from('second\n'), 0o600);
     expect(readFileSync(path, 'utf8')).toBe('second\n');
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['2026-01-01-note-abcdefgh.md']);
@@ -23,9 +23,9 @@ describe('temporary files of atomic writes', () => {
     // folder fails after the temporary file was written, and the temporary file is removed.
     const target = join(dir, 'taken.md'); // a folder with a memory's name
     writeFileSync(join(dir, 'keep.md'), 'x');
-    expect(() => writeFileForBatch(join(dir, 'missing', 'a.md'), 'x', 0o600)).toThrow(/ENOENT/);
+    expect(() => writeFileForBatch(join(dir, 'missing', 'a.md'), Buffer.from('x'), 0o600)).toThrow(/ENOENT/);
     mkdirSync(join(target, 'inside'), { recursive: true });
-    expect(() => writeFileForBatch(target, 'x', 0o600)).toThrow();
+    expect(() => writeFileForBatch(target, Buffer.from('x'), 0o600)).toThrow();
     expect(readdirSync(dir).sort()).toEqual(['keep.md', 'taken.md']);
 
     // What a process killed between write and rename leaves behind:

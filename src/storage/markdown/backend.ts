@@ -592,25 +592,26 @@ export class MarkdownBackend implements StorageBackend {
       this.checkedFolders?.add(type);
     }
     const path = join(folder, file);
-    const text = serialiseMemory(memory);
+    // Encoded once: written, measured and digested from the same bytes.
+    const bytes = Buffer.from(serialiseMemory(memory), 'utf8');
     try {
       if (this.unsynced) {
-        writeFileForBatch(path, text, FILE_MODE);
+        writeFileForBatch(path, bytes, FILE_MODE);
         this.unsynced.add(path);
       } else {
-        writeFileAtomic().sync(path, text, { mode: FILE_MODE });
+        writeFileAtomic().sync(path, bytes, { mode: FILE_MODE });
       }
     } catch (err) {
       throw fromFsError(err, path);
     }
     const { content: _content, ...rest } = memory;
     void _content;
-    const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: Buffer.byteLength(text) };
+    const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: bytes.length };
     if (this.entries) {
       const { id, title, tags, created, updated, meta } = header;
       // Like a file read by a scan, the header reads its fields from its catalog line when it has one.
       // The front matter written holds the title and creation time: its digest vouches for the record.
-      const line = this.noteWritten(type, file, header, false, frontMatterDigest(Buffer.from(text)));
+      const line = this.noteWritten(type, file, header, false, frontMatterDigest(bytes));
       this.entries.set(id, (line && LineSource.header(line, this.repairTail)) || FileHeader.of({ id, title, type, tags, created, updated, meta }, header.bytes, file, false));
     }
     return header;

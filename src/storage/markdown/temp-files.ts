@@ -54,7 +54,7 @@ let tempPrefix: string | undefined;
 let tempCount = 0;
 
 /**
- * Writes `text` to `path` atomically for a bulk write, without flushing: a temporary file beside it
+ * Writes `bytes` to `path` atomically for a bulk write, without flushing: a temporary file beside it
  * (named as isTempFileName expects, created exclusively, owner-only), then a rename over `path`.
  * The caller makes the batch durable (fsyncMany) before reporting success.
  *
@@ -65,13 +65,13 @@ let tempCount = 0;
  * process killed mid-write leaves only a temporary file, never a memory, and the next command
  * that scans the folder removes it once stale.
  */
-export function writeFileForBatch(path: string, text: string, mode: number): void {
+export function writeFileForBatch(path: string, bytes: Uint8Array, mode: number): void {
   tempPrefix ??= Buffer.from(randomBytes(4)).toString('hex');
   const temp = `${path}.${tempPrefix}${(tempCount++).toString(16)}`;
   const fd = openSync(temp, 'wx', mode);
   try {
     try {
-      writeSync(fd, text);
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
     } finally {
       closeSync(fd);
     }
