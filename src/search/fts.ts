@@ -228,14 +228,26 @@ export class SearchIndex {
     const counted = rows.length ? this.ranking().rowsRanked() : 0;
     const total = counted ?? (this.stmt('SELECT count(*) AS n FROM search_fts WHERE search_fts MATCH ?').get(match) as { n: number }).n;
     if (!rows.length) return { ranked: [], total };
-    const docs = this.stmt(`SELECT * FROM search_doc WHERE rowid IN (${rows.map(() => '?').join(', ')})`).all(...rows.map((r) => r.rowid)) as DocRow[];
+    // Documents only for the rows that can be kept: the best `limit` and any tied with the last of
+    // them (each is a page read on a connection just opened: a federated search over ten contexts
+    // fetched 520 for the 20 it shows). A row without its document (a damaged index) lets the
+    // rows after the cut fill in, as they did when every row was fetched.
+    const cut = rows[Math.min(limit, rows.length) - 1].rank;
+    let candidates = rows.filter((r) => r.rank <= cut);
+    let docs = this.docsOf(candidates);
+    if (docs.length < candidates.length && candidates.length < rows.length) docs = this.docsOf((candidates = rows));
     const byRowid = new Map(docs.map((d) => [d.rowid, d]));
-    const ranked = rows
+    const ranked = candidates
       .filter((r) => byRowid.has(r.rowid))
       .map((r) => ({ ...byRowid.get(r.rowid)!, rank: r.rank }))
       .sort((a, b) => a.rank - b.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
       .slice(0, limit);
     return { ranked, total };
+  }
+
+  /** The search_doc rows of these FTS rows (any order; a row without one is left out). */
+  private docsOf(rows: Array<{ rowid: number }>): DocRow[] {
+    return this.stmt(`SELECT * FROM search_doc WHERE rowid IN (${rows.map(() => '?').join(', ')})`).all(...rows.map((r) => r.rowid)) as DocRow[];
   }
 
   /** Ranking with --since / --until: dates live in search_doc, so every match is joined. */
