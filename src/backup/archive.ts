@@ -212,16 +212,19 @@ async function compressInto(chunks: Iterable<Buffer>, path: string): Promise<voi
   try {
     const gzip = createGzip();
     const written = pipeline(gzip, createWriteStream('', { fd, autoClose: false }));
-    // A failed write rejects `written` too: it is awaited (and its error thrown) below either way.
-    written.catch(() => undefined);
+    written.catch(() => undefined); // awaited below, after the writes
+    let failed: { error: unknown } | undefined;
     try {
       for (const chunk of chunks) {
         await new Promise<void>((resolve, reject) => gzip.write(chunk, (err) => (err ? reject(err) : resolve())));
       }
-    } finally {
-      gzip.end();
+    } catch (error) {
+      failed = { error };
     }
+    gzip.end();
+    // The file's own error (a full disk, say) first: a write refused after it says less.
     await written;
+    if (failed) throw failed.error;
     fsyncSync(fd);
   } finally {
     closeSync(fd);
