@@ -119,6 +119,8 @@ export class Catalog {
   private fileSize = 0;
   private recordsStart = 0;
   private buffer = Buffer.alloc(0);
+  /** The index's bytes when this command just wrote them (saveAndReopenCatalog): not read again. */
+  private written: Buffer | undefined;
   /** What copyTo last read: copyChunk.size bytes of the file from copyBase. */
   private copyBuffer: Buffer | undefined;
   private copyBase = 0;
@@ -135,8 +137,11 @@ export class Catalog {
     return Catalog.ofFile(fd);
   }
 
-  /** The catalog in the open file `fd` (closed with the catalog; at once if it is not one). */
-  static ofFile(fd: number): Catalog {
+  /**
+   * The catalog in the open file `fd` (closed with the catalog; at once if it is not one).
+   * `index`: the bytes of its index, when the caller just wrote them.
+   */
+  static ofFile(fd: number, index?: Buffer): Catalog {
     const catalog = new Catalog();
     try {
       catalog.fd = fd;
@@ -151,6 +156,7 @@ export class Catalog {
       if (indexAt > eol) {
         catalog.size = catalog.indexAt = indexAt;
         catalog.text = catalog.text.slice(0, indexAt); // the window holds records only
+        if (index?.length === catalog.fileSize - indexAt) catalog.written = index;
       }
       catalog.pos = catalog.recordsStart = eol + 1;
     } catch {
@@ -324,6 +330,8 @@ export class Catalog {
   readIndex(): CatalogIndex | undefined {
     if (!this.indexAt || this.fd === undefined) return undefined;
     try {
+      // At 100,000 memories the index is 11 MB: a list after a create wrote it and read it back.
+      if (this.written) return CatalogIndex.parse(this.written, this.indexAt);
       const bytes = Buffer.allocUnsafe(this.fileSize - this.indexAt);
       if (readSync(this.fd, bytes, 0, bytes.length, this.indexAt) !== bytes.length) return undefined;
       return CatalogIndex.parse(bytes, this.indexAt);
@@ -914,7 +922,7 @@ export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number
  */
 export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): Catalog | undefined {
   const out = writeCatalog(dir, parts, scannedAt, from, index, true);
-  return out === undefined ? undefined : Catalog.ofFile(out);
+  return out === undefined ? undefined : Catalog.ofFile(out.fd, out.index);
 }
 
 /** An index to write after a catalog's records: how long the records are, and its bytes given where they start. */
@@ -923,14 +931,25 @@ export interface IndexWriter {
   bytes(recordsStart: number): Buffer;
 }
 
-/** Writes a catalog (saveCatalog); the file open for reading if `keep`, else closed; undefined if it could not be written. */
-function writeCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, indexGiven: IndexInput | IndexWriter | undefined, keep: boolean): number | undefined {
+/**
+ * Writes a catalog (saveCatalog): if `keep`, the file open for reading and the index's bytes as
+ * written; else closed. Undefined if it could not be written.
+ */
+function writeCatalog(
+  dir: string,
+  parts: CatalogPart[],
+  scannedAt: number,
+  from: Catalog,
+  indexGiven: IndexInput | IndexWriter | undefined,
+  keep: boolean,
+): { fd: number; index?: Buffer } | undefined {
   const path = join(dir, CATALOG_FILE);
   // A name isTempFileName knows, so a copy left by a killed process is cleaned.
   const temp = `${path}.${Buffer.from(randomBytes(6)).toString('hex')}`;
   const index: IndexWriter | undefined =
     indexGiven && 'listings' in indexGiven ? { recordsLength: indexGiven.lineLengths.reduce((a, b) => a + b, 0), bytes: (start) => CatalogIndex.bytesOf(indexGiven, start) } : indexGiven;
   let out: number | undefined;
+  let indexBytes: Buffer | undefined;
   try {
     out = openSync(temp, keep ? 'wx+' : 'wx', 0o600);
     const firstLine = (indexAt: number) => `${MAGIC}${scannedAt} ${String(indexAt).padStart(INDEX_AT_DIGITS, '0')}\n`;
@@ -944,7 +963,8 @@ function writeCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from
     writer.flush();
     // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
     if (index && writer.written === recordsStart + index.recordsLength) {
-      writeSync(out, index.bytes(recordsStart));
+      indexBytes = index.bytes(recordsStart);
+      for (let at = 0; at < indexBytes.length; ) at += writeSync(out, indexBytes, at);
       writeSync(out, firstLine(writer.written), 0, 'latin1');
     }
     renameSync(temp, path);
@@ -955,7 +975,7 @@ function writeCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from
     return undefined;
   }
   for (const old of OLD_CATALOG_FILES) rmSync(join(dir, old), { force: true });
-  if (keep) return out;
+  if (keep) return { fd: out, index: indexBytes };
   closeSync(out);
   return undefined;
 }
