@@ -89,7 +89,13 @@ export function handEditMeasure({ dir, size, edits, runs, env }) {
       if (r.code !== 0) throw new Error(failure(r));
     };
     const afterCreate = compareWithFloor({ args: ['--base-dir', copy, 'list', '--limit', '20'], env, runs, prepare: created });
-    return [row('process', `first command after ${edits} hand edits`, 'markdown', size, result), row('process', 'first list after a create', 'markdown', size, afterCreate)];
+    // And a search: the search index takes the new file in (its own change check, search-index.ts).
+    const searchAfterCreate = compareWithFloor({ args: ['--base-dir', copy, 'search', QUERIES.oneWord, '--limit', '20'], env, runs, prepare: created });
+    return [
+      row('process', `first command after ${edits} hand edits`, 'markdown', size, result),
+      row('process', 'first list after a create', 'markdown', size, afterCreate),
+      row('process', 'first search after a create', 'markdown', size, searchAfterCreate),
+    ];
   } finally {
     removeLater(work);
   }
