@@ -286,9 +286,11 @@ describe.each<[number, string]>([
       expect(take).toHaveBeenCalled();
     }
     // The summary, and REFs: exact ids, prefixes in either case, ids that differ only in case,
-    // a file name (left to the scan) and nothing at all.
-    const ids = open().list({ types: ['short_term', 'long_term', 'archive'] }).memories.map((m) => m.id);
-    const refs = [ids[0], ids[5], ids[7].slice(0, 6), ids[3].slice(0, 5).toUpperCase(), ids[0].slice(0, 1), 'aaa-by-hand', 'zzz-no-date', 'nothing-like-it', ''];
+    // file names (with and without .md, of each type folder) and nothing at all.
+    const listed = open().list({ types: ['short_term', 'long_term', 'archive'] }).memories;
+    const ids = listed.map((m) => m.id);
+    const names = (['short_term', 'long_term', 'archive'] as const).map((type) => listed.find((m) => m.type === type)!.name);
+    const refs = [ids[0], ids[5], ids[7].slice(0, 6), ids[3].slice(0, 5).toUpperCase(), ids[0].slice(0, 1), 'aaa-by-hand', 'zzz-no-date', 'aaa-by-hand.md', ...names, 'nothing-like-it', 'zzzz', 'a', ''];
     take.mockClear();
     const cleanSummary = open().summary();
     const cleanLookups = refs.map((ref) => open().lookup(ref));
@@ -297,12 +299,13 @@ describe.each<[number, string]>([
       const [first] = s.lookup(ref);
       return first && s.read(first.id);
     });
-    // Ids and prefixes were found without a per-file step; file names, and misses, are the scan's.
+    // Ids, prefixes, file names and misses were all found without a per-file step.
     take.mockClear();
     open().summary();
-    for (const ref of refs.slice(0, 5)) {
+    for (const ref of refs) {
       const s = open();
-      s.read(s.lookup(ref)[0].id);
+      const [first] = s.lookup(ref);
+      if (first) s.read(first.id);
     }
     expect(take).not.toHaveBeenCalled();
     const scanned = () => scanFirst(open());

@@ -487,8 +487,13 @@ export class MarkdownBackend implements StorageBackend {
 
   lookup(ref: string): MemoryHeader[] {
     const clean = this.cleanIndex();
-    const found = clean && this.lookupClean(clean, ref);
-    if (found) return found.map((h) => h.plain());
+    if (clean) {
+      // By id or id prefix; then, when none matched (and no line was damaged), by file name.
+      const found = this.lookupClean(clean, ref);
+      if (found?.length) return found.map((h) => h.plain());
+      const named = found && this.lookupCleanByName(clean, ref.endsWith('.md') ? ref : `${ref}.md`);
+      if (named) return named.map((h) => h.plain());
+    }
     const entries = this.scan();
     const exact = entries.get(ref);
     if (exact) return [exact.plain()];
@@ -502,7 +507,7 @@ export class MarkdownBackend implements StorageBackend {
   /**
    * The memories whose id is `ref` (then only that one) or starts with it, ignoring case, as the
    * scan's lookup finds them (in reading order), by a binary search of the clean index's id order;
-   * undefined when none does (a REF by file name is left to the scan) or a line does not parse.
+   * none when none does, and undefined when a line does not parse (the scan decides).
    */
   private lookupClean(clean: CatalogIndex, ref: string): FileHeader[] | undefined {
     const lower = ref.toLowerCase();
@@ -525,7 +530,33 @@ export class MarkdownBackend implements StorageBackend {
       if (header.id === ref) return this.keepFound([header]);
       found.push({ r, header });
     }
-    return found.length ? this.keepFound(found.sort((a, b) => a.r - b.r).map((f) => f.header)) : undefined;
+    return this.keepFound(found.sort((a, b) => a.r - b.r).map((f) => f.header));
+  }
+
+  /**
+   * The memories whose file is named `file`, one type folder at a time, by a binary search of the
+   * records' reading order (type, then file name, in JavaScript's order: the listing's); undefined
+   * when a line does not parse. A `show` by name at 100,000 scanned every file (0.5 s, 129 MiB).
+   */
+  private lookupCleanByName(clean: CatalogIndex, file: string): FileHeader[] | undefined {
+    const found: FileHeader[] = [];
+    for (const [t, type] of MEMORY_TYPES.entries()) {
+      let lo = 0;
+      let hi = clean.records;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const header = this.cleanHeader(clean, mid);
+        if (!header) return undefined;
+        const at = MEMORY_TYPES.indexOf(header.type);
+        if (at < t || (at === t && header.file < file)) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === clean.records) continue;
+      const header = this.cleanHeader(clean, lo);
+      if (!header) return undefined;
+      if (header.type === type && header.file === file) found.push(header);
+    }
+    return this.keepFound(found);
   }
 
   /** Headers found through the clean index, kept so that read() of them needs no scan either. */
