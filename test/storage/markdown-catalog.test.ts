@@ -53,9 +53,9 @@ describe.each<[number, string]>([
   };
   const writeCatalog = (c: { head: string; rows: string[][] }) =>
     writeFileSync(join(dir, CATALOG_FILE), [c.head, ...c.rows.map((r) => r.join('\t')), ''].join('\n'));
-  /** `s` after a scan: a list by a tag, which the clean index does not serve. */
+  /** `s` after a scan: a list by update time, which the clean index does not serve (none shown: no title read). */
   const scanFirst = (s: StorageBackend) => {
-    s.list({ tags: ['no such tag'] });
+    s.list({ sort: 'updated', limit: 0 });
     return s;
   };
   const titleOf = (row: string[]) => JSON.parse(row[10])[0];
@@ -318,9 +318,24 @@ describe.each<[number, string]>([
       expect(cleanReads[i], ref).toEqual(first && s.read(first.id));
     });
     expect(cleanLookups[2].length + cleanLookups[4].length).toBeGreaterThan(2); // prefixes that match several
-    // A filter the index does not order by goes through the scan.
-    take.mockClear();
+    // Filters (tags, dates) by date order too, each record read and dropped: as the scan gives them.
+    const filtered: ListQuery[] = [];
+    for (const tags of [undefined, ['t1'], ['t1', 't2'], ['no such tag']]) {
+      for (const [since, until] of [[undefined, undefined], ['2024-02-03T00:00:00.000Z', undefined], [undefined, '2024-02-04T12:00:00.000Z'], ['2024-02-03T12:00:00.000Z', '2024-02-05T12:00:00.000Z']]) {
+        if (!tags && !since && !until) continue;
+        for (const limit of [undefined, 0, 1, 3]) for (const reverse of [false, true]) filtered.push({ tags, since, until, limit, reverse, types: limit === 3 ? ['archive', 'long_term'] : undefined });
+      }
+    }
+    for (const query of filtered) {
+      take.mockClear();
+      const fromIndex = open().list(query);
+      expect(take, JSON.stringify(query)).not.toHaveBeenCalled();
+      expect(fromIndex, JSON.stringify(query)).toEqual(scanFirst(open()).list(query));
+    }
     expect(open().list({ tags: ['t1'] }).memories.map((m) => m.title)).toContain('Bulk 1');
+    // Another order goes through the scan.
+    take.mockClear();
+    open().list({ sort: 'updated', limit: 1 });
     expect(take).toHaveBeenCalled();
 
     // A file edited in place by hand is read on its own (catalog-patch.ts), with no per-file step.

@@ -724,6 +724,14 @@ function parseJson(text: string): unknown {
 }
 
 /** JSON with every character beyond ASCII escaped, so the catalog stays one-byte. */
+/**
+ * A tag as it stands in a record's tags column: a line without it certainly lacks the tag (one
+ * with it may still, the text being elsewhere in the line).
+ */
+export function tagInLine(tag: string): string {
+  return asciiJson(tag);
+}
+
 function asciiJson(value: unknown): string {
   const json = JSON.stringify(value);
   return NOT_ASCII.test(json) ? json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
