@@ -883,14 +883,28 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   checkIndex(): IndexCheck {
-    const entries = [...this.scan().values()];
-    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: entries.length, drift: [] };
-    const memories: Array<{ memory: Memory; path: string }> = [];
-    for (const entry of entries) {
-      const memory = this.readMemory(entry);
-      if (memory) memories.push({ memory, path: `${MEMORY_DIR}/${entry.type}/${entry.file}` });
+    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: this.cleanIndex()?.records ?? this.scan().size, drift: [] };
+    const self = this;
+    // Each file's id and path: from the clean index while its lines parse (no header kept per file),
+    // then the scan's (a file given twice is harmless: the check only notes each one's path).
+    function* onDisk(): Iterable<{ id: string; path: string }> {
+      const clean = self.cleanIndex();
+      for (let r = 0; clean && r < clean.records; r++) {
+        const header = self.cleanHeader(clean, r);
+        if (!header) break;
+        yield { id: header.id, path: `${MEMORY_DIR}/${header.type}/${header.file}` };
+        if (r === clean.records - 1) return;
+      }
+      for (const entry of self.scan().values()) yield { id: entry.id, path: `${MEMORY_DIR}/${entry.type}/${entry.file}` };
     }
-    return this.searchIndex().check(memories);
+    // The memories one at a time, as a bulk read reads them (readEach: from the clean index when it holds).
+    function* memories(): Iterable<Memory> {
+      for (const { memory } of self.readEach()) {
+        itemDone();
+        yield memory;
+      }
+    }
+    return this.searchIndex().check(onDisk(), memories());
   }
 
   close(): void {
