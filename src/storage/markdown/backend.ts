@@ -471,10 +471,6 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * A list by creation date from the clean index: the records in that order, each line read only
-   * if shown (applyListQuery's order and counts, without a header per memory).
-   */
-  /**
    * A list with filters (tags, --since, --until) or in another order (updated, title) from the
    * clean index, keeping no header but those shown. The dates bound a range of the index's date
    * order (a binary search); every record of the wanted types in it is read in file order, through
@@ -527,6 +523,10 @@ export class MarkdownBackend implements StorageBackend {
     return { memories: memories.map((h) => (h as FileHeader).plain()), total, problems: [] };
   }
 
+  /**
+   * A list by creation date from the clean index: the records in that order, each line read only
+   * if shown (applyListQuery's order and counts, without a header per memory).
+   */
   private listClean(clean: CatalogIndex, query: ListQuery): ListResult {
     const wanted = (query.types ?? DEFAULT_LIST_TYPES).map((t) => MEMORY_TYPES.indexOf(t));
     const total = wanted.reduce((sum, t, i) => (wanted.indexOf(t) === i ? sum + clean.counts[MEMORY_TYPES[t]] : sum), 0);
@@ -889,11 +889,14 @@ export class MarkdownBackend implements StorageBackend {
     // then the scan's (a file given twice is harmless: the check only notes each one's path).
     function* onDisk(): Iterable<{ id: string; path: string }> {
       const clean = self.cleanIndex();
-      for (let r = 0; clean && r < clean.records; r++) {
-        const header = self.cleanHeader(clean, r);
-        if (!header) break;
-        yield { id: header.id, path: `${MEMORY_DIR}/${header.type}/${header.file}` };
-        if (r === clean.records - 1) return;
+      if (clean) {
+        let r = 0;
+        for (; r < clean.records; r++) {
+          const header = self.cleanHeader(clean, r);
+          if (!header) break;
+          yield { id: header.id, path: `${MEMORY_DIR}/${header.type}/${header.file}` };
+        }
+        if (r === clean.records) return;
       }
       for (const entry of self.scan().values()) yield { id: entry.id, path: `${MEMORY_DIR}/${entry.type}/${entry.file}` };
     }
