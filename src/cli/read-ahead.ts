@@ -32,10 +32,11 @@ import { readsFirst, scanArgs } from './args.js';
  * - `folders`: the memory folders it will read first, as the storage code names them
  *   (`<context>/memory/<type>`); empty unless the command is one of READERS (it reads before it
  *   writes) and works on a markdown context.
- * - `variant`: the kind of context it works on, `markdown` or `sqlite` (or, for a federated search,
- *   `federated` and the kinds of its contexts, such as `federated-markdown-sqlite`); undefined for a context not made yet. The code cache
- *   keeps a file per command and variant (code-cache.ts): a `create` on SQLite given the cache a
- *   markdown `create` wrote compiled the SQLite backend's functions every time (about 4 ms).
+ * - `variant`: the kind of context it works on, `markdown` or `sqlite` (for a federated search,
+ *   `federated` and the kinds of its contexts, such as `federated-markdown-sqlite`); undefined for
+ *   a context not made yet. The code cache keeps a file per command and variant (code-cache.ts): a
+ *   `create` on SQLite given the cache a markdown `create` wrote compiled the SQLite backend's
+ *   functions every time.
  * The context is resolved by the same rules as the command (resolveContext), so the paths match.
  */
 export function guessRun(args: readonly string[], env: NodeJS.ProcessEnv): { folders: string[]; variant?: string } {
