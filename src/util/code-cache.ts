@@ -20,8 +20,9 @@ import { COMMANDS } from '../cli/args.js';
  * (functions it lacks are compiled every time), and V8 deserialises all of it before the bundle
  * runs, so a `list` given a cache that had learnt every command of a day's work spent about 2 ms
  * more than with its own (533 against 243 KB), and a SQLite `create` given a markdown `create`'s
- * about 3 ms more processor time than with its own. `command` is the word the launcher read (args.ts); a word that
- * is not a command shares one file with the runs that name none, so typos do not fill the folder.
+ * about 3 ms more processor time than with its own. `command` is the word the launcher read
+ * (args.ts); a word that is not a command shares one file with the runs that name none, so typos
+ * do not fill the folder.
  * `variant` is the kind of context the launcher found (read-ahead.ts: `markdown`, `sqlite`,
  * `federated-markdown`...; none for a context not made yet).
  */
