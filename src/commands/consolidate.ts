@@ -81,8 +81,12 @@ async function run(ctx: Context, storage: StorageBackend, now: Date, olderThan: 
     runs.push(dryRun ? previewPlan(storage, plan) : applyPlan(ctx, storage, plan, true, now));
     for (const id of [...plan.promote, ...plan.archive]) planned.add(id);
   }
-  const plan = makePlan(storage, cutoff, now, planned);
-  if (dryRun) runs.push(previewPlan(storage, plan, false));
+  // A dry run shows the new plan from the headers it was made from: nothing moved since (no lock is
+  // held, but a real run reads each memory again before moving it). Reading every planned file to
+  // say what it would do took a dry run at 100,000 3.7 s and 214 MiB.
+  const seen = dryRun ? new Map<string, ConsolidatedMemory>() : undefined;
+  const plan = makePlan(storage, cutoff, now, planned, seen);
+  if (dryRun) runs.push(previewPlan(storage, plan, false, seen));
   else {
     appendLog(ctx.path, plan);
     runs.push(applyPlan(ctx, storage, plan, false, now));
@@ -116,8 +120,11 @@ function cutoffFor(ctx: Context, now: Date, olderThan: Date | undefined): { cuto
   return { cutoff: new Date(now.getTime() - DEFAULT_RETENTION_DAYS * DAY_MS).toISOString(), retention: `default ${DEFAULT_RETENTION_DAYS} days` };
 }
 
-/** Short-term memories created strictly before the cutoff, oldest first, split by tag. */
-function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: Set<string>): PlanRecord {
+/**
+ * Short-term memories created strictly before the cutoff, oldest first, split by tag; what the
+ * result would say of each goes into `seen` when given (a dry run).
+ */
+function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: Set<string>, seen?: Map<string, ConsolidatedMemory>): PlanRecord {
   // `until` is inclusive; the cutoff is not (checked below). It spares headers of newer memories.
   const { memories } = storage.list({ types: ['short_term'], until: cutoff, sort: 'created', reverse: true });
   const promote: string[] = [];
@@ -125,6 +132,7 @@ function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: S
   for (const h of memories) {
     if (h.created >= cutoff || exclude.has(h.id)) continue;
     (isPromoted(h) ? promote : archive).push(h.id);
+    seen?.set(h.id, item(h));
   }
   return { event: 'plan', run: newId(now.getTime()), at: now.toISOString(), cutoff, promote, archive };
 }
@@ -133,11 +141,19 @@ function isPromoted(memory: Pick<MemoryHeader, 'tags'>): boolean {
   return memory.tags.some((t) => PROMOTION_TAGS.includes(t.toLowerCase()));
 }
 
-/** What applying `plan` would do now: the planned memories still in short_term. */
-function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true): ConsolidationRun {
+/**
+ * What applying `plan` would do now: the planned memories still in short_term. `seen`: what the
+ * plan was just made from (every one short-term), so nothing is read again.
+ */
+function previewPlan(storage: StorageBackend, plan: PlanRecord, resumed = true, seen?: Map<string, ConsolidatedMemory>): ConsolidationRun {
   const waiting = (ids: string[]) => {
     const items: ConsolidatedMemory[] = [];
     for (const id of ids) {
+      const known = seen?.get(id);
+      if (known) {
+        items.push(known);
+        continue;
+      }
       const memory = storage.read(id);
       itemDone();
       if (memory?.type === 'short_term') items.push(item(memory));
@@ -240,7 +256,7 @@ function move(
 }
 
 /** What the result says of a moved memory; its strings copied, so it keeps no file's text alive. */
-function item(m: Memory): ConsolidatedMemory {
+function item(m: Pick<MemoryHeader, 'id' | 'title' | 'created' | 'tags'>): ConsolidatedMemory {
   return { id: detach(m.id), title: detach(m.title), created: detach(m.created), tags: m.tags.map(detach) };
 }
 
