@@ -15,7 +15,7 @@ import {
   type ArchiveCheck,
 } from '../backup/archive.js';
 import { archivePath, BACKUPS_DIR, verificationError, writeSnapshot } from './backup.js';
-import { detach, once } from '../storage/bulk.js';
+import { once } from '../storage/bulk.js';
 import { counted } from './progress.js';
 import { expectBulkWork } from '../util/heap.js';
 
@@ -79,8 +79,7 @@ export async function restoreBackup(target: Context, input: RestoreBackupInput):
         // Dated as the later passes date them (a memory without dates takes the snapshot's time).
         const memory = parseArchiveMemory(path, data, archiveTime(manifest));
         if (ids.has(memory.id)) invalid = { twice: { id: memory.id, path } };
-        // A copy: the parsed id is a slice of its file's text, which it would keep alive for the command.
-        ids.add(detach(memory.id));
+        ids.add(memory.id);
         // A manifest's count is only a claim: past the limit, nothing more is kept.
         if (kept && kept.size >= restoreLimits.keepParsedUpTo) kept = undefined;
         kept?.set(memory.id, { memory, path });
