@@ -1,6 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Memory, MemoryType } from '../memory/types.js';
-import { detach } from '../storage/bulk.js';
 import { createdBetween, DEFAULT_LIST_TYPES } from '../storage/query.js';
 import { facetsText, withFacets } from './facets.js';
 import { toFtsMatch, wholeWordMatch, withWholeWords, type ParsedQuery } from './query.js';
@@ -305,8 +304,7 @@ export class SearchIndex {
        FROM search_doc d JOIN search_fts f ON f.rowid = d.rowid WHERE d.id = ?`,
     );
     for (const m of memories) {
-      // A copy: a parsed id is a view into its file's text, which the set would keep for the check.
-      seen.add(detach(m.id));
+      seen.add(m.id);
       if (skip.has(m.id)) continue;
       const row = get.get(m.id) as (DocRow & { content: string; ftitle: string; ftags: string; facets: string }) | undefined;
       if (!row) {

@@ -4,6 +4,7 @@ import { normaliseContent, tagsFromFrontMatter } from '../../memory/fields.js';
 import { RESERVED_KEYS, type Memory, type MemoryType } from '../../memory/types.js';
 import { isoFromValue } from '../../util/dates.js';
 import { printable } from '../../context/names.js';
+import { detach } from '../bulk.js';
 import { parseSimpleYaml } from './simple-yaml.js';
 import { dumpSimpleYaml } from './yaml-dump.js';
 
@@ -132,7 +133,9 @@ function readFields(text: string, fileName: string, mtime: Date) {
   if (idValue && !isSafeId(idValue)) {
     throw new Error(`id '${printable(idValue)}' is not allowed: letters, digits, '_', '-' and '.' only, at most 128`);
   }
-  const id = idValue || derivedId(fileName, createdFromFile);
+  // A copy of its own: a parsed value is a view into the file's text, and ids are what callers keep
+  // (sets and maps of every id in a bulk pass), which would keep every file's text.
+  const id = idValue ? detach(idValue) : derivedId(fileName, createdFromFile);
   const meta: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
     if (!RESERVED_KEYS.has(key)) meta[key] = value;

@@ -7,7 +7,6 @@ import { onePassCache, openSqlite } from '../sqlite/driver.js';
 import { expectFiles } from '../../util/heap.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
-import { detach } from '../bulk.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
 import { FIELDS, FILE, KIND, MEMORY_DIR, MTIME, SIZE, joinedNames, listingDigest, readTypeFolders, type FolderListing } from './folder-listing.js';
@@ -333,8 +332,7 @@ export class MarkdownSearchIndex {
       if (mtime === -1) racy = true;
       try {
         const memory = this.readFile(f);
-        // Its own copy: the parser's id is a view into the file's text, which it would keep alive.
-        const id = detach(memory.id);
+        const id = memory.id;
         upsert.run(f.path, f.type, f.name, f.size, mtime, id, memory.updated, null);
         if ((candidates.all(id) as FileRow[]).length === 1) {
           this.fts.put(memory);
