@@ -351,10 +351,14 @@ describe.each<[number, string]>([
     writeFileSync(file, readFileSync(file, 'utf8').replace('By hand', 'Edited'));
     take.mockClear();
     expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Edited']);
+    // Filtered and other-ordered lists, served from the index too, see the edit (SPEC section 3).
+    expect(open().list({ sort: 'title', reverse: true, since: '2030-01-01T00:00:00.000Z' }).memories.map((m) => m.title)).toEqual(['Edited']);
     expect(take).not.toHaveBeenCalled();
     // So is a file added by hand; one that copies another's id is a duplicate, which the scan reports.
     writeFileSync(join(dir, 'memory', 'long_term', 'bbb-by-hand.md'), '---\ntitle: Added\ncreated: 2031-01-01T00:00:00.000Z\n---\nbody\n');
     expect(open().list({ limit: 1 }).memories.map((m) => m.title)).toEqual(['Added']);
+    expect(open().list({ sort: 'title', since: '2030-01-01T00:00:00.000Z' }).memories.map((m) => m.title)).toEqual(['Added', 'Edited']);
+    expect(open().lookup('bbb-by-hand').map((h) => h.title)).toEqual(['Added']);
     expect(take).not.toHaveBeenCalled();
     cpSync(join(dir, 'memory', 'long_term', `${open().list({ limit: 1, types: ['long_term'], reverse: true }).memories[0].name}.md`), join(dir, 'memory', 'short_term', 'copy.md'));
     expect(open().problems().map((p) => p.message)).toEqual([expect.stringMatching(/^duplicate id /)]);
