@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import markdown from '../../src/storage/markdown/index.js';
+import { bulkSync } from '../../src/storage/markdown/backend.js';
 import { CATALOG_FILE, Catalog, catalogWindow, copyChunk } from '../../src/storage/markdown/catalog.js';
 import type { MemoryType } from '../../src/memory/types.js';
 import type { ListQuery, StorageBackend } from '../../src/storage/types.js';
@@ -66,6 +67,7 @@ describe.each<[number, string]>([
 
   const defaultWindow = catalogWindow.size;
   const defaultChunk = copyChunk.size;
+  const defaultSyncBatch = bulkSync.batch;
   beforeEach(() => {
     setNativeAddon(reads === 'native');
     catalogWindow.size = window;
@@ -87,6 +89,7 @@ describe.each<[number, string]>([
     setNativeAddon(undefined);
     catalogWindow.size = defaultWindow;
     copyChunk.size = defaultChunk;
+    bulkSync.batch = defaultSyncBatch;
     storage?.close();
     storage = undefined;
     vi.useRealTimers();
@@ -652,6 +655,31 @@ describe.each<[number, string]>([
     expect(titles()).toEqual(['First', 'Second', 'Third']);
     expect(existsSync(join(dir, CATALOG_FILE))).toBe(true);
     expect(existsSync(old)).toBe(false);
+  });
+
+  it('writes the lines of a bulk write from its spool: a repeated id, and memories changed, moved and removed after it, end as the last write left them', () => {
+    bulkSync.batch = 2; // files flushed two at a time, as 4,096 are
+    const s = open();
+    const [a, b, c, d] = ['Bulk A', 'Bulk B', 'Bulk C', 'Bulk D'].map((title, i) => sampleMemory({ title, tags: [`t${i}`] }, Date.UTC(2024, 1, 1 + i)));
+    expect(s.insertMany([a, { ...b, type: 'long_term' }, { ...a, title: 'Bulk A, again' }, c, d], 'replace')).toEqual({ inserted: 4, skipped: 0, replaced: 1 });
+    // No spool file shows in the context, even while the command runs.
+    expect(readdirSync(dir).filter((name) => name.startsWith(`${CATALOG_FILE}.`))).toEqual([]);
+    expect(s.read(a.id)?.title).toBe('Bulk A, again');
+    s.update({ ...s.read(b.id)!, title: 'Bulk B, updated' });
+    s.update({ ...s.read(c.id)!, type: 'archive' });
+    s.remove(d.id);
+    const expected = ['Bulk A, again', 'Bulk B, updated', 'Bulk C', 'First', 'Second', 'Third'];
+    expect(s.list({ types: ['short_term', 'long_term', 'archive'] }).memories.map((m) => m.title).sort()).toEqual(expected);
+    s.close();
+    expect(readdirSync(dir).filter((name) => name.startsWith(`${CATALOG_FILE}.`))).toEqual([]);
+    // The catalog written on close is the one a scan of the files builds: every line, current, in reading order.
+    const rows = () => catalog().rows;
+    const written = rows();
+    expect(written.map(titleOf).sort()).toEqual(expected);
+    unlinkSync(join(dir, CATALOG_FILE));
+    expect(titles()).toEqual(expected);
+    storage!.close();
+    expect(rows()).toEqual(written);
   });
 
   it('keeps the catalog current with its own writes, and a read-only open writes nothing', () => {

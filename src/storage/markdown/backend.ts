@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, readFileSync, statSync, unlinkSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, unlinkSync, mkdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fsyncMany } from '../../util/fsync-many.js';
 import { expectFiles, itemDone } from '../../util/heap.js';
@@ -6,7 +6,7 @@ import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
-import { detachedHeader, insertEach } from '../bulk.js';
+import { detach, detachedHeader, insertEach } from '../bulk.js';
 import { DEFAULT_LIST_TYPES, applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
@@ -29,6 +29,7 @@ import { parseMemoryFile, parseMemoryHeader, serialiseMemory } from './file-form
 import { FIELDS, FILE, KIND, LINK, MEMORY_DIR, readTypeFolders, statAt, statError, type FileStat, type FolderListing } from './folder-listing.js';
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles, writeFileForBatch } from './temp-files.js';
+import { LineSpool } from './line-spool.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
@@ -38,6 +39,8 @@ export { MEMORY_DIR };
 const FEW_WRITES = 64;
 /** Memories looked up by id through the clean index (a binary search each) before a scan is cheaper. */
 const CLEAN_LOOKUPS = 32;
+/** Files a bulk write flushes together: the paths waiting for their flush are all it holds of them. Changed by tests only. */
+export const bulkSync = { batch: 4_096 };
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
 
@@ -87,8 +90,18 @@ export class MarkdownBackend implements StorageBackend {
 
   /** The memories by id, as this object last saw them (one command). */
   private entries?: Map<string, FileHeader>;
-  /** During insertMany: files written but not yet fsynced (one sync pass at the end is far faster). */
+  /** During insertMany: files written but not yet fsynced (flushed bulkSync.batch at a time, far faster than one by one). */
   private unsynced?: Set<string>;
+  /** During insertMany: the folders of the files flushed so far, flushed at its end. */
+  private syncedFolders?: Set<string>;
+  /**
+   * The catalog lines of files a bulk write made, kept on disk until close (line-spool.ts), and
+   * where each of those memories' line is, by id. An id is here or in `entries`, never both.
+   */
+  private spool?: LineSpool;
+  private spoolFailed = false;
+  private readonly spooled = new Map<string, number>();
+  private readonly spoolSource: TailSource = { read: (from, to) => this.spool?.read(from, to) ?? '', repair: (header) => this.repair(header) };
   /** During insertMany: type folders already checked (not a link) and made. */
   private checkedFolders?: Set<MemoryType>;
   /** During insertMany: old files of moved memories, removed only once the new ones are synced. */
@@ -166,7 +179,36 @@ export class MarkdownBackend implements StorageBackend {
    * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed,
    * with a clean index when every file was readable, settled and recorded.
    */
+  /**
+   * Every memory's header, by id: the folders as first scanned, with this object's writes since,
+   * spooled ones included (read back from the spool into headers: asked for every header, a caller
+   * gets them all).
+   */
   private scan(): Map<string, FileHeader> {
+    const entries = this.scanFolders();
+    for (const [id, at] of this.spooled) {
+      const header = this.spooledHeader(at);
+      if (header) entries.set(id, header);
+    }
+    this.spooled.clear();
+    return entries;
+  }
+
+  /** Whether memory `id` exists: a bulk write's question for each memory, answered without reading its spooled line. */
+  private holds(id: string): boolean {
+    return this.spooled.has(id) || this.scanFolders().has(id);
+  }
+
+  /** The header of a spooled line, its strings its own (the line read to make it can go). */
+  private spooledHeader(at: number): FileHeader | undefined {
+    const line = this.spool?.lineAt(at);
+    const header = line ? FileHeader.ofLine(line, at, this.spoolSource) : undefined;
+    header?.rebase(this.spoolSource, 0);
+    return header;
+  }
+
+  /** The headers of the folders' files as scanned, with this object's writes since but not the spooled ones. */
+  private scanFolders(): Map<string, FileHeader> {
     if (this.entries) return this.entries;
     const { scanStart, catalog, listings, clean, problems: folderProblems, source } = this.look();
     const cursor = catalog;
@@ -405,20 +447,40 @@ export class MarkdownBackend implements StorageBackend {
    * Records a file this object just wrote or moved, so the catalog saved on close knows it; its
    * catalog line, if it has one.
    */
-  private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean, digest?: string): string | undefined {
-    if (!this.entries) return undefined;
-    const key = `${type}/${file}`;
+  private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean): void {
+    if (this.entries) this.catalogEdits.set(`${type}/${file}`, this.lineOf(type, file, header, derivedId) ?? null);
+  }
+
+  /**
+   * The catalog line of a file this object just wrote or moved (the catalog is now to be saved on
+   * close); undefined if it has none (the next command parses the file again).
+   */
+  private lineOf(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean, digest?: string): string | undefined {
     this.catalogDirty = true;
     try {
       const st = statSync(join(this.typeDir(type), file));
       const { id, title, tags, created, updated, meta } = header;
-      const line = formatLine(type, file, st, { id, title, tags, created, updated, meta, derivedId, digest });
-      this.catalogEdits.set(key, line ?? null);
-      return line;
+      return formatLine(type, file, st, { id, title, tags, created, updated, meta, derivedId, digest });
     } catch {
-      this.catalogEdits.set(key, null); // the next command parses it again
       return undefined;
     }
+  }
+
+  /** The spool of this bulk write's catalog lines, made on first use; undefined where none can be made. */
+  private bulkSpool(): LineSpool | undefined {
+    if (!this.spool && !this.spoolFailed && !this.readonly) {
+      this.spool = LineSpool.create(this.dir);
+      this.spoolFailed = !this.spool;
+    }
+    return this.spool;
+  }
+
+  /** Flushes the files this bulk write wrote so far (their folders at its end). */
+  private syncWritten(): void {
+    const written = this.unsynced!;
+    syncAll(written, [], false);
+    for (const path of written) this.syncedFolders!.add(dirname(path));
+    written.clear();
   }
 
   /** Drops a file's line from the catalog saved on close (the file was removed or moved). */
@@ -638,7 +700,16 @@ export class MarkdownBackend implements StorageBackend {
     if (known) return known;
     // A loop over many memories (a restore reading each one it may replace) scans once instead.
     const found = clean && this.cleanSearches++ < CLEAN_LOOKUPS && this.lookupClean(clean, id)?.find((h) => h.id === id);
-    return found || this.scan().get(id);
+    if (found) return found;
+    const at = this.spooled.get(id);
+    return at === undefined ? this.scanFolders().get(id) : this.spooledHeader(at);
+  }
+
+  /** entryOf, for a change to the memory: a header read from the spool is kept among the entries from now on. */
+  private entryToChange(id: string): FileHeader | undefined {
+    const entry = this.entryOf(id);
+    if (entry && this.spooled.delete(id)) this.entries?.set(entry.id, entry);
+    return entry;
   }
 
   /** After a write without a scan: the folders and the clean index seen before it are out of date for this object. */
@@ -695,12 +766,23 @@ export class MarkdownBackend implements StorageBackend {
     const { content: _content, ...rest } = memory;
     void _content;
     const header: MemoryHeader = { ...rest, name: file.slice(0, -3), bytes: bytes.length };
+    if (this.unsynced && this.unsynced.size >= bulkSync.batch) this.syncWritten();
     if (this.entries) {
       const { id, title, tags, created, updated, meta } = header;
-      // Like a file read by a scan, the header reads its fields from its catalog line when it has one.
       // The front matter written holds the title and creation time: its digest vouches for the record.
-      const line = this.noteWritten(type, file, header, false, frontMatterDigest(bytes));
-      this.entries.set(id, (line && LineSource.header(line, this.repairTail)) || FileHeader.of({ id, title, type, tags, created, updated, meta }, header.bytes, file, false));
+      const line = this.lineOf(type, file, header, false, frontMatterDigest(bytes));
+      const spool = line && this.unsynced ? this.bulkSpool() : undefined;
+      if (spool && line) {
+        // A bulk write keeps the line on disk, and of the memory only where its line is.
+        this.spooled.set(detach(id), spool.append(line));
+        this.entries.delete(id);
+        this.catalogEdits.delete(`${type}/${file}`); // the spooled line is newer (mergeLines)
+      } else {
+        this.catalogEdits.set(`${type}/${file}`, line ?? null);
+        this.spooled.delete(id);
+        // Like a file read by a scan, the header reads its fields from its catalog line when it has one.
+        this.entries.set(id, (line && LineSource.header(line, this.repairTail)) || FileHeader.of({ id, title, type, tags, created, updated, meta }, header.bytes, file, false));
+      }
     }
     return header;
   }
@@ -713,12 +795,12 @@ export class MarkdownBackend implements StorageBackend {
       this.forgetLook(); // what it saw is out of date now
       return this.writeFile(memory.type, file, memory);
     }
-    if (this.scan().has(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
+    if (this.holds(memory.id)) throw new ConflictError(`a memory with id ${memory.id} exists already`);
     return this.writeFile(memory.type, this.fileNameFor(memory), memory);
   }
 
   update(memory: Memory): MemoryHeader {
-    const entry = this.entryOf(memory.id);
+    const entry = this.entryToChange(memory.id);
     if (!entry) throw new NotFoundError(`memory not found: ${memory.id}`);
     // The file keeps its name when its type changes, so an interrupted move is finished by a rerun.
     const header = this.writeFile(memory.type, entry.file, memory);
@@ -751,23 +833,8 @@ export class MarkdownBackend implements StorageBackend {
     this.droppedTwins.delete(id);
   }
 
-  /** Moves a memory's file to another type folder without rewriting it (a rename). */
-  move(id: string, type: MemoryType): void {
-    const entry = this.entryOf(id);
-    if (!entry) throw new NotFoundError(`memory not found: ${id}`);
-    if (entry.type === type) return;
-    mkdirSync(this.typeDir(type), { recursive: true, mode: DIR_MODE });
-    renameSync(join(this.typeDir(entry.type), entry.file), join(this.typeDir(type), entry.file));
-    this.noteGone(entry.type, entry.file);
-    const derivedId = entry.derivedId;
-    const header = { ...entry.plain(), type };
-    entry.type = type;
-    this.noteWritten(type, entry.file, header, derivedId);
-    this.forgetLook();
-  }
-
   remove(id: string): boolean {
-    const entry = this.entryOf(id);
+    const entry = this.entryToChange(id);
     if (!entry) return false;
     this.unlinkQuiet(join(this.typeDir(entry.type), entry.file));
     this.entries?.delete(id);
@@ -820,21 +887,26 @@ export class MarkdownBackend implements StorageBackend {
 
   /**
    * Each file is still written whole (temporary file, rename), so a reader or a killed process
-   * never sees a part; the fsyncs are done together at the end, before this returns.
+   * never sees a part; the fsyncs are done together, bulkSync.batch files at a time and the rest before
+   * this returns. Of each file written it keeps the id and where its catalog line is in the spool
+   * (line-spool.ts): the catalog is written from the spool on close.
    */
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
     if (this.unsynced) return this.insertEach(memories, onConflict);
     this.unsynced = new Set();
+    this.syncedFolders = new Set();
     this.checkedFolders = new Set();
     try {
       return this.insertEach(memories, onConflict);
     } finally {
       const written = this.unsynced;
       const moved = this.movedFrom;
+      const folders = this.syncedFolders;
       this.unsynced = undefined;
+      this.syncedFolders = undefined;
       this.checkedFolders = undefined;
       this.movedFrom = [];
-      syncAll(written);
+      syncAll(written, [], true, folders);
       for (const old of moved) this.unlinkQuiet(old);
       syncAll(new Set(), moved);
     }
@@ -842,7 +914,7 @@ export class MarkdownBackend implements StorageBackend {
 
   private insertEach(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace'): BulkResult {
     return insertEach(memories, onConflict, {
-      has: (id) => this.scan().has(id),
+      has: (id) => this.holds(id),
       insert: (m) => this.insert(m),
       update: (m) => this.update(m),
     });
@@ -915,15 +987,19 @@ export class MarkdownBackend implements StorageBackend {
     // before them, clean index and all: the next command reads the files written (catalog-patch.ts),
     // which is far cheaper than the scan a catalog without its index would cost it. Many (a bulk
     // write) or a repaired line: the catalog is saved with the lines.
-    const few = this.indexOnDisk && !this.repaired && this.catalogEdits.size <= FEW_WRITES;
+    const few = this.indexOnDisk && !this.repaired && this.catalogEdits.size <= FEW_WRITES && !this.spool?.size;
     if (this.catalogDirty && !this.readonly && !few) {
       // Served from the clean index until now (a repaired line, say): scan, so the catalog written
       // below has every line and not only the repaired one.
       if (!this.entries) this.scan();
       const catalog = this.catalog!;
       const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
-      saveCatalog(this.dir, mergeLines(body, this.catalogEdits), this.scannedAt, catalog);
+      saveCatalog(this.dir, mergeLines(body, this.catalogEdits, this.spool), this.scannedAt, catalog);
     }
+    this.spool?.close();
+    this.spool = undefined;
+    this.spoolFailed = false;
+    this.spooled.clear();
     this.catalog?.close();
     this.catalog = undefined;
     this.catalogDirty = false;
@@ -944,10 +1020,14 @@ function hasDigest(part: CatalogPart | undefined): boolean {
   return typeof part === 'string' && (recordOfLine(part)?.digest ?? NO_DIGEST) !== NO_DIGEST;
 }
 
-/** Flushes written files, then their folders and those of `removed` files (so renames and unlinks are durable too). */
-function syncAll(paths: Set<string>, removed: string[] = []): void {
-  const folders = new Set(removed.map((p) => dirname(p)));
+/**
+ * Flushes written files, then their folders, `folders` and those of `removed` files (so renames
+ * and unlinks are durable too); with `withFolders` false, the files only.
+ */
+function syncAll(paths: Set<string>, removed: string[] = [], withFolders = true, folders = new Set<string>()): void {
+  for (const path of removed) folders.add(dirname(path));
   for (const path of paths) folders.add(dirname(path));
+  if (!withFolders) folders.clear();
   try {
     fsyncMany(paths, folders);
   } catch (err) {

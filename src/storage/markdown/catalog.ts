@@ -6,6 +6,8 @@ import type { StorageSummary } from '../types.js';
 import { randomBytes } from '../../util/random.js';
 import { settledAt } from './file-times.js';
 import { detach } from '../bulk.js';
+import type { LineSpool } from './line-spool.js';
+import { itemDone } from '../../util/heap.js';
 
 /**
  * The catalog of a markdown context: a derived file holding the front matter of every memory file,
@@ -75,7 +77,11 @@ export const catalogWindow = { size: 64 * 1024 };
  * with some of its lines written over by new lines of the same length (`patches`, in order; `at`
  * is a line's offset in the old catalog).
  */
-export type CatalogPart = string | { from: number; to: number; patches?: Array<{ at: number; line: string }> };
+export type CatalogPart =
+  | string
+  | { from: number; to: number; patches?: Array<{ at: number; line: string }>; spool?: undefined }
+  /** Lines kept in a spool (line-spool.ts) rather than in memory. */
+  | { from: number; to: number; spool: LineSpool };
 
 /**
  * The catalog of a context, read through a window that moves down the file: at 100,000 memories
@@ -893,22 +899,62 @@ export function keyOfLine(line: string): { typeIndex: number; file: string; key:
  * reading order: what a command's own writes after its scan make of the catalog it scanned. As
  * parts for saveCatalog, never joined: after a bulk write of 100,000 memories one string of them
  * all (and its bytes) was some 60 MB at once.
+ *
+ * `spool` holds the lines of files a bulk write made (line-spool.ts), in the order written: each
+ * is newer than the scanned line of its file, and the later of two for one file wins; a file in
+ * `edits` was written (or removed) after any spooled line of it (the backend drops a file's edit
+ * when it spools a line for it), so its edit wins over both.
  */
-export function mergeLines(body: string, edits: Map<string, string | null>): string[] {
-  const lines: Array<{ typeIndex: number; file: string; line: string; newline: boolean }> = [];
+export function mergeLines(body: string, edits: Map<string, string | null>, spool?: LineSpool): CatalogPart[] {
+  // One record per line, in columns (at 100,000 spooled lines an object each was some 20 MB more):
+  // its type and file name, and its line (text) or where it is in the spool (`from`, `to`). `rank`
+  // orders the lines of one file: the scanned line 0, spooled ones 1 + their offset, an edit last.
+  const types: number[] = [];
+  const files: string[] = [];
+  const texts: Array<string | undefined> = [];
+  const froms: number[] = [];
+  const tos: number[] = [];
+  const ranks: number[] = [];
+  const add = (typeIndex: number, file: string, text: string | undefined, from: number, to: number, rank: number) => {
+    types.push(typeIndex);
+    files.push(file);
+    texts.push(text);
+    froms.push(from);
+    tos.push(to);
+    ranks.push(rank);
+  };
   for (const line of body.split('\n')) {
     const k = line && keyOfLine(line);
-    if (k && !edits.has(k.key)) lines.push({ typeIndex: k.typeIndex, file: k.file, line, newline: true });
+    if (k && !edits.has(k.key)) add(k.typeIndex, k.file, line, 0, 0, 0);
+  }
+  if (spool) {
+    for (const { at, line } of spool.lines()) {
+      const k = keyOfLine(line);
+      // The file's name copied: a slice would keep the megabyte of text it was read with.
+      if (k && !edits.has(k.key)) add(k.typeIndex, detach(k.file), undefined, at, at + line.length, 1 + at);
+      itemDone();
+    }
   }
   for (const line of edits.values()) {
     const k = line && keyOfLine(line);
-    if (k) lines.push({ typeIndex: k.typeIndex, file: k.file, line, newline: false });
+    if (k) add(k.typeIndex, k.file, line, 0, 0, Infinity);
   }
-  lines.sort((a, b) => a.typeIndex - b.typeIndex || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  const parts: string[] = [];
-  for (const { line, newline } of lines) {
-    parts.push(line);
-    if (newline) parts.push('\n');
+  const order = new Uint32Array(types.length).map((_, i) => i);
+  order.sort((a, b) => types[a] - types[b] || (files[a] < files[b] ? -1 : files[a] > files[b] ? 1 : ranks[a] - ranks[b]));
+  const parts: CatalogPart[] = [];
+  for (let n = 0; n < order.length; n++) {
+    const i = order[n];
+    const next = order[n + 1];
+    if (next !== undefined && types[next] === types[i] && files[next] === files[i]) continue; // a newer line of the same file follows
+    const text = texts[i];
+    const last = parts[parts.length - 1];
+    if (text !== undefined) {
+      parts.push(text);
+      if (ranks[i] === 0) parts.push('\n'); // the body's lines were split at their newlines
+    }
+    // Spooled lines that follow each other in the spool too are copied as one range.
+    else if (last && typeof last !== 'string' && last.spool && last.to === froms[i]) last.to = tos[i];
+    else parts.push({ spool: spool!, from: froms[i], to: tos[i] });
   }
   return parts;
 }
@@ -966,6 +1012,7 @@ function writeCatalog(
     const recordsStart = writer.written;
     for (const part of parts) {
       if (typeof part === 'string') writer.text(part);
+      else if (part.spool) part.spool.copyTo(writer, part.from, part.to);
       else from.copyTo(writer, part.from, part.to, part.patches);
     }
     writer.flush();
