@@ -878,9 +878,12 @@ export class MarkdownBackend implements StorageBackend {
       }
       if (k === clean.records) return;
     }
-    const entries = [...this.scan().values()].filter((e) => after === undefined || e.id > after).sort((a, b) => (a.id < b.id ? -1 : 1));
-    for (const entry of entries) {
-      const memory = this.readMemory(entry);
+    // By id, and a header read for each in turn: after a bulk write its memories' headers are in
+    // the spool (a migrate's check of its copy read 100,000 back into memory at once).
+    const ids = [...this.scanFolders().keys(), ...this.spooled.keys()].filter((id) => after === undefined || id > after).sort();
+    for (const id of ids) {
+      const entry = this.entryOf(id);
+      const memory = entry && this.readMemory(entry);
       if (memory) yield { entry, memory };
     }
   }
