@@ -95,10 +95,12 @@ export class MarkdownBackend implements StorageBackend {
   /** During insertMany: the folders of the files flushed so far, flushed at its end. */
   private syncedFolders?: Set<string>;
   /**
-   * The catalog lines of files a bulk write made, kept on disk until close (line-spool.ts), and
-   * where each of those memories' line is, by id. An id is here or in `entries`, never both.
+   * Catalog lines kept on disk (line-spool.ts): those of files the scan read, then (from
+   * `editsFrom` on) those of files a bulk write made, written into the catalog on close; and
+   * where each such memory's line is, by id. An id is in `spooled` or in `entries`, never both.
    */
   private spool?: LineSpool;
+  private editsFrom = 0;
   private spoolFailed = false;
   private readonly spooled = new Map<string, number>();
   private readonly spoolSource: TailSource = { read: (from, to) => this.spool?.read(from, to) ?? '', repair: (header) => this.repair(header) };
@@ -202,8 +204,8 @@ export class MarkdownBackend implements StorageBackend {
   /** The header of a spooled line, its strings its own (the line read to make it can go). */
   private spooledHeader(at: number): FileHeader | undefined {
     const line = this.spool?.lineAt(at);
-    const header = line ? FileHeader.ofLine(line, at, this.spoolSource) : undefined;
-    header?.rebase(this.spoolSource, 0);
+    const header = line ? LineSource.header(line, this.repairTail) : undefined;
+    header?.rebase(this.spoolSource, at);
     return header;
   }
 
@@ -267,6 +269,7 @@ export class MarkdownBackend implements StorageBackend {
         let lineLength = 0;
         // Where the header's tail offsets count from: the old catalog's line, or its own line.
         let lineFrom = 0;
+        let digested = false;
         if (known && settled(st, catalog.scannedAt)) {
           lineFrom = cursor.lineStart;
           problem = cursor.problem;
@@ -286,12 +289,23 @@ export class MarkdownBackend implements StorageBackend {
             continue;
           }
           flush();
-          if (read.line) chunks.push(read.line);
-          lineLength = read.line?.length ?? 0; // latin1: one byte per character
+          const { line } = read;
+          lineLength = line?.length ?? 0; // latin1: one byte per character
+          digested = hasDigest(line);
           // Rewrite the catalog for a new or changed file, or one that can now be trusted.
           if (!known || settled(st, scanStart)) changed = true;
           header = read.header;
           problem = read.problem;
+          // The line goes to the spool, where the header reads it back (a cold scan of 100,000
+          // held some 30 MB of lines until the catalog was written); in memory if none can be made.
+          const spool = line && !this.readonly ? this.lineSpool() : undefined;
+          if (spool && line) {
+            lineFrom = spool.append(line);
+            header?.rebase(this.spoolSource, lineFrom);
+            const last = chunks[chunks.length - 1];
+            if (typeof last === 'object' && last.spool && last.to === lineFrom) last.to += lineLength;
+            else chunks.push({ spool, from: lineFrom, to: lineFrom + lineLength });
+          } else if (line) chunks.push(line);
         }
         if (lineLength) {
           if (header) {
@@ -306,7 +320,7 @@ export class MarkdownBackend implements StorageBackend {
         }
         if (indexable) {
           // A file changed within a tick of this scan is recorded as a suspect if its digest can vouch for it later.
-          const suspect = lineLength > 0 && !settled(st, scanStart) && hasDigest(chunks[chunks.length - 1]);
+          const suspect = lineLength > 0 && !settled(st, scanStart) && digested;
           if (suspect) index.suspects.push(index.lineLengths.length);
           if (lineLength && (suspect || settled(st, scanStart))) {
             index.lineLengths.push(lineLength);
@@ -319,6 +333,7 @@ export class MarkdownBackend implements StorageBackend {
       }
     }
     flush();
+    this.editsFrom = this.spool?.size ?? 0; // the spool's lines from here on are its own writes'
     if (cursor.skipped || cursor.rest) changed = true; // files removed or renamed since
     indexable &&= !problems.length;
     if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
@@ -466,8 +481,8 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
-  /** The spool of this bulk write's catalog lines, made on first use; undefined where none can be made. */
-  private bulkSpool(): LineSpool | undefined {
+  /** The spool of catalog lines, made on first use; undefined where none can be made. */
+  private lineSpool(): LineSpool | undefined {
     if (!this.spool && !this.spoolFailed && !this.readonly) {
       this.spool = LineSpool.create(this.dir);
       this.spoolFailed = !this.spool;
@@ -771,7 +786,7 @@ export class MarkdownBackend implements StorageBackend {
       const { id, title, tags, created, updated, meta } = header;
       // The front matter written holds the title and creation time: its digest vouches for the record.
       const line = this.lineOf(type, file, header, false, frontMatterDigest(bytes));
-      const spool = line && this.unsynced ? this.bulkSpool() : undefined;
+      const spool = line && this.unsynced ? this.lineSpool() : undefined;
       if (spool && line) {
         // A bulk write keeps the line on disk, and of the memory only where its line is.
         this.spooled.set(detach(id), spool.append(line));
@@ -996,12 +1011,13 @@ export class MarkdownBackend implements StorageBackend {
       // below has every line and not only the repaired one.
       if (!this.entries) this.scan();
       const catalog = this.catalog!;
-      const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : catalog.read(part.from, part.to))).join('');
-      saveCatalog(this.dir, mergeLines(body, this.catalogEdits, this.spool), this.scannedAt, catalog);
+      const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : (part.spool ?? catalog).read(part.from, part.to))).join('');
+      saveCatalog(this.dir, mergeLines(body, this.catalogEdits, this.spool, this.editsFrom), this.scannedAt, catalog);
     }
     this.spool?.close();
     this.spool = undefined;
     this.spoolFailed = false;
+    this.editsFrom = 0;
     this.spooled.clear();
     this.catalog?.close();
     this.catalog = undefined;

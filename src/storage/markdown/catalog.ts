@@ -400,13 +400,6 @@ export class CatalogWriter {
   }
 }
 
-/** The record numbers at the end of sorted keys (`... NUL record`). */
-function recordsOf(keys: string[]): Uint32Array {
-  const records = new Uint32Array(keys.length);
-  keys.forEach((key, k) => (records[k] = Number(key.slice(key.lastIndexOf('\0') + 1))));
-  return records;
-}
-
 /** The bytes of 32-bit numbers, little-endian (the index's order on every machine). */
 function littleEndian(numbers: Uint32Array): Buffer {
   const bytes = Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength);
@@ -585,12 +578,16 @@ export class CatalogIndex {
     const lines = new Uint32Array(n);
     for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines[r] = at;
     const { created, ids } = input;
-    // Newest first, then by id, newest first. Both columns are printable ASCII (formatLine keeps no
-    // other record), whose string order is code point order (compareCodePoints): the keys
-    // `created NUL id NUL record` are sorted by the default sort, with no JavaScript comparator
-    // called 130,000 times (10 ms at 10,000 records), and read backwards.
-    const order = recordsOf(created.map((c, r) => `${c}\0${ids[r]}\0${r}`).sort().reverse());
-    const idOrder = recordsOf(ids.map((id, r) => `${id.toLowerCase()}\0${r}`).sort());
+    // Newest first, then by id, newest first; and by id in lower case. Both columns are printable
+    // ASCII (formatLine keeps no other record), whose string order is code point order
+    // (compareCodePoints). Record numbers are sorted, comparing the columns as they are: a key
+    // string per record (`created NUL id NUL record`, sorted by the default sort) was no faster at
+    // 10,000 and 100,000 records, and at 100,000 was some 35 MB while a cold scan wrote its catalog.
+    const order = new Uint32Array(n).map((_, r) => r);
+    order.sort((a, b) => (created[a] < created[b] ? 1 : created[a] > created[b] ? -1 : ids[a] < ids[b] ? 1 : ids[a] > ids[b] ? -1 : b - a));
+    const lower = ids.map((id) => id.toLowerCase());
+    const idOrder = new Uint32Array(n).map((_, r) => r);
+    idOrder.sort((a, b) => (lower[a] < lower[b] ? -1 : lower[a] > lower[b] ? 1 : a - b));
     const { listings, summary, suspects } = input;
     return CatalogIndex.layout({ listings, summary, suspects, lines, types: Uint8Array.from(input.types), order: littleEndian(order), idOrder: littleEndian(idOrder) });
   }
@@ -900,12 +897,12 @@ export function keyOfLine(line: string): { typeIndex: number; file: string; key:
  * parts for saveCatalog, never joined: after a bulk write of 100,000 memories one string of them
  * all (and its bytes) was some 60 MB at once.
  *
- * `spool` holds the lines of files a bulk write made (line-spool.ts), in the order written: each
+ * `spool` holds, from `spooledFrom` on, the lines of files a bulk write made (line-spool.ts), in the order written: each
  * is newer than the scanned line of its file, and the later of two for one file wins; a file in
  * `edits` was written (or removed) after any spooled line of it (the backend drops a file's edit
  * when it spools a line for it), so its edit wins over both.
  */
-export function mergeLines(body: string, edits: Map<string, string | null>, spool?: LineSpool): CatalogPart[] {
+export function mergeLines(body: string, edits: Map<string, string | null>, spool?: LineSpool, spooledFrom = 0): CatalogPart[] {
   // One record per line, in columns (at 100,000 spooled lines an object each was some 20 MB more):
   // its type and file name, and its line (text) or where it is in the spool (`from`, `to`). `rank`
   // orders the lines of one file: the scanned line 0, spooled ones 1 + their offset, an edit last.
@@ -928,7 +925,7 @@ export function mergeLines(body: string, edits: Map<string, string | null>, spoo
     if (k && !edits.has(k.key)) add(k.typeIndex, k.file, line, 0, 0, 0);
   }
   if (spool) {
-    for (const { at, line } of spool.lines()) {
+    for (const { at, line } of spool.lines(spooledFrom)) {
       const k = keyOfLine(line);
       // The file's name copied: a slice would keep the megabyte of text it was read with.
       if (k && !edits.has(k.key)) add(k.typeIndex, detach(k.file), undefined, at, at + line.length, 1 + at);

@@ -70,17 +70,20 @@ export class FileHeader implements MemoryHeader {
   }
 
   /**
-   * Moves a header that reads its rest from a line in memory (or another catalog) to the catalog
-   * just written, whose copy of its line starts `delta` bytes after the old one: the scan's lines,
-   * a third of what a cold scan of 100,000 files held, can then go. Its strings are copied out of
-   * the line (a slice would keep the whole line alive).
+   * Moves a header that reads its rest from a line in memory (or a spool, or another catalog) to
+   * another copy of its line, which starts `delta` bytes after the old one: the scan's lines, a
+   * third of what a cold scan of 100,000 files held, can then go. Moved off a line in memory, its
+   * strings are copied out of it (a slice would keep the whole line alive); elsewhere they are
+   * its own already.
    */
   rebase(source: TailSource, delta: number): void {
     if (!this.source) return; // every field known: nothing is read back
-    this.span = detach(this.span);
-    this.id = this.span.slice(0, this.cut1);
-    this.createdValue = undefined;
-    this.file = detach(this.file);
+    if (this.source instanceof LineSource) {
+      this.span = detach(this.span);
+      this.id = this.span.slice(0, this.cut1);
+      this.createdValue = undefined;
+      this.file = detach(this.file);
+    }
     this.source = source;
     this.tailStart += delta;
     this.tailEnd += delta;

@@ -5,9 +5,11 @@ import { CATALOG_FILE, copyChunk, type CatalogWriter } from './catalog.js';
 
 /**
  * Catalog lines a command made and has not yet written into the catalog, kept in a file instead of
- * in memory: the lines of the files a bulk write (restore, clone, migrate) wrote. At 100,000 files
- * those lines, with the keys and headers that pointed at them, were about 600 bytes a file (some
- * 60 MB a restore held until its end); here a written file costs its id and where its line is.
+ * in memory: the lines of the files a scan read (a cold catalog: every file) and of those a bulk
+ * write (restore, clone, migrate) wrote. At 100,000 files a bulk write's lines, with the keys and
+ * headers that pointed at them, were about 600 bytes a file (some 60 MB a restore held until its
+ * end); here a written file costs its id and where its line is. A scan's headers read their
+ * titles back from here until the catalog it writes takes over (MarkdownBackend.moveTo).
  *
  * The file is a temporary one at the context's root, named as isTempFileName knows it, and unlinked
  * as soon as it is open where the system allows it (POSIX): a process killed mid-write leaves
@@ -105,14 +107,14 @@ export class LineSpool {
   }
 
   /**
-   * Every line in the order appended, with its offset; read 64 KiB at a time (text decoded from a
+   * Every line from offset `from` (a line's start) in the order appended, with its offset; read 64 KiB at a time (text decoded from a
    * megabyte at once is a string outside the heap, which lingers until a full collection).
    */
-  *lines(): Iterable<{ at: number; line: string }> {
+  *lines(from = 0): Iterable<{ at: number; line: string }> {
     if (this.size > this.flushed) this.flush();
     const chunk = Buffer.allocUnsafe(Math.min(this.pending.length, Math.max(1, this.size)));
     let carry = '';
-    for (let at = 0; at < this.size; ) {
+    for (let at = from; at < this.size; ) {
       const n = readSync(this.fd!, chunk, 0, Math.min(chunk.length, this.size - at), at);
       if (n === 0) throw new Error('spooled catalog lines cut short');
       const text = carry + chunk.toString('latin1', 0, n);
