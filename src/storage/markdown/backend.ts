@@ -1011,8 +1011,10 @@ export class MarkdownBackend implements StorageBackend {
       // below has every line and not only the repaired one.
       if (!this.entries) this.scan();
       const catalog = this.catalog!;
-      const body = this.catalogParts.map((part) => (typeof part === 'string' ? part : (part.spool ?? catalog).read(part.from, part.to))).join('');
-      saveCatalog(this.dir, mergeLines(body, this.catalogEdits, this.spool, this.editsFrom), this.scannedAt, catalog);
+      // What the merge needs is in the parts, the edits and the spool: the headers can go first.
+      this.entries = undefined;
+      this.spooled.clear();
+      saveCatalog(this.dir, mergeLines(this.catalogParts, catalog, this.catalogEdits, this.spool, this.editsFrom), this.scannedAt, catalog);
     }
     this.spool?.close();
     this.spool = undefined;

@@ -893,49 +893,52 @@ export function keyOfLine(line: string): { typeIndex: number; file: string; key:
 
 /**
  * The record lines of a catalog with some files' lines replaced, added or (null) removed, in
- * reading order: what a command's own writes after its scan make of the catalog it scanned. As
- * parts for saveCatalog, never joined: after a bulk write of 100,000 memories one string of them
- * all (and its bytes) was some 60 MB at once.
+ * reading order: what a command's own writes after its scan make of the catalog it scanned
+ * (`scanned`: the scan's parts, lines in memory or ranges of `catalog` or of the spool). As parts
+ * for saveCatalog, unchanged lines as ranges of the file they are in, never joined: after a bulk
+ * write of 100,000 memories one string of them all (and its bytes) was some 60 MB at once, and
+ * the scanned catalog as one string another 27 MB.
  *
- * `spool` holds, from `spooledFrom` on, the lines of files a bulk write made (line-spool.ts), in the order written: each
- * is newer than the scanned line of its file, and the later of two for one file wins; a file in
- * `edits` was written (or removed) after any spooled line of it (the backend drops a file's edit
- * when it spools a line for it), so its edit wins over both.
+ * `spool` holds, from `spooledFrom` on, the lines of files a bulk write made (line-spool.ts), in
+ * the order written: each is newer than the scanned line of its file, and the later of two for
+ * one file wins; a file in `edits` was written (or removed) after any spooled line of it (the
+ * backend drops a file's edit when it spools a line for it), so its edit wins over both.
  */
-export function mergeLines(body: string, edits: Map<string, string | null>, spool?: LineSpool, spooledFrom = 0): CatalogPart[] {
-  // One record per line, in columns (at 100,000 spooled lines an object each was some 20 MB more):
-  // its type and file name, and its line (text) or where it is in the spool (`from`, `to`). `rank`
-  // orders the lines of one file: the scanned line 0, spooled ones 1 + their offset, an edit last.
+export function mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map<string, string | null>, spool?: LineSpool, spooledFrom = 0): CatalogPart[] {
+  // One record per line, in columns (at 100,000 lines an object each was some 20 MB more): its
+  // type and file name, and its line (text) or where it is (`from`, `to` in `sources`: a spool, or
+  // the catalog when undefined). `rank` orders the lines of one file: the scanned line 0, spooled
+  // ones 1 + their offset, an edit last.
   const types: number[] = [];
   const files: string[] = [];
   const texts: Array<string | undefined> = [];
+  const sources: Array<LineSpool | undefined> = [];
   const froms: number[] = [];
   const tos: number[] = [];
   const ranks: number[] = [];
-  const add = (typeIndex: number, file: string, text: string | undefined, from: number, to: number, rank: number) => {
-    types.push(typeIndex);
-    files.push(file);
+  const add = (line: string, text: string | undefined, source: LineSpool | undefined, from: number, rank: number) => {
+    const k = keyOfLine(line);
+    if (!k || (rank !== Infinity && edits.has(k.key))) return;
+    types.push(k.typeIndex);
+    // The file's name copied: a slice would keep the text it was read with.
+    files.push(text === undefined ? detach(k.file) : k.file);
     texts.push(text);
+    sources.push(source);
     froms.push(from);
-    tos.push(to);
+    tos.push(from + line.length);
     ranks.push(rank);
+    itemDone();
   };
-  for (const line of body.split('\n')) {
-    const k = line && keyOfLine(line);
-    if (k && !edits.has(k.key)) add(k.typeIndex, k.file, line, 0, 0, 0);
-  }
-  if (spool) {
-    for (const { at, line } of spool.lines(spooledFrom)) {
-      const k = keyOfLine(line);
-      // The file's name copied: a slice would keep the megabyte of text it was read with.
-      if (k && !edits.has(k.key)) add(k.typeIndex, detach(k.file), undefined, at, at + line.length, 1 + at);
-      itemDone();
+  for (const part of scanned) {
+    if (typeof part === 'string') {
+      for (const line of part.split('\n')) if (line) add(line, `${line}\n`, undefined, 0, 0);
+    } else {
+      const source = part.spool ?? catalog;
+      for (const { at, line } of linesIn(source, part.from, part.to)) add(line, undefined, part.spool, at, 0);
     }
   }
-  for (const line of edits.values()) {
-    const k = line && keyOfLine(line);
-    if (k) add(k.typeIndex, k.file, line, 0, 0, Infinity);
-  }
+  if (spool) for (const { at, line } of linesIn(spool, spooledFrom, spool.size)) add(line, undefined, spool, at, 1 + at);
+  for (const line of edits.values()) if (line) add(line, line, undefined, 0, Infinity);
   const order = new Uint32Array(types.length).map((_, i) => i);
   order.sort((a, b) => types[a] - types[b] || (files[a] < files[b] ? -1 : files[a] > files[b] ? 1 : ranks[a] - ranks[b]));
   const parts: CatalogPart[] = [];
@@ -945,15 +948,42 @@ export function mergeLines(body: string, edits: Map<string, string | null>, spoo
     if (next !== undefined && types[next] === types[i] && files[next] === files[i]) continue; // a newer line of the same file follows
     const text = texts[i];
     const last = parts[parts.length - 1];
-    if (text !== undefined) {
-      parts.push(text);
-      if (ranks[i] === 0) parts.push('\n'); // the body's lines were split at their newlines
+    if (text !== undefined) parts.push(text);
+    // Lines that follow each other in their file too are copied as one range.
+    else if (last && typeof last !== 'string' && last.spool === sources[i] && last.to === froms[i]) last.to = tos[i];
+    else {
+      const source = sources[i];
+      parts.push(source ? { spool: source, from: froms[i], to: tos[i] } : { from: froms[i], to: tos[i] });
     }
-    // Spooled lines that follow each other in the spool too are copied as one range.
-    else if (last && typeof last !== 'string' && last.spool && last.to === froms[i]) last.to = tos[i];
-    else parts.push({ spool: spool!, from: froms[i], to: tos[i] });
   }
   return parts;
+}
+
+/** What lines are read from: a catalog file or a spool. */
+interface LineFile {
+  read(from: number, to: number): string;
+}
+
+/**
+ * The lines of bytes `from` to `to` of a catalog or spool (`from` a line's start), with the offset
+ * of each (as many as can be read), read 64 KiB at a time (text decoded from a megabyte at once is a string outside the
+ * heap, which lingers until a full collection). A slice of a line keeps its 64 KiB alive.
+ */
+export function* linesIn(file: LineFile, from: number, to: number): Iterable<{ at: number; line: string }> {
+  const step = 64 * 1024;
+  let carry = '';
+  for (let at = from; at < to; ) {
+    const text = carry + file.read(at, Math.min(to, at + step));
+    if (text.length === carry.length) return; // unreadable now: the lines not given are read from their files again
+    const start = at - carry.length;
+    at += text.length - carry.length;
+    let lineStart = 0;
+    for (let eol = text.indexOf('\n'); eol !== -1; eol = text.indexOf('\n', lineStart)) {
+      yield { at: start + lineStart, line: text.slice(lineStart, eol + 1) };
+      lineStart = eol + 1;
+    }
+    carry = text.slice(lineStart);
+  }
 }
 
 /**

@@ -106,29 +106,6 @@ export class LineSpool {
     }
   }
 
-  /**
-   * Every line from offset `from` (a line's start) in the order appended, with its offset; read 64 KiB at a time (text decoded from a
-   * megabyte at once is a string outside the heap, which lingers until a full collection).
-   */
-  *lines(from = 0): Iterable<{ at: number; line: string }> {
-    if (this.size > this.flushed) this.flush();
-    const chunk = Buffer.allocUnsafe(Math.min(this.pending.length, Math.max(1, this.size)));
-    let carry = '';
-    for (let at = from; at < this.size; ) {
-      const n = readSync(this.fd!, chunk, 0, Math.min(chunk.length, this.size - at), at);
-      if (n === 0) throw new Error('spooled catalog lines cut short');
-      const text = carry + chunk.toString('latin1', 0, n);
-      const lineStart = at - carry.length;
-      let from = 0;
-      for (let eol = text.indexOf('\n'); eol !== -1; eol = text.indexOf('\n', from)) {
-        yield { at: lineStart + from, line: text.slice(from, eol + 1) };
-        from = eol + 1;
-      }
-      carry = text.slice(from);
-      at += n;
-    }
-  }
-
   /** Closes the file (and removes it where it kept its name). */
   close(): void {
     if (this.fd === undefined) return;
