@@ -91,6 +91,7 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
 
   writeJournal(dir, journal);
   faultPoint('migrate:after-journal');
+  let copied = 0;
   try {
     const work = join(dir, WORK_DIR);
     rmSync(work, { recursive: true, force: true });
@@ -100,7 +101,7 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
       toFactory.create(work);
       const copy = toFactory.open(work, {});
       try {
-        const copied = copy.insertMany(once(counted(ctx, 'migrate', readAllNamed(source), memoryCount(source))), 'fail').inserted;
+        copied = copy.insertMany(once(counted(ctx, 'migrate', readAllNamed(source), memoryCount(source))), 'fail').inserted;
         checkCopy(source, copy, copied, to);
       } finally {
         copy.close();
@@ -120,7 +121,7 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
 
   writeManifest(dir, { ...manifest, backend: to });
   faultPoint('migrate:after-commit');
-  const memories = await finishSwap(dir, journal);
+  const memories = await finishSwap(dir, journal, copied);
   return { memories, backup: journal.backup };
 }
 
@@ -168,10 +169,17 @@ function checkCopy(source: StorageBackend, copy: StorageBackend, copied: number,
   if (readBack !== copied) fail(`${copied} memories read, ${readBack} written`);
 }
 
-/** Copies into `dest` the memories of the old backend's data at `dir` that it lacks. */
-function copyMissing(factory: BackendFactory, dir: string, dest: StorageBackend): void {
+/**
+ * Copies into `dest` the memories of the old backend's data at `dir` that it lacks. `copied`: how
+ * many the copy was made of, when this is the data it was made from, and only that.
+ */
+function copyMissing(factory: BackendFactory, dir: string, dest: StorageBackend, copied?: number): void {
   const old = factory.open(dir, {});
   try {
+    // Only `create` writes without the lock (held here), and it only adds: old data no hand can
+    // edit that holds as many memories as the copy was made of holds none the copy lacks. (Checked
+    // by id, a markdown copy of 100,000 would be scanned for it, a header kept for each memory.)
+    if (copied !== undefined && !old.capabilities.handEditable && memoryCount(old)() === copied) return;
     dest.insertMany(once(readAllNamed(old)), 'skip');
   } finally {
     old.close();
@@ -181,9 +189,10 @@ function copyMissing(factory: BackendFactory, dir: string, dest: StorageBackend)
 /**
  * After the commit: the old data moves into the backup folder, memories written meanwhile by
  * processes that do not take the lock (create) are copied over, and the journal goes.
- * Idempotent, so a rerun after a crash anywhere in here finishes the job.
+ * Idempotent, so a rerun after a crash anywhere in here finishes the job. `copied`: how many
+ * memories the copy was made of (not known to a rerun).
  */
-async function finishSwap(dir: string, journal: Journal): Promise<number> {
+async function finishSwap(dir: string, journal: Journal, copied?: number): Promise<number> {
   const [fromFactory, toFactory] = await Promise.all([loadBackend(journal.from), loadBackend(journal.to)]);
   const backupDir = join(dir, journal.backup);
   mkdirSync(backupDir, { recursive: true, mode: 0o700 });
@@ -203,9 +212,10 @@ async function finishSwap(dir: string, journal: Journal): Promise<number> {
         moveInto(present, into);
         faultPoint('migrate:after-move');
       }
-      for (const old of [backupDir, ...lateDirs(backupDir)]) {
+      const olds = [backupDir, ...lateDirs(backupDir)];
+      for (const old of olds) {
         if (!existsSync(fromFactory.dataPaths(old)[0])) continue;
-        copyMissing(fromFactory, old, dest);
+        copyMissing(fromFactory, old, dest, round === 0 && olds.length === 1 ? copied : undefined);
       }
     }
     const total = Object.values(dest.summary().counts).reduce((a, b) => a + b, 0);

@@ -93,10 +93,14 @@ export function summarise(headers: Iterable<MemoryHeader>): StorageSummary {
     bytes += h.bytes;
     for (const t of h.tags) seen.set(t, (seen.get(t) ?? 0) + 1);
   }
-  // Keys in code point order, so `--json` prints the same bytes whichever backend counted them.
+  return { counts, tags: summaryTags(seen), bytes };
+}
+
+/** Tag counts as a summary gives them: keys in code point order, so `--json` prints the same bytes whichever backend counted them. */
+export function summaryTags(seen: Map<string, number>): Record<string, number> {
   const tags: Record<string, number> = {};
   for (const t of [...seen.keys()].sort(compareCodePoints)) tags[t] = seen.get(t)!;
-  return { counts, tags, bytes };
+  return tags;
 }
 
 /** SQL conditions (and their parameters) for `--since` / `--until` on a `created` column (both ends inclusive). */

@@ -87,6 +87,8 @@ describe('migrate', () => {
     expect(toSqlite.stdout).toMatch(/^migrated .* from markdown to sqlite \(7 memories\)\nthe old markdown data is kept in backups\/pre-migrate-\d{8}-\d{6}\//);
     expect(JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8')).backend).toBe('sqlite');
     expect(existsSync(join(dir, 'memory'))).toBe(false);
+    // The markdown catalog went with the memories it describes, into the backup.
+    expect(existsSync(join(dir, '.whitemagic-catalog.tsv'))).toBe(false);
     expect(await memoriesIn(dir, 'sqlite')).toEqual(original);
     expect(listing(h, dir)).toBe(before);
     // A REF by file name still finds the memory.
@@ -96,6 +98,8 @@ describe('migrate', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(json(back)).toMatchObject({ path: dir, from: 'sqlite', to: 'markdown', changed: true, memories: 7 });
     expect(json(back).backup).toMatch(/^backups\/pre-migrate-/);
+    // The copy's catalog came with it, with its clean index: the next command reads no file.
+    expect(readFileSync(join(dir, '.whitemagic-catalog.tsv'), 'latin1').split('\n')[0]).toMatch(/^whitemagic-catalog \d+ \d+ 0*[1-9]\d*$/);
     expect(await memoriesIn(dir, 'markdown')).toEqual(original);
     expect(memoryFiles(dir)).toEqual(files);
     expect(listing(h, dir)).toBe(before);

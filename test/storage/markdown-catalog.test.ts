@@ -682,6 +682,21 @@ describe.each<[number, string]>([
     expect(rows()).toEqual(written);
   });
 
+  it('leaves after a bulk write a catalog the next command trusts: it reads none of the files written, and sees one changed since', () => {
+    const s = open();
+    const restored = Array.from({ length: 5 }, (_, i) => sampleMemory({ title: `Restored ${i}` }, Date.UTC(2024, 2, 1 + i)));
+    s.insertMany(restored);
+    s.close();
+    expect(catalog().indexAt).toBeGreaterThan(0);
+    const take = vi.spyOn(Catalog.prototype, 'take');
+    const expected = ['First', 'Restored 0', 'Restored 1', 'Restored 2', 'Restored 3', 'Restored 4', 'Second', 'Third'];
+    expect(titles()).toEqual(expected);
+    expect(take).not.toHaveBeenCalled(); // served from the clean index: no per-file step
+    const file = fileOf(restored[2].id);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('title: Restored 2', 'title: Restored, then edited'));
+    expect(titles()).toEqual(expected.map((t) => (t === 'Restored 2' ? 'Restored, then edited' : t)).sort());
+  });
+
   it('keeps the catalog current with its own writes, and a read-only open writes nothing', () => {
     const firstId = open().list({}).memories.find((m) => m.title === 'First')!.id;
     const s = open();
