@@ -177,11 +177,6 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * Every memory file's front matter, from the catalog where a file is unchanged and from the file
-   * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed,
-   * with a clean index when every file was readable, settled and recorded.
-   */
-  /**
    * Every memory's header, by id: the folders as first scanned, with this object's writes since,
    * spooled ones included (read back from the spool into headers: asked for every header, a caller
    * gets them all).
@@ -215,8 +210,11 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * The scan (see scanFolders). With `keep` false it keeps no header, only what the catalog and its
-   * clean index need (vouchForBulkWrite), and returns nothing: the object is being closed.
+   * Every memory file's front matter, from the catalog where a file is unchanged and from the file
+   * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed,
+   * with a clean index when every file was readable, settled and recorded. With `keep` false it
+   * keeps no header, only what the catalog and its clean index need (vouchForBulkWrite), and
+   * returns nothing: the object is being closed.
    */
   private scanAll(keep: boolean): Map<string, FileHeader> | undefined {
     const { scanStart, catalog, listings, clean, problems: folderProblems, source } = this.look();
@@ -328,6 +326,7 @@ export class MarkdownBackend implements StorageBackend {
           problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: problem });
           continue;
         }
+        const ownId = keep ? undefined : detach(header!.id);
         if (indexable) {
           // A file changed within a tick of this scan is recorded as a suspect if its digest can vouch for it later.
           const suspect = lineLength > 0 && !settled(st, scanStart) && digested;
@@ -335,14 +334,15 @@ export class MarkdownBackend implements StorageBackend {
           if (lineLength && (suspect || settled(st, scanStart))) {
             index.lineLengths.push(lineLength);
             index.types.push(typeIndex);
-            index.created.push(header!.created);
-            index.ids.push(header!.id);
+            // Kept without the header, copies: views would keep each header's whole span alive.
+            index.created.push(keep ? header!.created : detach(header!.created));
+            index.ids.push(ownId ?? header!.id);
           } else indexable = false;
         }
         if (keep) this.addEntry(entries, header!, problems);
-        else if (ids!.has(header!.id)) indexable = false;
+        else if (ids!.has(ownId!)) indexable = false;
         else {
-          ids!.add(header!.id);
+          ids!.add(ownId!);
           tally.counts[type]++;
           tally.bytes += header!.bytes;
           for (const tag of header!.tags) tally.tags.set(tag, (tally.tags.get(tag) ?? 0) + 1);
@@ -483,16 +483,8 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * Records a file this object just wrote or moved, so the catalog saved on close knows it; its
-   * catalog line, if it has one.
-   */
-  private noteWritten(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean): void {
-    if (this.entries) this.catalogEdits.set(`${type}/${file}`, this.lineOf(type, file, header, derivedId) ?? null);
-  }
-
-  /**
-   * The catalog line of a file this object just wrote or moved (the catalog is now to be saved on
-   * close); undefined if it has none (the next command parses the file again).
+   * The catalog line of a file this object just wrote (the catalog is now to be saved on close);
+   * undefined if it has none (the next command parses the file again).
    */
   private lineOf(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean, digest?: string): string | undefined {
     this.catalogDirty = true;
