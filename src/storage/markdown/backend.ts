@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readFileSync, statSync, unlinkSync, mkdirSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fsyncMany } from '../../util/fsync-many.js';
-import { expectFiles, itemDone } from '../../util/heap.js';
+import { expectFiles, itemDone, loopDone } from '../../util/heap.js';
 import { lazyModule } from '../../util/lazy.js';
 import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '../../errors.js';
 import { isKeepableName, memoryName } from '../../memory/fields.js';
@@ -1028,6 +1028,7 @@ export class MarkdownBackend implements StorageBackend {
   private vouchForBulkWrite(): void {
     this.looked = undefined;
     this.entries = undefined;
+    loopDone(); // the write's garbage (and the merge's) goes before this scan makes its own
     try {
       this.scanAll(false);
     } catch {
