@@ -169,6 +169,8 @@ export function bulkMeasures({ dir, backend, size, env, log = () => {} }) {
     ['verify-backup', () => ['--base-dir', dir, 'verify-backup', backup]],
     // Into a new context of the same backend: without --backend it would be a markdown one.
     ['restore-backup', () => ['--base-dir', join(work, 'restored'), '--backend', backend, 'restore-backup', backup]],
+    // What a user runs next: on markdown, the catalog a bulk write leaves decides whether it reads every file again.
+    ['list after restore-backup', () => ['--base-dir', join(work, 'restored'), 'list', '--limit', '20']],
     ['clone', () => ['--base-dir', dir, 'clone', join(work, 'cloned')]],
     [`migrate to ${other}`, () => ['--base-dir', fresh('migrate'), 'migrate', '--backend', other]],
   ];
