@@ -85,22 +85,29 @@ function codePointRank(unit: number): number {
 
 /** Counts by type, tag counts and bytes of a set of headers. */
 export function summarise(headers: Iterable<MemoryHeader>): StorageSummary {
-  const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
-  const seen = new Map<string, number>();
-  let bytes = 0;
-  for (const h of headers) {
-    counts[h.type]++;
-    bytes += h.bytes;
-    for (const t of h.tags) seen.set(t, (seen.get(t) ?? 0) + 1);
-  }
-  return { counts, tags: summaryTags(seen), bytes };
+  const count = new SummaryCount();
+  for (const h of headers) count.add(h);
+  return count.summary();
 }
 
-/** Tag counts as a summary gives them: keys in code point order, so `--json` prints the same bytes whichever backend counted them. */
-export function summaryTags(seen: Map<string, number>): Record<string, number> {
-  const tags: Record<string, number> = {};
-  for (const t of [...seen.keys()].sort(compareCodePoints)) tags[t] = seen.get(t)!;
-  return tags;
+/** A summary counted one header at a time (summarise; a scan that keeps no header). */
+export class SummaryCount {
+  private readonly counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
+  private readonly tags = new Map<string, number>();
+  private bytes = 0;
+
+  add(h: Pick<MemoryHeader, 'type' | 'bytes' | 'tags'>): void {
+    this.counts[h.type]++;
+    this.bytes += h.bytes;
+    for (const t of h.tags) this.tags.set(t, (this.tags.get(t) ?? 0) + 1);
+  }
+
+  summary(): StorageSummary {
+    // Keys in code point order, so `--json` prints the same bytes whichever backend counted them.
+    const tags: Record<string, number> = {};
+    for (const t of [...this.tags.keys()].sort(compareCodePoints)) tags[t] = this.tags.get(t)!;
+    return { counts: { ...this.counts }, tags, bytes: this.bytes };
+  }
 }
 
 /** SQL conditions (and their parameters) for `--since` / `--until` on a `created` column (both ends inclusive). */

@@ -7,7 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError, fromFsError } from '..
 import { isKeepableName, memoryName } from '../../memory/fields.js';
 import { MEMORY_TYPES, type Memory, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import { detach, detachedHeader, insertEach } from '../bulk.js';
-import { DEFAULT_LIST_TYPES, applyListQuery, summarise, summaryTags } from '../query.js';
+import { DEFAULT_LIST_TYPES, SummaryCount, applyListQuery, summarise } from '../query.js';
 import type {
   BackendCapabilities,
   BulkResult,
@@ -222,7 +222,7 @@ export class MarkdownBackend implements StorageBackend {
     const entries = new Map<string, FileHeader>();
     // Without the headers: the ids seen (a duplicate keeps the index from being written), and the summary as it goes.
     const ids = keep ? undefined : new Set<string>();
-    const tally = { counts: Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>, tags: new Map<string, number>(), bytes: 0 };
+    const tally = keep ? undefined : new SummaryCount();
     this.droppedTwins.clear();
     const problems: StorageProblem[] = [...folderProblems];
     // The new catalog, in reading order: runs of unchanged lines copied from the old one, new lines.
@@ -343,9 +343,7 @@ export class MarkdownBackend implements StorageBackend {
         else if (ids!.has(ownId!)) indexable = false;
         else {
           ids!.add(ownId!);
-          tally.counts[type]++;
-          tally.bytes += header!.bytes;
-          for (const tag of header!.tags) tally.tags.set(tag, (tally.tags.get(tag) ?? 0) + 1);
+          tally!.add(header!);
         }
       }
     }
@@ -356,8 +354,7 @@ export class MarkdownBackend implements StorageBackend {
     if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     if (!keep) {
       if (changed || (indexable && !clean)) {
-        const summary = { counts: tally.counts, tags: summaryTags(tally.tags), bytes: tally.bytes };
-        saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary } : undefined);
+        saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: tally!.summary() } : undefined);
       }
       return undefined;
     }
