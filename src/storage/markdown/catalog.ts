@@ -589,7 +589,7 @@ export class CatalogIndex {
     const idOrder = new Uint32Array(n).map((_, r) => r);
     idOrder.sort((a, b) => (lower[a] < lower[b] ? -1 : lower[a] > lower[b] ? 1 : a - b));
     const { listings, summary, suspects } = input;
-    return CatalogIndex.layout({ listings, summary, suspects, lines, types: Uint8Array.from(input.types), order: littleEndian(order), idOrder: littleEndian(idOrder) }, false) as Uint8Array[];
+    return CatalogIndex.layout({ listings, summary, suspects, lines, types: Uint8Array.from(input.types), order: littleEndian(order), idOrder: littleEndian(idOrder) });
   }
 
   /**
@@ -597,7 +597,7 @@ export class CatalogIndex {
    * new folder listings, summary and suspects, and the lines' new offsets. The orders are kept as they are: a patch never changes a record's id, type
    * or creation time (catalog-patch.ts).
    */
-  patchedBytes(listings: Array<FolderListing | undefined>, summary: StorageSummary, suspects: number[], lines: Uint32Array): Buffer {
+  patchedBytes(listings: Array<FolderListing | undefined>, summary: StorageSummary, suspects: number[], lines: Uint32Array): Uint8Array[] {
     const n = this.records;
     const { bytes } = this;
     return CatalogIndex.layout({
@@ -608,20 +608,23 @@ export class CatalogIndex {
       types: bytes.subarray(this.typesAt, this.typesAt + n),
       order: bytes.subarray(this.orderAt, this.orderAt + 4 * n),
       idOrder: bytes.subarray(this.idOrderAt, this.idOrderAt + 4 * n),
-    }) as Buffer;
+    });
   }
 
   /**
    * The bytes of an index of other records (a patch that added or removed some): every array
    * given, the orders as record numbers.
    */
-  static rebuiltBytes(listings: Array<FolderListing | undefined>, summary: StorageSummary, suspects: number[], lines: Uint32Array, types: Uint8Array, byCreated: Uint32Array, byId: Uint32Array): Buffer {
-    return CatalogIndex.layout({ listings, summary, suspects, lines, types, order: littleEndian(byCreated), idOrder: littleEndian(byId) }) as Buffer;
+  static rebuiltBytes(listings: Array<FolderListing | undefined>, summary: StorageSummary, suspects: number[], lines: Uint32Array, types: Uint8Array, byCreated: Uint32Array, byId: Uint32Array): Uint8Array[] {
+    return CatalogIndex.layout({ listings, summary, suspects, lines, types, order: littleEndian(byCreated), idOrder: littleEndian(byId) });
   }
 
-  /** The index as bytes: its head, then the folders and arrays (see the class comment). */
-  /** As one Buffer, or (`whole` false) as the parts to write one after the other: their copy into one was 12 MB at 100,000 records. */
-  private static layout(parts: IndexParts, whole = true): Buffer | Uint8Array[] {
+  /**
+   * The index as bytes: its head, then the folders and arrays (see the class comment), as parts to
+   * be written one after the other (copied into one buffer only where a caller keeps it: that copy
+   * was 12 MB at 100,000 records).
+   */
+  private static layout(parts: IndexParts): Uint8Array[] {
     const folders = parts.listings.map((listing) =>
       listing ? { present: true, names: Buffer.from(joinedNames(listing), 'utf8'), stats: statBytes(listing) } : { present: false, names: Buffer.alloc(0), stats: Buffer.alloc(0) },
     );
@@ -630,8 +633,7 @@ export class CatalogIndex {
     const head = Buffer.from(asciiJson({ records, folders: folders.map((f) => ({ present: f.present, names: f.names.length, stats: f.stats.length })), summary, suspects }), 'latin1');
     const headLength = Buffer.allocUnsafe(4);
     headLength.writeUInt32LE(head.length, 0);
-    const all = [headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(parts.lines), parts.types, parts.order, parts.idOrder];
-    return whole ? Buffer.concat(all) : all;
+    return [headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), littleEndian(parts.lines), parts.types, parts.order, parts.idOrder];
   }
 }
 
@@ -968,8 +970,9 @@ interface LineFile {
 
 /**
  * The lines of bytes `from` to `to` of a catalog or spool (`from` a line's start), with the offset
- * of each (as many as can be read), read 64 KiB at a time (text decoded from a megabyte at once is a string outside the
- * heap, which lingers until a full collection). A slice of a line keeps its 64 KiB alive.
+ * of each (as many as can be read), read 64 KiB at a time (text decoded from a megabyte at once is
+ * a string outside the heap, which lingers until a full collection). A slice of a line keeps its
+ * 64 KiB alive.
  */
 export function* linesIn(file: LineFile, from: number, to: number): Iterable<{ at: number; line: string }> {
   const step = 64 * 1024;
@@ -1011,7 +1014,7 @@ export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedA
 /** An index to write after a catalog's records: how long the records are, and its bytes given where they start. */
 export interface IndexWriter {
   recordsLength: number;
-  bytes(recordsStart: number): Buffer | Uint8Array[];
+  bytes(recordsStart: number): Uint8Array[];
 }
 
 /**
@@ -1047,11 +1050,10 @@ function writeCatalog(
     writer.flush();
     // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
     if (index && writer.written === recordsStart + index.recordsLength) {
-      const given = index.bytes(recordsStart);
-      const parts = Array.isArray(given) ? given : [given];
-      for (const part of parts) for (let at = 0; at < part.length; ) at += writeSync(out, part, at);
+      const indexParts = index.bytes(recordsStart);
+      for (const part of indexParts) for (let at = 0; at < part.length; ) at += writeSync(out, part, at);
       // Kept (one Buffer) only for the catalog reopened on the file just written.
-      if (keep) indexBytes = Array.isArray(given) ? Buffer.concat(given) : given;
+      if (keep) indexBytes = Buffer.concat(indexParts);
       writeSync(out, firstLine(writer.written), 0, 'latin1');
     }
     renameSync(temp, path);
