@@ -479,12 +479,8 @@ export class MarkdownBackend implements StorageBackend {
     return { title: header.name, tags: [], meta: {}, derivedId: false };
   }
 
-  /**
-   * The catalog line of a file this object just wrote (the catalog is now to be saved on close);
-   * undefined if it has none (the next command parses the file again).
-   */
+  /** The catalog line of a file this object just wrote; undefined if it has none (the next command parses the file again). */
   private lineOf(type: MemoryType, file: string, header: MemoryHeader, derivedId: boolean, digest?: string): string | undefined {
-    this.catalogDirty = true;
     try {
       const st = statSync(join(this.typeDir(type), file));
       const { id, title, tags, created, updated, meta } = header;
@@ -506,7 +502,7 @@ export class MarkdownBackend implements StorageBackend {
   /** Flushes the files this bulk write wrote so far (their folders at its end). */
   private syncWritten(): void {
     const written = this.unsynced!;
-    syncAll(written, [], false);
+    syncAll(written, []);
     for (const path of written) this.syncedFolders!.add(dirname(path));
     written.clear();
   }
@@ -797,6 +793,7 @@ export class MarkdownBackend implements StorageBackend {
     if (this.unsynced && this.unsynced.size >= bulkSync.batch) this.syncWritten();
     if (this.entries) {
       const { id, title, tags, created, updated, meta } = header;
+      this.catalogDirty = true; // saved on close
       // The front matter written holds the title and creation time: its digest vouches for the record.
       const line = this.lineOf(type, file, header, false, frontMatterDigest(bytes));
       const spool = line && this.unsynced ? this.lineSpool() : undefined;
@@ -937,9 +934,10 @@ export class MarkdownBackend implements StorageBackend {
       this.syncedFolders = undefined;
       this.checkedFolders = undefined;
       this.movedFrom = [];
-      syncAll(written, [], true, folders);
+      for (const path of written) folders.add(dirname(path));
+      syncAll(written, folders);
       for (const old of moved) this.unlinkQuiet(old);
-      syncAll(new Set(), moved);
+      syncAll([], new Set(moved.map((path) => dirname(path))));
     }
   }
 
@@ -1078,18 +1076,12 @@ export class MarkdownBackend implements StorageBackend {
 }
 
 /** Whether a new catalog line holds a front-matter digest. */
-function hasDigest(part: CatalogPart | undefined): boolean {
-  return typeof part === 'string' && (recordOfLine(part)?.digest ?? NO_DIGEST) !== NO_DIGEST;
+function hasDigest(line: string | undefined): boolean {
+  return line !== undefined && (recordOfLine(line)?.digest ?? NO_DIGEST) !== NO_DIGEST;
 }
 
-/**
- * Flushes written files, then their folders, `folders` and those of `removed` files (so renames
- * and unlinks are durable too); with `withFolders` false, the files only.
- */
-function syncAll(paths: Set<string>, removed: string[] = [], withFolders = true, folders = new Set<string>()): void {
-  for (const path of removed) folders.add(dirname(path));
-  for (const path of paths) folders.add(dirname(path));
-  if (!withFolders) folders.clear();
+/** Flushes files, then folders (those of files written, renamed or removed: so renames and unlinks are durable too). */
+function syncAll(paths: Iterable<string>, folders: Iterable<string>): void {
   try {
     fsyncMany(paths, folders);
   } catch (err) {
