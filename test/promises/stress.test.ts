@@ -87,4 +87,48 @@ describe('promises: many writers at once', () => {
       FULL ? 900_000 : 180_000,
     );
   }
+
+  // A migration takes the lock, but a create does not: memories created in the old backend while a
+  // migration copies it must reach the new one (migrate's finishSwap), whichever way it runs.
+  it.skipIf(availableBackends().length < 2 || !hasCommands('migrate'))(
+    `${WORKERS} processes x ${PER_WORKER} creates beside a loop migrating between the backends`,
+    async () => {
+      const h = makeHome('wm-stress-migrate-');
+      try {
+        const dir = join(h.home, 'ctx');
+        expectOk(h.run(['--base-dir', dir, '--backend', 'sqlite', 'init']));
+        let writing = true;
+        let migrations = 0;
+        const migrating = (async () => {
+          for (let to = 'markdown'; writing; to = to === 'markdown' ? 'sqlite' : 'markdown') {
+            const r = await h.spawnRun(['--base-dir', dir, 'migrate', '--backend', to], { env: { WHITEMAGIC_LOCK_TIMEOUT: '120' } });
+            expectOk(r, `migrate to ${to}`);
+            migrations++;
+          }
+        })();
+        const library = join(ROOT, 'dist', 'index.js');
+        const writers = await Promise.all(
+          Array.from({ length: WORKERS }, (_, w) =>
+            runProcess([join(__dirname, 'workers', 'creator.mjs'), library, dir, String(w), String(PER_WORKER)], { env: h.env }),
+          ),
+        );
+        writing = false;
+        await migrating;
+        const acknowledged = writers.flatMap((r) => {
+          expectOk(r, 'a writer');
+          return r.stdout.split('\n').filter(Boolean);
+        });
+        expect(acknowledged).toHaveLength(WORKERS * PER_WORKER);
+        expect(migrations).toBeGreaterThan(0);
+        const state = await inspectContext(h.spawnRun, dir);
+        for (const id of acknowledged) expect(state.byId.has(id), `acknowledged ${id} exists`).toBe(true);
+        expect(state.ids, 'each memory exactly once').toHaveLength(WORKERS * PER_WORKER);
+        expect(state.problems).toEqual([]);
+        figure('stress', `${WORKERS}x${PER_WORKER} creates beside ${migrations} migrations, ${state.ids.length} memories at the end`);
+      } finally {
+        h.cleanup();
+      }
+    },
+    FULL ? 900_000 : 180_000,
+  );
 });
