@@ -94,10 +94,9 @@ const MOST_FILES = 2000;
 
 function patched(patch: CatalogPatch): { catalog: Catalog; index: CatalogIndex } | undefined {
   const { catalog, index, scanStart } = patch;
-  const walk = walkFolders(patch);
+  const walk = walkFolders(patch, Math.max(MOST_FILES, index.records / 4));
   if (!walk) return undefined;
   const { checks, added, removed } = walk;
-  if (checks.length + added.length > Math.max(MOST_FILES, index.records / 4)) return undefined;
   if (patch.readonly && (added.length || removed.length || checks.some((c) => c.statChanged))) return undefined;
   // Plain concatenation: path.join per file cost as much as reading it.
   const folders = MEMORY_TYPES.map((type) => join(patch.dir, MEMORY_DIR, type) + sep);
@@ -428,10 +427,13 @@ class SummaryDelta {
  * file's stat differs from the index's listing and the suspects (to read again), the records
  * removed and the files added. Undefined for what only the scan decides: a record's file that is
  * no longer a plain file, a new memory file that is a link or could not be stated, a stray
- * temporary file (the scan removes stale ones).
+ * temporary file (the scan removes stale ones), more than `most` files to read.
  */
-function walkFolders({ index, listings, isMemoryFile }: CatalogPatch): Walk | undefined {
+function walkFolders({ index, listings, isMemoryFile }: CatalogPatch, most: number): Walk | undefined {
   const walk: Walk = { checks: [], added: [], removed: [] };
+  // Past `most` files to read, the scan decides; the walk stops there, before it holds a check for
+  // every file (a context copied in: 100,000 of them, some 25 MB, before giving up).
+  const tooMany = () => walk.checks.length + walk.added.length > most;
   const { suspects } = index;
   let nextSuspect = 0;
   let r = 0;
@@ -457,6 +459,7 @@ function walkFolders({ index, listings, isMemoryFile }: CatalogPatch): Walk | un
         if (stats[i * FIELDS + KIND] !== FILE) return undefined; // no longer a plain file: the scan reports it
         r = base + i;
         check(i, statChanged);
+        if (tooMany()) return undefined;
       }
       r = base + n;
       continue;
@@ -481,14 +484,17 @@ function walkFolders({ index, listings, isMemoryFile }: CatalogPatch): Walk | un
           let statChanged = false;
           for (let f = 1; f < FIELDS; f++) if (stats[at + f] !== before[i * FIELDS + f]) statChanged = true;
           if (statChanged || suspect) check(j, statChanged);
+          if (tooMany()) return undefined;
         }
         r++;
       } else if (order === 0 && isMemoryFile(now) && stats[j * FIELDS + KIND] !== before[i * FIELDS + KIND]) {
         return undefined; // a folder named like a memory file became something else
       } else if (order > 0 && isMemoryFile(now)) {
         const kind = stats[j * FIELDS + KIND];
-        if (kind === FILE) walk.added.push({ before: r, typeIndex: t, type, file: now, st: statAt(listing!, j) });
-        else if (kind !== OTHER && kind !== MISSING) return undefined; // a link, or a stat that failed: the scan reports it
+        if (kind === FILE) {
+          walk.added.push({ before: r, typeIndex: t, type, file: now, st: statAt(listing!, j) });
+          if (tooMany()) return undefined;
+        } else if (kind !== OTHER && kind !== MISSING) return undefined; // a link, or a stat that failed: the scan reports it
       } else if (order > 0 && isTempFileName(now)) {
         return undefined;
       }
