@@ -648,6 +648,60 @@ describe.each<[number, string]>([
     take.mockRestore();
   });
 
+  it('goes on from the clean index its own scan wrote when a reading command meets a cold catalog, keeping no header', () => {
+    const entries = (s: StorageBackend) => (s as unknown as { entries?: Map<string, unknown> }).entries;
+    unlinkSync(join(dir, CATALOG_FILE));
+    const cold = open();
+    expect(cold.list({ types: ['short_term', 'long_term', 'archive'] }).memories.map((m) => m.title).sort()).toEqual(['First', 'Second', 'Third']);
+    expect(entries(cold)).toBeUndefined(); // no header of every file
+    expect(catalog().indexAt).toBeGreaterThan(0);
+    expect(cold.problems()).toEqual([]);
+    expect(cold.summary().counts).toEqual({ short_term: 1, long_term: 1, archive: 1 });
+    expect(entries(cold)).toBeUndefined();
+    // The files it read were written within a tick of it: the next command checks them, and still reads none.
+    const take = vi.spyOn(Catalog.prototype, 'take');
+    expect(titles()).toEqual(['First', 'Second', 'Third']);
+    expect(take).not.toHaveBeenCalled();
+    take.mockRestore();
+
+    // A file it cannot read: no clean index can be made, so the scan keeps its headers and says
+    // why; the catalog it leaves has no index, and the next command scans with headers at once.
+    writeFileSync(join(dir, 'memory', 'short_term', 'broken.md'), '---\ntitle: [unclosed\n---\nbody');
+    unlinkSync(join(dir, CATALOG_FILE));
+    const broken = open();
+    expect(broken.list({}).memories.map((m) => m.title).sort()).toEqual(['First', 'Second']);
+    expect(broken.problems().map((p) => p.path)).toEqual(['memory/short_term/broken.md']);
+    expect(entries(broken)).toBeDefined();
+    expect(catalog().indexAt).toBe(0);
+    const again = open();
+    const lean = vi.spyOn(again as unknown as { scanAll(keep: boolean): unknown }, 'scanAll');
+    expect(again.problems()).toHaveLength(1);
+    expect(lean.mock.calls).toEqual([[true]]);
+  });
+
+  it('reads many memories by id through the clean index, in its id order or in another backend\'s, as a scan finds them', () => {
+    // Ids in mixed case: SQLite's order (code points) is not the index's (ignoring case).
+    const s = open();
+    const ids: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const id = `${i % 2 ? 'M' : 'm'}${String(i).padStart(3, '0')}x`;
+      ids.push(id);
+      s.insert({ ...sampleMemory({ title: `By id ${i}` }, Date.UTC(2024, 3, 1, 0, i)), id });
+    }
+    later();
+    open().list({}); // written with its clean index
+    for (const order of [[...ids].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())), [...ids].sort()]) {
+      const take = vi.spyOn(Catalog.prototype, 'take');
+      const clean = open();
+      const read = order.map((id) => clean.read(id)?.title);
+      expect(read).toEqual(order.map((id) => `By id ${Number(id.slice(1, 4))}`));
+      expect(clean.read('m999x')).toBeUndefined(); // not in the index, which holds every memory: no scan either
+      // In the index's own order every read is found next to the one before: no scan at all.
+      if (order[0] === 'm000x' && order[1] === 'M001x') expect(take).not.toHaveBeenCalled();
+      take.mockRestore();
+    }
+  });
+
   it('replaces a catalog of an earlier version', () => {
     const old = join(dir, '.whitemagic-catalog.json');
     writeFileSync(old, JSON.stringify({ version: 1, scannedAt: 0, count: 0, files: {} }));

@@ -41,12 +41,19 @@ describe('items reported to the heap pacer', () => {
     expect(itemsReported()).toBe(302);
     expect(done).toEqual([1, 2, 2]);
 
-    // A cold catalog: every file is read, then each header moves to the catalog the scan wrote.
+    // A cold catalog read by a list: every file is read, and the list goes on from the clean index
+    // the scan wrote, keeping no header.
     rmSync(join(dir, CATALOG_FILE));
     const open = markdown.open(dir, {});
     expect(open.list({}).memories).toHaveLength(5);
     open.close();
-    expect(itemsReported()).toBe(302 + 5 + 5);
+    expect(itemsReported()).toBe(302 + 5);
+    // Written to (a scan that keeps the headers): every file is read, then each header moves to the catalog the scan wrote.
+    rmSync(join(dir, CATALOG_FILE));
+    const written = markdown.open(dir, {});
+    written.insertMany([sampleMemory({ title: 'Memory 5' })]);
+    expect(itemsReported()).toBe(302 + 5 + 5 + 5);
+    written.close();
 
     // A backup's check: each file its manifest lists (before any entry is read), then each entry.
     const archive = join(dir, 'b.tar.gz');

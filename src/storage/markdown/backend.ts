@@ -80,6 +80,8 @@ interface Look {
   problems: StorageProblem[];
   /** The catalog's clean index, when these listings are the ones it was written from. */
   clean?: CatalogIndex;
+  /** The catalog has lines and no index: the scan that wrote it found a file it could not index. */
+  unindexed: boolean;
   /** Where headers served from this catalog read the rest of their line. */
   source: TailSource;
 }
@@ -131,6 +133,8 @@ export class MarkdownBackend implements StorageBackend {
   private cleanSearches = 0;
   /** Memories lookup() found through the clean index, by id. */
   private cleanFound = new Map<string, FileHeader>();
+  /** Where in the clean index's id order the next id looked up is tried first (cleanById), and the index it is of. */
+  private cleanNext?: { of: CatalogIndex; k: number };
 
   constructor(
     readonly dir: string,
@@ -171,7 +175,8 @@ export class MarkdownBackend implements StorageBackend {
       if (patched && !readonly) removeStaleRootTempFiles(dir, scanStart);
     }
     const source: TailSource = { read: (from, to) => catalog.read(from, to), repair: this.repairTail };
-    this.looked = { scanStart, catalog, listings, problems, clean, source };
+    const { from, to } = catalog.records();
+    this.looked = { scanStart, catalog, listings, problems, clean, source, unindexed: !index && to > from };
     this.indexOnDisk = clean !== undefined;
     return this.looked;
   }
@@ -206,17 +211,19 @@ export class MarkdownBackend implements StorageBackend {
 
   /** The headers of the folders' files as scanned, with this object's writes since but not the spooled ones. */
   private scanFolders(): Map<string, FileHeader> {
-    return this.entries ?? this.scanAll(true)!;
+    return this.entries ?? this.scanAll(true);
   }
 
   /**
    * Every memory file's front matter, from the catalog where a file is unchanged and from the file
    * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed,
    * with a clean index when every file was readable, settled and recorded. With `keep` false it
-   * keeps no header, only what the catalog and its clean index need (vouchForBulkWrite), and
-   * returns nothing: the object is being closed.
+   * keeps no header, only what the catalog and its clean index need (vouchForBulkWrite,
+   * cleanForBulkRead), and returns the catalog it wrote, open (undefined if it wrote none).
    */
-  private scanAll(keep: boolean): Map<string, FileHeader> | undefined {
+  private scanAll(keep: true): Map<string, FileHeader>;
+  private scanAll(keep: false): Catalog | undefined;
+  private scanAll(keep: boolean): Map<string, FileHeader> | Catalog | undefined {
     const { scanStart, catalog, listings, clean, problems: folderProblems, source } = this.look();
     const cursor = catalog;
     const entries = new Map<string, FileHeader>();
@@ -353,10 +360,8 @@ export class MarkdownBackend implements StorageBackend {
     indexable &&= !problems.length;
     if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     if (!keep) {
-      if (changed || (indexable && !clean)) {
-        saveCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: tally!.summary() } : undefined);
-      }
-      return undefined;
+      if (this.readonly || !(changed || (indexable && !clean))) return undefined;
+      return saveAndReopenCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: tally!.summary() } : undefined);
     }
     this.entries = entries;
     this.scanProblems = problems;
@@ -528,7 +533,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   list(query: ListQuery): ListResult {
-    const clean = this.cleanIndex();
+    const clean = this.cleanIndexScanned();
     if (clean) {
       if (!query.tags?.length && !query.since && !query.until && (query.sort ?? 'created') === 'created') return this.listClean(clean, query);
       const filtered = this.listCleanFiltered(clean, query);
@@ -548,6 +553,38 @@ export class MarkdownBackend implements StorageBackend {
   /** The catalog's clean index while it holds for this object: nothing changed on disk and no scan or write yet. */
   private cleanIndex(): CatalogIndex | undefined {
     return this.entries ? undefined : this.look().clean;
+  }
+
+  /**
+   * The clean index for a reading command (list, lookup, status, doctor, the source of a migrate,
+   * backup or clone), made when the catalog has none that holds and no patch could make one (a
+   * context copied in, a first command, thousands of files changed): a scan that keeps no header
+   * writes the catalog with its clean index, and the command goes on from that index as after a
+   * warm start. A scan keeping a header of every file held them through the command: 68 MB at
+   * 100,000 (a `list` 157 MiB, a migrate 188). Undefined when no clean index could be made (a file
+   * unreadable or changed within a tick of the scan, a read-only context, writes of this object's
+   * own) or when the catalog has lines but no index, which a scan leaves when it could not make
+   * one: the caller scans, keeping the headers, as before.
+   */
+  private cleanIndexScanned(): CatalogIndex | undefined {
+    const clean = this.cleanIndex();
+    if (clean || this.entries || this.readonly || this.spool?.size || this.look().unindexed) return clean;
+    const saved = this.scanAll(false);
+    if (!saved) return undefined;
+    const index = saved.readIndex();
+    const { listings } = this.look();
+    this.catalog?.close();
+    this.catalog = saved;
+    const source: TailSource = { read: (a, b) => saved.read(a, b), repair: this.repairTail };
+    // The lines the scan spooled are in the catalog now.
+    this.spool?.close();
+    this.spool = undefined;
+    // Its suspects (files changed within a tick of the scan) were read by this very scan: they are
+    // for the next command to check, as after a scan that keeps the headers.
+    const usable = index?.matches(listings) ? index : undefined;
+    this.looked = { ...this.looked!, catalog: saved, source, clean: usable };
+    this.indexOnDisk = usable !== undefined;
+    return usable;
   }
 
   /** The header of record `r` of the clean index; undefined if its line does not parse (the catalog was damaged under us). */
@@ -629,7 +666,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   lookup(ref: string): MemoryHeader[] {
-    const clean = this.cleanIndex();
+    const clean = this.cleanIndexScanned();
     if (clean) {
       // By id or id prefix; then, when none matched (and no line was damaged), by file name.
       const found = this.lookupClean(clean, ref);
@@ -654,16 +691,8 @@ export class MarkdownBackend implements StorageBackend {
    */
   private lookupClean(clean: CatalogIndex, ref: string): FileHeader[] | undefined {
     const lower = ref.toLowerCase();
-    const idAt = (k: number) => this.cleanHeader(clean, clean.byId(k))?.id.toLowerCase();
-    let lo = 0;
-    let hi = clean.records;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const id = idAt(mid);
-      if (id === undefined) return undefined;
-      if (id < lower) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.cleanLowerBound(clean, lower);
+    if (lo === undefined) return undefined;
     const found: Array<{ r: number; header: FileHeader }> = [];
     for (let k = lo; k < clean.records; k++) {
       const r = clean.byId(k);
@@ -674,6 +703,50 @@ export class MarkdownBackend implements StorageBackend {
       found.push({ r, header });
     }
     return this.keepFound(found.sort((a, b) => a.r - b.r).map((f) => f.header));
+  }
+
+  /** The first place in the clean index's id order whose id, ignoring case, is not before `lower`; undefined when a line does not parse. */
+  private cleanLowerBound(clean: CatalogIndex, lower: string): number | undefined {
+    let lo = 0;
+    let hi = clean.records;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const id = this.cleanHeader(clean, clean.byId(mid))?.id.toLowerCase();
+      if (id === undefined) return undefined;
+      if (id < lower) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Memory `id` through the clean index's id order: first the record after the last one found (a
+   * caller going through ids in order, as a migrate's check of its copy does, finds each at once,
+   * holding nothing per memory), then by a binary search while fewer than CLEAN_LOOKUPS were made.
+   * Null when the search finds no such memory (the clean index holds every one); undefined when
+   * not searched or a line does not parse (the scan decides).
+   */
+  private cleanById(clean: CatalogIndex, id: string): FileHeader | null | undefined {
+    const next = this.cleanNext?.of === clean ? this.cleanNext.k : clean.records;
+    const header = next < clean.records ? this.cleanHeader(clean, clean.byId(next)) : undefined;
+    if (header?.id === id) {
+      this.cleanNext = { of: clean, k: next + 1 };
+      return header;
+    }
+    if (this.cleanSearches++ >= CLEAN_LOOKUPS) return undefined;
+    const lower = id.toLowerCase();
+    const lo = this.cleanLowerBound(clean, lower);
+    if (lo === undefined) return undefined;
+    for (let k = lo; k < clean.records; k++) {
+      const found = this.cleanHeader(clean, clean.byId(k));
+      if (!found) return undefined;
+      if (found.id.toLowerCase() !== lower) break;
+      if (found.id === id) {
+        this.cleanNext = { of: clean, k: k + 1 };
+        return found;
+      }
+    }
+    return null;
   }
 
   /**
@@ -722,9 +795,9 @@ export class MarkdownBackend implements StorageBackend {
     const clean = this.cleanIndex();
     const known = clean && this.cleanFound.get(id);
     if (known) return known;
-    // A loop over many memories (a restore reading each one it may replace) scans once instead.
-    const found = clean && this.cleanSearches++ < CLEAN_LOOKUPS && this.lookupClean(clean, id)?.find((h) => h.id === id);
-    if (found) return found;
+    // A loop over many memories in no order (a restore reading each one it may replace) scans once instead.
+    const found = clean ? this.cleanById(clean, id) : undefined;
+    if (found !== undefined) return found ?? undefined;
     const at = this.spooled.get(id);
     return at === undefined ? this.scanFolders().get(id) : this.spooledHeader(at);
   }
@@ -741,6 +814,7 @@ export class MarkdownBackend implements StorageBackend {
     if (this.entries) return; // the scan's entries are kept current by the writes themselves
     this.looked = undefined;
     this.cleanFound.clear();
+    this.cleanNext = undefined;
   }
 
   /** `memory` or `memory/<type>` when one is a symbolic link (never followed: it may lead outside). */
@@ -890,7 +964,7 @@ export class MarkdownBackend implements StorageBackend {
    * before the first is read (at 100,000 memories, some 50 MiB a bulk read held throughout).
    */
   private *readEach(): Iterable<{ entry: FileHeader; memory: Memory }> {
-    const clean = this.cleanIndex();
+    const clean = this.cleanIndexScanned();
     let after: string | undefined;
     if (clean) {
       let k = 0;
@@ -950,7 +1024,7 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   summary(): StorageSummary {
-    const clean = this.cleanIndex();
+    const clean = this.cleanIndexScanned();
     if (clean) {
       const { counts, tags, bytes } = clean.summary;
       return { counts: { ...counts }, tags: { ...tags }, bytes };
@@ -960,7 +1034,7 @@ export class MarkdownBackend implements StorageBackend {
 
   problems(): StorageProblem[] {
     // The clean index is only written by a scan that found no problem, and still matches the folders.
-    if (this.cleanIndex()) return [];
+    if (this.cleanIndexScanned()) return [];
     this.scan();
     return [...this.scanProblems];
   }
@@ -984,12 +1058,12 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   checkIndex(): IndexCheck {
-    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: this.cleanIndex()?.records ?? this.scan().size, drift: [] };
+    if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: this.cleanIndexScanned()?.records ?? this.scan().size, drift: [] };
     const self = this;
     // Each file's id and path: from the clean index while its lines parse (no header kept per file),
     // then the scan's (a file given twice is harmless: the check only notes each one's path).
     function* onDisk(): Iterable<{ id: string; path: string }> {
-      const clean = self.cleanIndex();
+      const clean = self.cleanIndexScanned();
       if (clean) {
         let r = 0;
         for (; r < clean.records; r++) {
@@ -1025,7 +1099,7 @@ export class MarkdownBackend implements StorageBackend {
     this.entries = undefined;
     loopDone(); // the write's garbage (and the merge's) goes before this scan makes its own
     try {
-      this.scanAll(false);
+      this.scanAll(false)?.close();
     } catch {
       // Left to the next command.
     } finally {
@@ -1070,6 +1144,7 @@ export class MarkdownBackend implements StorageBackend {
     this.entries = undefined;
     this.looked = undefined;
     this.cleanFound.clear();
+    this.cleanNext = undefined;
     this.index?.close();
     this.index = undefined;
   }
