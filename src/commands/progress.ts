@@ -11,10 +11,7 @@ import { itemDone } from '../util/heap.js';
 export function* counted<T>(ctx: Context, label: string, items: Iterable<T>, count: number | (() => number)): Iterable<T> {
   const report = ctx.options.progress;
   if (!report) {
-    for (const item of items) {
-      yield item;
-      itemDone();
-    }
+    yield* paced(items);
     return;
   }
   // Counted only when someone is watching: for a backend, counting may cost a query.
@@ -26,6 +23,14 @@ export function* counted<T>(ctx: Context, label: string, items: Iterable<T>, cou
     report(label, ++done, Math.max(total, done));
   }
   report(label, Math.max(total, done), Math.max(total, done));
+}
+
+/** The items of `items`, each reported to the heap's pacer once taken (as `counted` does, with no progress to show). */
+export function* paced<T>(items: Iterable<T>): Iterable<T> {
+  for (const item of items) {
+    yield item;
+    itemDone();
+  }
 }
 
 /** How many memories a storage holds: the total of a bulk read of all of them. */
