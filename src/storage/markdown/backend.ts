@@ -1082,7 +1082,7 @@ export class MarkdownBackend implements StorageBackend {
         yield memory;
       }
     }
-    return this.searchIndex().check(onDisk(), memories());
+    return this.searchIndex().check(onDisk, memories());
   }
 
   /**

@@ -418,10 +418,10 @@ export class MarkdownSearchIndex {
    */
   /**
    * What doctor reports of the index: corruption, changes the next sync takes in (pending), and
-   * drift. `onDisk` are the memory files by id and path; `memories` their memories, read one at a
+   * drift. `onDisk` gives the memory files by id and path (each time it is called); `memories` their memories, read one at a
    * time as the check goes (doctor at 100,000 held them all: 380 MiB).
    */
-  check(onDisk: Iterable<{ id: string; path: string }>, memories: Iterable<Memory>): IndexCheck {
+  check(onDisk: () => Iterable<{ id: string; path: string }>, memories: Iterable<Memory>): IndexCheck {
     // The checks read every page once: a large page cache would only fill (onePassCache).
     const ownCache = onePassCache(this.db);
     let corrupt: string | undefined;
@@ -450,12 +450,14 @@ export class MarkdownSearchIndex {
       pendingPaths.add(row.path);
       if (row.id) skip.add(row.id);
     }
-    const pathOf = new Map<string, string>();
-    for (const { id, path } of onDisk) {
-      pathOf.set(id, path);
-      if (pendingPaths.has(path)) skip.add(id);
-    }
-    const drift = this.fts.drift(memories, skip).map((d) => ({ ...d, path: pathOf.get(d.id) }));
+    // The files' ids and paths are gone through twice rather than kept (at 100,000 memories a map
+    // of every id to its path was some 30 MB of doctor's peak): for the ids of files pending, and
+    // for the paths of the memories that drifted, usually none.
+    if (pendingPaths.size) for (const { id, path } of onDisk()) if (pendingPaths.has(path)) skip.add(id);
+    const drifted = this.fts.drift(memories, skip);
+    const pathOf = new Map(drifted.map((d) => [d.id, undefined as string | undefined]));
+    if (pathOf.size) for (const { id, path } of onDisk()) if (pathOf.has(id)) pathOf.set(id, path);
+    const drift = drifted.map((d) => ({ ...d, path: pathOf.get(d.id) }));
     const racyDrift = drift.filter((d) => racy.has(d.id)).length;
     return { present: true, pending: pendingPaths.size + racyDrift, drift: drift.filter((d) => !racy.has(d.id)) };
   }
