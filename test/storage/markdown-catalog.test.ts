@@ -676,7 +676,7 @@ describe.each<[number, string]>([
     const again = open();
     const lean = vi.spyOn(again as unknown as { scanAll(keep: boolean): unknown }, 'scanAll');
     expect(again.problems()).toHaveLength(1);
-    expect(lean.mock.calls).toEqual([[true]]);
+    expect(lean.mock.calls).toEqual([['headers']]);
   });
 
   it('reads many memories by id through the clean index, in its id order or in another backend\'s, as a scan finds them', () => {

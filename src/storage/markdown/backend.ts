@@ -211,19 +211,23 @@ export class MarkdownBackend implements StorageBackend {
 
   /** The headers of the folders' files as scanned, with this object's writes since but not the spooled ones. */
   private scanFolders(): Map<string, FileHeader> {
-    return this.entries ?? this.scanAll(true);
+    return this.entries ?? this.scanAll('headers');
   }
 
   /**
    * Every memory file's front matter, from the catalog where a file is unchanged and from the file
    * otherwise; unreadable files become problems, duplicate ids too. Saves the catalog if it changed,
-   * with a clean index when every file was readable, settled and recorded. With `keep` false it
-   * keeps no header, only what the catalog and its clean index need (vouchForBulkWrite,
-   * cleanForBulkRead), and returns the catalog it wrote, open (undefined if it wrote none).
+   * with a clean index when every file was readable, settled and recorded. What it keeps: every
+   * header, which it returns; or no header, only what the catalog and its clean index need, and
+   * then returns the catalog it wrote, open with the index bytes it wrote (`catalog`:
+   * cleanIndexScanned; undefined if it wrote none), or nothing (vouchForBulkWrite: the object is
+   * being closed, and reading the index back would only add to the peak).
    */
-  private scanAll(keep: true): Map<string, FileHeader>;
-  private scanAll(keep: false): Catalog | undefined;
-  private scanAll(keep: boolean): Map<string, FileHeader> | Catalog | undefined {
+  private scanAll(keeps: 'headers'): Map<string, FileHeader>;
+  private scanAll(keeps: 'catalog'): Catalog | undefined;
+  private scanAll(keeps: 'nothing'): undefined;
+  private scanAll(keeps: 'headers' | 'catalog' | 'nothing'): Map<string, FileHeader> | Catalog | undefined {
+    const keep = keeps === 'headers';
     const { scanStart, catalog, listings, clean, problems: folderProblems, source } = this.look();
     const cursor = catalog;
     const entries = new Map<string, FileHeader>();
@@ -361,7 +365,10 @@ export class MarkdownBackend implements StorageBackend {
     if (!this.readonly) removeStaleRootTempFiles(this.dir, scanStart);
     if (!keep) {
       if (this.readonly || !(changed || (indexable && !clean))) return undefined;
-      return saveAndReopenCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: tally!.summary() } : undefined);
+      const input = indexable ? { ...index, summary: tally!.summary() } : undefined;
+      if (keeps === 'catalog') return saveAndReopenCatalog(this.dir, chunks, scanStart, catalog, input);
+      saveCatalog(this.dir, chunks, scanStart, catalog, input);
+      return undefined;
     }
     this.entries = entries;
     this.scanProblems = problems;
@@ -569,7 +576,7 @@ export class MarkdownBackend implements StorageBackend {
   private cleanIndexScanned(): CatalogIndex | undefined {
     const clean = this.cleanIndex();
     if (clean || this.entries || this.readonly || this.spool?.size || this.look().unindexed) return clean;
-    const saved = this.scanAll(false);
+    const saved = this.scanAll('catalog');
     if (!saved) return undefined;
     const index = saved.readIndex();
     const { listings } = this.look();
@@ -580,7 +587,8 @@ export class MarkdownBackend implements StorageBackend {
     this.spool?.close();
     this.spool = undefined;
     // Its suspects (files changed within a tick of the scan) were read by this very scan: they are
-    // for the next command to check, as after a scan that keeps the headers.
+    // for the next command to check, as after a scan that keeps the headers. (Looking at the
+    // folders again instead, as the next command does, cost a list at 100,000 19 MiB more.)
     const usable = index?.matches(listings) ? index : undefined;
     this.looked = { ...this.looked!, catalog: saved, source, clean: usable };
     this.indexOnDisk = usable !== undefined;
@@ -1099,7 +1107,7 @@ export class MarkdownBackend implements StorageBackend {
     this.entries = undefined;
     loopDone(); // the write's garbage (and the merge's) goes before this scan makes its own
     try {
-      this.scanAll(false)?.close();
+      this.scanAll('nothing');
     } catch {
       // Left to the next command.
     } finally {
