@@ -299,13 +299,18 @@ function insightsMemory(plan: PlanRecord, storage: StorageBackend): Memory | und
   };
 }
 
-/** The first three non-empty lines of a body, each cut at 200 characters. */
+/**
+ * The first three non-empty lines of a body, each cut at 200 characters with three dots. Not an
+ * ellipsis character: one would make the whole Insights memory (tens of MB when tens of thousands
+ * are archived) a two-byte string in V8, twice the memory as it is built and stored: SQLite
+ * consolidate at 100,000, 324 to 267 MiB.
+ */
 function firstLines(content: string): string {
   return content
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
     .slice(0, 3)
-    .map((l) => (l.length > 200 ? l.slice(0, 199) + '…' : l))
+    .map((l) => (l.length > 200 ? l.slice(0, 197) + '...' : l))
     .join('\n');
 }

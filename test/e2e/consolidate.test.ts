@@ -72,6 +72,20 @@ describe.each(backends)('consolidate (%s)', (backend) => {
     expect((await readContext(dir, backend)).memories).toHaveLength(7);
   });
 
+  it('lists in the Insights memory the first three non-empty lines of each archived memory, a long one cut with "..."', async () => {
+    const dir = join(home.home, 'ctx');
+    const long = 'x'.repeat(250);
+    const m = oldMemory(10, { title: 'Lines', tags: [], content: `\n  One  \n\nTwo\n${long}\nFour` });
+    await seedContext(home, dir, backend, [m]);
+    const r = home.run(['--base-dir', dir, '--json', 'consolidate', '--no-dry-run']);
+    expect(r.code).toBe(0);
+    const insights = (await readContext(dir, backend)).memories.find((x) => x.id === json(r).runs[0].insights.id)!;
+    // Three dots, not an ellipsis character: a memory of first lines from tens of thousands of
+    // ASCII memories stays a one-byte string (half the memory) as it is built and stored.
+    expect(insights.content).toContain(`- tags: (none)\n\n> One\n> Two\n> ${'x'.repeat(197)}...`);
+    expect(insights.content).not.toContain('Four');
+  });
+
   it('takes --older-than as an exact cutoff: created at it stays, a millisecond before goes', async () => {
     const dir = join(home.home, 'ctx');
     const cutoff = Date.UTC(2024, 0, 8);
