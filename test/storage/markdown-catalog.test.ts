@@ -677,6 +677,17 @@ describe.each<[number, string]>([
     const lean = vi.spyOn(again as unknown as { scanAll(keep: boolean): unknown }, 'scanAll');
     expect(again.problems()).toHaveLength(1);
     expect(lean.mock.calls).toEqual([['headers']]);
+
+    // Two files with one id (a copy made by hand): the scan without headers writes no clean index
+    // (the id order shows the twins), and the scan with headers reports the copy.
+    unlinkSync(join(dir, 'memory', 'short_term', 'broken.md'));
+    const first = fileOf(open().list({}).memories.find((m) => m.title === 'First')!.id);
+    writeFileSync(join(dir, 'memory', 'short_term', 'copy-of-first.md'), readFileSync(first));
+    unlinkSync(join(dir, CATALOG_FILE));
+    const twins = open();
+    expect(twins.list({}).memories.map((m) => m.title).sort()).toEqual(['First', 'Second']);
+    expect(twins.problems().map((p) => p.message)).toEqual([expect.stringMatching(/^duplicate id /)]);
+    expect(catalog().indexAt).toBe(0);
   });
 
   it('reads many memories by id through the clean index, in its id order or in another backend\'s, as a scan finds them', () => {

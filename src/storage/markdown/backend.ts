@@ -30,6 +30,7 @@ import { FIELDS, FILE, KIND, LINK, MEMORY_DIR, readTypeFolders, statAt, statErro
 import { INDEX_FILE, MarkdownSearchIndex } from './search-index.js';
 import { isTempFileName, removeStaleRootTempFiles, removeStaleTempFiles, writeFileForBatch } from './temp-files.js';
 import { LineSpool } from './line-spool.js';
+import { RecordKeys } from './record-keys.js';
 
 /** Loaded on first write: reading commands never pay for it. */
 const writeFileAtomic = lazyModule<typeof import('write-file-atomic')>(() => require('write-file-atomic'));
@@ -231,8 +232,8 @@ export class MarkdownBackend implements StorageBackend {
     const { scanStart, catalog, listings, clean, problems: folderProblems, source } = this.look();
     const cursor = catalog;
     const entries = new Map<string, FileHeader>();
-    // Without the headers: the ids seen (a duplicate keeps the index from being written), and the summary as it goes.
-    const ids = keep ? undefined : new Set<string>();
+    // Without the headers, the summary as it goes (a duplicate id keeps the index from being
+    // written: CatalogIndex.bytesOf finds it in the id order).
     const tally = keep ? undefined : new SummaryCount();
     this.droppedTwins.clear();
     const problems: StorageProblem[] = [...folderProblems];
@@ -250,7 +251,7 @@ export class MarkdownBackend implements StorageBackend {
     const deltas: number[] = [];
     let written = 0;
     // What a clean index needs; `indexable` turns false at the first file that keeps it from being clean.
-    const index: Omit<IndexInput, 'summary'> = { listings, lineLengths: [], types: [], created: [], ids: [], suspects: [] };
+    const index: Omit<IndexInput, 'summary'> = { listings, lineLengths: [], types: [], keys: new RecordKeys(), suspects: [] };
     let indexable = !problems.length;
     for (let typeIndex = 0; typeIndex < MEMORY_TYPES.length; typeIndex++) {
       const type = MEMORY_TYPES[typeIndex];
@@ -337,7 +338,6 @@ export class MarkdownBackend implements StorageBackend {
           problems.push({ path: `${MEMORY_DIR}/${type}/${file}`, message: problem });
           continue;
         }
-        const ownId = keep ? undefined : detach(header!.id);
         if (indexable) {
           // A file changed within a tick of this scan is recorded as a suspect if its digest can vouch for it later.
           const suspect = lineLength > 0 && !settled(st, scanStart) && digested;
@@ -345,17 +345,11 @@ export class MarkdownBackend implements StorageBackend {
           if (lineLength && (suspect || settled(st, scanStart))) {
             index.lineLengths.push(lineLength);
             index.types.push(typeIndex);
-            // Kept without the header, copies: views would keep each header's whole span alive.
-            index.created.push(keep ? header!.created : detach(header!.created));
-            index.ids.push(ownId ?? header!.id);
+            index.keys.push(header!.created, header!.id);
           } else indexable = false;
         }
         if (keep) this.addEntry(entries, header!, problems);
-        else if (ids!.has(ownId!)) indexable = false;
-        else {
-          ids!.add(ownId!);
-          tally!.add(header!);
-        }
+        else tally!.add(header!);
       }
     }
     flush();
@@ -377,7 +371,7 @@ export class MarkdownBackend implements StorageBackend {
     // Also rewritten when only the index is out of date (an entry other than a memory file changed).
     if ((changed || (indexable && !clean)) && !this.readonly) {
       const saved = saveAndReopenCatalog(this.dir, chunks, scanStart, catalog, indexable ? { ...index, summary: summarise(entries.values()) } : undefined);
-      index.created = index.ids = []; // written: a cold scan's 100,000 ids and dates need not wait for the function's end
+      index.keys = new RecordKeys(); // written: a cold scan's 100,000 ids and dates need not wait for the function's end
       this.indexOnDisk = indexable && saved !== undefined;
       if (saved) this.entries = this.moveTo(saved, placed, deltas);
     }

@@ -7,6 +7,7 @@ import { randomBytes } from '../../util/random.js';
 import { settledAt } from './file-times.js';
 import { detach } from '../bulk.js';
 import type { LineSpool } from './line-spool.js';
+import type { RecordKeys } from './record-keys.js';
 import { itemDone } from '../../util/heap.js';
 
 /**
@@ -415,8 +416,7 @@ export interface IndexInput {
   /** Per record line, in file order: its length in bytes, its type (index in MEMORY_TYPES), creation time and id. */
   lineLengths: number[];
   types: number[];
-  created: string[];
-  ids: string[];
+  keys: RecordKeys;
   /** Counts, tags and bytes of the memories recorded (what summary() returns). */
   summary: StorageSummary;
   /** Records of files that changed within a tick of the scan, each with a digest (see CatalogIndex.suspects). */
@@ -573,21 +573,20 @@ export class CatalogIndex {
   }
 
   /** The bytes of the index for a catalog whose records start at `recordsStart`. */
-  static bytesOf(input: IndexInput, recordsStart: number): Uint8Array[] {
+  static bytesOf(input: IndexInput, recordsStart: number): Uint8Array[] | undefined {
     const n = input.lineLengths.length;
     const lines = new Uint32Array(n);
     for (let r = 0, at = recordsStart; r < n; at += input.lineLengths[r], r++) lines[r] = at;
-    const { created, ids } = input;
-    // Newest first, then by id, newest first; and by id in lower case. Both columns are printable
-    // ASCII (formatLine keeps no other record), whose string order is code point order
-    // (compareCodePoints). Record numbers are sorted, comparing the columns as they are: a key
-    // string per record (`created NUL id NUL record`, sorted by the default sort) was no faster at
-    // 10,000 and 100,000 records, and at 100,000 was some 35 MB while a cold scan wrote its catalog.
-    const order = new Uint32Array(n).map((_, r) => r);
-    order.sort((a, b) => (created[a] < created[b] ? 1 : created[a] > created[b] ? -1 : ids[a] < ids[b] ? 1 : ids[a] > ids[b] ? -1 : b - a));
-    const lower = ids.map((id) => id.toLowerCase());
+    const { keys } = input;
+    // Newest first, then by id, newest first; and by id in lower case. Record numbers are sorted,
+    // comparing the columns' bytes (RecordKeys): a key string per record (`created NUL id NUL
+    // record`, sorted by the default sort) was no faster at 10,000 and 100,000 records, and at
+    // 100,000 was some 35 MB while a cold scan wrote its catalog.
     const idOrder = new Uint32Array(n).map((_, r) => r);
-    idOrder.sort((a, b) => (lower[a] < lower[b] ? -1 : lower[a] > lower[b] ? 1 : a - b));
+    idOrder.sort(keys.byIdIgnoringCase);
+    if (keys.hasTwin(idOrder)) return undefined; // two files with one id: no clean index
+    const order = new Uint32Array(n).map((_, r) => r);
+    order.sort(keys.newestFirst);
     const { listings, summary, suspects } = input;
     return CatalogIndex.layout({ listings, summary, suspects, lines, types: Uint8Array.from(input.types), order: littleEndian(order), idOrder: littleEndian(idOrder) });
   }
@@ -1014,7 +1013,8 @@ export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedA
 /** An index to write after a catalog's records: how long the records are, and its bytes given where they start. */
 export interface IndexWriter {
   recordsLength: number;
-  bytes(recordsStart: number): Uint8Array[];
+  /** Undefined: no index after all (two records with one id). */
+  bytes(recordsStart: number): Uint8Array[] | undefined;
 }
 
 /**
@@ -1049,8 +1049,8 @@ function writeCatalog(
     }
     writer.flush();
     // The index only if its line offsets are those just written (they are, unless a bug says otherwise).
-    if (index && writer.written === recordsStart + index.recordsLength) {
-      const indexParts = index.bytes(recordsStart);
+    const indexParts = index && writer.written === recordsStart + index.recordsLength ? index.bytes(recordsStart) : undefined;
+    if (indexParts) {
       for (const part of indexParts) for (let at = 0; at < part.length; ) at += writeSync(out, part, at);
       // Kept (one Buffer) only for the catalog reopened on the file just written.
       if (keep) indexBytes = Buffer.concat(indexParts);
