@@ -693,32 +693,29 @@ export class MarkdownBackend implements StorageBackend {
    */
   private lookupClean(clean: CatalogIndex, ref: string): FileHeader[] | undefined {
     const lower = ref.toLowerCase();
-    const lo = this.cleanLowerBound(clean, lower);
-    if (lo === undefined) return undefined;
+    const idAt = (k: number) => this.cleanHeader(clean, clean.byId(k))?.id.toLowerCase();
+    let lo = 0;
+    let hi = clean.records;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const id = idAt(mid);
+      if (id === undefined) return undefined;
+      if (id < lower) lo = mid + 1;
+      else hi = mid;
+    }
     const found: Array<{ r: number; header: FileHeader }> = [];
     for (let k = lo; k < clean.records; k++) {
       const r = clean.byId(k);
       const header = this.cleanHeader(clean, r);
       if (!header) return undefined;
       if (!header.id.toLowerCase().startsWith(lower)) break;
-      if (header.id === ref) return this.keepFound([header]);
+      if (header.id === ref) {
+        this.cleanNext = { of: clean, k: k + 1 }; // where a read of the next id in order looks first (cleanById)
+        return this.keepFound([header]);
+      }
       found.push({ r, header });
     }
     return this.keepFound(found.sort((a, b) => a.r - b.r).map((f) => f.header));
-  }
-
-  /** The first place in the clean index's id order whose id, ignoring case, is not before `lower`; undefined when a line does not parse. */
-  private cleanLowerBound(clean: CatalogIndex, lower: string): number | undefined {
-    let lo = 0;
-    let hi = clean.records;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const id = this.cleanHeader(clean, clean.byId(mid))?.id.toLowerCase();
-      if (id === undefined) return undefined;
-      if (id < lower) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   /**
@@ -736,19 +733,8 @@ export class MarkdownBackend implements StorageBackend {
       return header;
     }
     if (this.cleanSearches++ >= CLEAN_LOOKUPS) return undefined;
-    const lower = id.toLowerCase();
-    const lo = this.cleanLowerBound(clean, lower);
-    if (lo === undefined) return undefined;
-    for (let k = lo; k < clean.records; k++) {
-      const found = this.cleanHeader(clean, clean.byId(k));
-      if (!found) return undefined;
-      if (found.id.toLowerCase() !== lower) break;
-      if (found.id === id) {
-        this.cleanNext = { of: clean, k: k + 1 };
-        return found;
-      }
-    }
-    return null;
+    const found = this.lookupClean(clean, id); // places cleanNext after the one found
+    return found && (found.find((h) => h.id === id) ?? null);
   }
 
   /**
