@@ -412,14 +412,11 @@ export class MarkdownSearchIndex {
   }
 
   /**
-   * What doctor reports: the index's own consistency, how many files changed since it was last
-   * brought up to date, and drift the change check cannot see (a file edited while keeping its
-   * size and mtime). `memories` are the backend's memories with their files; reading only.
-   */
-  /**
    * What doctor reports of the index: corruption, changes the next sync takes in (pending), and
-   * drift. `onDisk` gives the memory files by id and path (each time it is called); `memories` their memories, read one at a
-   * time as the check goes (doctor at 100,000 held them all: 380 MiB).
+   * drift the change check cannot see (a file edited while keeping its size and mtime). Reading
+   * only. `onDisk` gives the memory files by id and path, afresh each time it is called;
+   * `memories` their memories, read one at a time as the check goes (doctor at 100,000 held them
+   * all: 380 MiB).
    */
   check(onDisk: () => Iterable<{ id: string; path: string }>, memories: Iterable<Memory>): IndexCheck {
     // The checks read every page once: a large page cache would only fill (onePassCache).
