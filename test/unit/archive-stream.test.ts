@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { archiveEntries, ArchiveReader, checkArchive, writeArchive } from '../../src/backup/archive.js';
 import type { StoredMemory } from '../../src/storage/types.js';
-import { detached, once } from '../../src/storage/bulk.js';
+import { detach, detached, once } from '../../src/storage/bulk.js';
 
 function memory(i: number): StoredMemory {
   const id = `01J${String(i).padStart(8, '0')}ABCDEFGHJKMNPQ`.slice(0, 26);
@@ -119,6 +119,8 @@ describe('stream helpers', () => {
     };
     const copy = detached(m);
     expect(isDeepStrictEqual(copy, m)).toBe(true);
+    // Any string, exactly: a lone surrogate (JSON's own escape of it), quotes, controls, long text.
+    for (const text of ['', 'a', '\ud800 lone \udfff', '"quoted" \\ \n\t\u0000', 'é日本🚀'.repeat(1000)]) expect(detach(text)).toBe(text);
     expect(Object.getPrototypeOf(copy.meta.nullProto)).toBe(null);
     expect(copy.meta).not.toBe(m.meta);
   });
