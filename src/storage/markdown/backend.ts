@@ -580,6 +580,7 @@ export class MarkdownBackend implements StorageBackend {
     // The lines the scan spooled are in the catalog now.
     this.spool?.close();
     this.spool = undefined;
+    this.editsFrom = 0;
     // Its suspects (files changed within a tick of the scan) were read by this very scan: they are
     // for the next command to check, as after a scan that keeps the headers. (Looking at the
     // folders again instead, as the next command does, cost a list at 100,000 19 MiB more.)
