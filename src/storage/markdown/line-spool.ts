@@ -8,7 +8,7 @@ import { CATALOG_FILE, copyChunk, type CatalogWriter } from './catalog.js';
  * in memory: the lines of the files a scan read (a cold catalog: every file) and of those a bulk
  * write (restore, clone, migrate, consolidate's moves) wrote. At 100,000 files a bulk write's
  * lines, with the keys and headers that pointed at them and the paths waiting for their flush, were
- * about 950 bytes a file (restore-backup peaked at 231 MiB, now 126 to 132); here a written file
+ * about 950 bytes a file (restore-backup peaked at 231 MiB; docs/performance.md has it now); here a written file
  * costs its id and where its line is. A scan's headers read their
  * titles back from here until the catalog it writes takes over (MarkdownBackend.moveTo).
  *
