@@ -65,6 +65,33 @@ describe('sqlite backend: the database file', () => {
     s.close();
   });
 
+  it('writes in bulk with a small page cache, and gives the connection its own back after', () => {
+    factory.create(dir);
+    const s = factory.open(dir, {});
+    const db = (s as unknown as { db: Database.Database }).db;
+    const own = db.pragma('cache_size', { simple: true });
+    // Looked at while the bulk write takes each memory: at 100,000, the connection's own 16 MB
+    // cache only filled with pages written once (4 to 8 MiB of a restore's or migrate's peak).
+    const seen: unknown[] = [];
+    function* memories() {
+      for (let i = 0; i < 20; i++) {
+        seen.push(db.pragma('cache_size', { simple: true }));
+        yield sampleMemory({ title: `memory ${i}` }, Date.UTC(2024, 0, 1) + i);
+      }
+    }
+    expect(s.insertMany(memories()).inserted).toBe(20);
+    expect(new Set(seen)).toEqual(new Set([-2000]));
+    expect(db.pragma('cache_size', { simple: true })).toBe(own);
+    // A bulk write that fails gives it back too.
+    function* failing() {
+      yield sampleMemory({ title: 'one more' }, Date.UTC(2024, 1, 1));
+      throw new Error('the source failed');
+    }
+    expect(() => s.insertMany(failing())).toThrow('the source failed');
+    expect(db.pragma('cache_size', { simple: true })).toBe(own);
+    s.close();
+  });
+
   it('makes one owner-only file in WAL mode, at the current schema version', () => {
     factory.create(dir);
     factory.create(dir); // idempotent

@@ -427,6 +427,15 @@ export class SqliteBackend implements StorageBackend {
   }
 
   insertMany(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace' = 'fail'): BulkResult {
+    const ownCache = onePassCache(this.db);
+    try {
+      return this.insertManyNow(memories, onConflict);
+    } finally {
+      ownCache();
+    }
+  }
+
+  private insertManyNow(memories: Iterable<StoredMemory>, onConflict: 'fail' | 'skip' | 'replace'): BulkResult {
     return this.write(
       () => {
         const result = insertEach(memories, onConflict, {
