@@ -43,23 +43,23 @@ describe('garbage collection paced by a bulk command', () => {
 
   it('collects when the heap grew past the budget since the last collection, checking every CHECK_EVERY items', () => {
     // Before any collection: nothing below twice the floor, as much as a small command uses anyway.
-    const paced = pretendHeap(2 * HeapPacer.BUDGET_FLOOR, 50 * MiB);
+    const paced = pretendHeap(2 * HeapPacer.BUDGET_FLOOR, 20 * MiB);
     const { heap, pacer } = paced;
     expect(run(pacer, HeapPacer.CHECK_EVERY * 3)).toBe(0);
     heap.used += 1;
     expect(run(pacer, HeapPacer.CHECK_EVERY - 1)).toBe(0); // not looked at between checks
     expect(run(pacer, 1)).toBe(1);
     expect(heap.collections).toBe(1);
-    expectFloorBudget(paced, 50);
+    expectFloorBudget(paced, 20);
   });
 
   it('collects at once when a loop is over, and counts the next budget from what that left', () => {
-    // The loop's garbage gone, its live set (40 MiB) not.
-    const paced = pretendHeap(100 * MiB, 40 * MiB);
+    // The loop's garbage gone, its live set (16 MiB) not.
+    const paced = pretendHeap(100 * MiB, 16 * MiB);
     paced.pacer.collectNow();
     expect(paced.heap.collections).toBe(1);
-    // The budget counts from the 40 MiB left (far past the first budget, counted from nothing).
-    expectFloorBudget(paced, 40);
+    // The budget counts from the 16 MiB left (past the first budget, counted from nothing).
+    expectFloorBudget(paced, 16);
   });
 
   it('lets the budget grow with what survives, so a large live set is not collected over and over', () => {
