@@ -8,7 +8,7 @@ import { InvalidInputError, NotFoundError, WhitemagicError, fromFsError } from '
 import type { Memory } from '../memory/types.js';
 import { loadBackend } from '../storage/registry.js';
 import { once, readAllNamed } from '../storage/bulk.js';
-import type { BackendFactory, BackendName, StorageBackend } from '../storage/types.js';
+import type { BackendFactory, BackendName, BackendOpenOptions, StorageBackend } from '../storage/types.js';
 import { faultPoint } from '../util/fault.js';
 import { counted, memoryCount, paced } from './progress.js';
 import { expectBulkWork, itemDone, loopDone } from '../util/heap.js';
@@ -96,7 +96,8 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
     const work = join(dir, WORK_DIR);
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { mode: 0o700 });
-    const source = openChecked(fromFactory, dir);
+    // The check reads every memory of the source once, by id.
+    const source = openChecked(fromFactory, dir, { onePass: true });
     try {
       toFactory.create(work);
       const copy = toFactory.open(work, {});
@@ -132,8 +133,8 @@ async function convert(ctx: Context, manifest: Manifest, to: BackendName): Promi
  * The storage of the backend at `dir`, refused if any of its entries cannot be read: a migration
  * must carry every memory.
  */
-function openChecked(factory: BackendFactory, dir: string): StorageBackend {
-  const storage = factory.open(dir, {});
+function openChecked(factory: BackendFactory, dir: string, options: BackendOpenOptions): StorageBackend {
+  const storage = factory.open(dir, options);
   const problems = storage.problems();
   if (problems.length) {
     storage.close();

@@ -173,6 +173,13 @@ export interface BackendFactory {
 export interface BackendOpenOptions {
   /** Open for reading only: no files are created or repaired. */
   readonly?: boolean;
+  /**
+   * The caller reads each memory about once, by id (migrate's check of its copy): a backend keeps
+   * no cache sized for reading again (SQLite keeps its own 2 MB page cache, not the connection's
+   * 16 MB, which 100,000 reads by id only fill). Reads of every memory (`readAll`) and bulk writes
+   * do this by themselves.
+   */
+  onePass?: boolean;
 }
 
 /** `done` of `total` memories indexed so far (reindex). */

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryManager } from '../../src/index.js';
 import type { Memory } from '../../src/memory/types.js';
 import { loadBackend } from '../../src/storage/registry.js';
@@ -153,6 +153,24 @@ describe('migrate', () => {
     expect(result).toMatchObject({ from: 'markdown', to: 'sqlite', changed: true, memories: 7 });
     expect((await manager.status()).backend).toBe('sqlite');
     expect((await manager.listMemories({ includeArchived: true })).total).toBe(original.length);
+  });
+
+  it('reads its SQLite source for one pass: the check reads every memory once, by id', async () => {
+    const original = await markdownContext();
+    const manager = new MemoryManager({ baseDir: dir, env: { WHITEMAGIC_HOME: h.wmHome } });
+    await manager.migrate('sqlite');
+    manager.close();
+    const sqlite = await loadBackend('sqlite');
+    const opened = vi.spyOn(sqlite, 'open');
+    try {
+      const back = new MemoryManager({ baseDir: dir, env: { WHITEMAGIC_HOME: h.wmHome } });
+      expect(await back.migrate('markdown')).toMatchObject({ from: 'sqlite', to: 'markdown', changed: true, memories: original.length });
+      back.close();
+      // The source, opened in the context; every other open of SQLite data there reads all or writes in bulk.
+      expect(opened.mock.calls.filter(([at, options]) => at === dir && options.onePass)).toHaveLength(1);
+    } finally {
+      opened.mockRestore();
+    }
   });
 
   // Concurrent (processes run asynchronously): each waits mostly for the dead process's lock to go

@@ -92,6 +92,20 @@ describe('sqlite backend: the database file', () => {
     s.close();
   });
 
+  it('opened for one pass, keeps SQLite\'s own page cache for the whole connection', () => {
+    factory.create(dir);
+    const cacheOf = (options: { onePass?: boolean }) => {
+      const s = factory.open(dir, options);
+      try {
+        return (s as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true });
+      } finally {
+        s.close();
+      }
+    };
+    expect(cacheOf({})).toBe(-16000);
+    expect(cacheOf({ onePass: true })).toBe(-2000);
+  });
+
   it('makes one owner-only file in WAL mode, at the current schema version', () => {
     factory.create(dir);
     factory.create(dir); // idempotent

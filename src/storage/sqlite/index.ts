@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fromFsError } from '../../errors.js';
 import type { BackendFactory } from '../types.js';
 import { openDatabase, SqliteBackend } from './backend.js';
+import { onePassCache } from './driver.js';
 
 /** The database of a SQLite context, beside its manifest (SPEC section 2). */
 export const DB_FILE = 'whitemagic.db';
@@ -15,7 +16,9 @@ const sqlite: BackendFactory = {
   name: 'sqlite',
   open(dir, options) {
     const path = join(dir, DB_FILE);
-    return new SqliteBackend(openDatabase(path, { readonly: options.readonly }), path);
+    const db = openDatabase(path, { readonly: options.readonly });
+    if (options.onePass) onePassCache(db);
+    return new SqliteBackend(db, path);
   },
   create(dir) {
     const path = join(dir, DB_FILE);
