@@ -6,6 +6,7 @@ import { toFtsMatch, wholeWordMatch, withWholeWords, type ParsedQuery } from './
 import { rankingOf, type Ranking } from './rank.js';
 import { MARK_CLOSE, MARK_OPEN, parseMarked, pickSnippet } from './snippet.js';
 import type { IndexDrift, SearchHit, SearchQuery } from './types.js';
+import { itemDone } from '../util/heap.js';
 
 /**
  * The full-text index both backends share, so that they return the same hits in the same order:
@@ -89,6 +90,7 @@ export class SearchIndex {
     for (const row of rows) {
       this.put({ ...row, tags: JSON.parse(row.tags) as string[], meta: {} });
       n++;
+      itemDone();
       onIndexed?.(n);
     }
     return n;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,8 +7,10 @@ import { counted } from '../../src/commands/progress.js';
 import { verifyBackup } from '../../src/commands/backup.js';
 import { writeArchive } from '../../src/backup/archive.js';
 import markdown from '../../src/storage/markdown/index.js';
+import sqlite from '../../src/storage/sqlite/index.js';
 import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
 import { allowHeapTuning, itemsReported } from '../../src/util/heap.js';
+import { parseQuery } from '../../src/search/query.js';
 import { sampleMemory } from '../storage/conformance.js';
 
 // The pacer's effect is measured by the benchmark's peak-memory rows; this checks it is fed: by
@@ -20,7 +22,7 @@ describe('items reported to the heap pacer', () => {
     dir = undefined;
   });
 
-  it('are none from a library, then each item of a bulk loop, each file a cold scan reads and each header it moves, each file a manifest lists', async () => {
+  it('are none from a library, then each item of a bulk loop, each file a cold scan reads and each header it moves, each file a manifest lists, each memory the search index takes in', async () => {
     const quiet = { options: {} } as unknown as Context;
     expect([...counted(quiet, 'copy', [1, 2, 3], 3)]).toEqual([1, 2, 3]);
     dir = mkdtempSync(join(tmpdir(), 'wm-pacer-'));
@@ -65,5 +67,24 @@ describe('items reported to the heap pacer', () => {
     const beforeCheck = itemsReported();
     expect((await verifyBackup(archive)).ok).toBe(true);
     expect(itemsReported() - beforeCheck).toBe(4 + 5); // the entries: the manifest and four memories
+
+    // The search index: each file its sync reads (the first search in a context, or after files
+    // changed, which no progress is watched for), and each memory a rebuild indexes.
+    const beforeSearch = itemsReported();
+    const searched = markdown.open(dir, {});
+    expect(searched.search({ query: parseQuery('memory') }).total).toBe(6);
+    expect(itemsReported() - beforeSearch).toBe(6);
+    expect(searched.reindex().indexed).toBe(6);
+    expect(itemsReported() - beforeSearch).toBe(12);
+    searched.close();
+    const sqliteDir = join(dir, 'sqlite');
+    mkdirSync(sqliteDir);
+    sqlite.create(sqliteDir);
+    const db = sqlite.open(sqliteDir, {});
+    db.insertMany(Array.from({ length: 3 }, (_, i) => sampleMemory({ title: `Row ${i}` })));
+    const beforeRows = itemsReported();
+    expect(db.reindex().indexed).toBe(3);
+    expect(itemsReported() - beforeRows).toBe(3);
+    db.close();
   });
 });

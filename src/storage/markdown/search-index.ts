@@ -4,7 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.js';
 import { SearchIndex } from '../../search/fts.js';
 import { onePassCache, openSqlite } from '../sqlite/driver.js';
-import { expectFiles } from '../../util/heap.js';
+import { expectFiles, itemDone } from '../../util/heap.js';
 import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
@@ -62,6 +62,10 @@ interface DiskFile {
   name: string;
   size: number;
   mtime: number;
+  /** The id the index's row for this path held, when it has one (the file changed since); null for a file it could not read. */
+  oldId?: string | null;
+  /** That row was recorded as changed just now (mtime -1), at this same size: told apart by content, not by its stat. */
+  racy?: boolean;
 }
 
 interface FileRow {
@@ -125,65 +129,65 @@ function typeListings(listings: Array<FolderListing | undefined>, isMemoryFileNa
 /**
  * What a sync must take into the index: the files new or changed since the rows the index holds
  * (`files()` makes their objects one at a time: a rebuild of 100,000 held them all, with a set of
- * every path), how many, the rows of removed files, and the rows the changed files had.
+ * every path), how many, and the path and id of each removed file's row.
  */
 interface ChangedFiles {
   files: () => Iterable<DiskFile>;
   count: number;
-  removed: FileRow[];
-  previous: Map<string, FileRow>;
+  removed: Array<{ path: string; id: string | null }>;
 }
 
-/** What changedFiles reads of each row: type, name, size, mtime (an array: no object per row). */
-type RowStat = [MemoryType, string, number, number];
+/** What changedFiles reads of each row: type, name, size, mtime, id (an array: no object per row). */
+type RowStat = [MemoryType, string, number, number, string | null];
 
 /**
  * The files changed between the folders as listed now and the index's rows, which are read one at
- * a time and only as far as the comparison needs (`rowStats`): each is looked up among the listed
- * names of its type and dropped, unless its file changed or is gone; those rows are then read
- * whole (`rowAt`). Holding every row (100,000 objects at 100,000 memories) made the first search
- * after a create 1.4 s and 220 MiB, most of it the collector copying rows that were all alive.
+ * a time (`rowStats`): each is looked up among the listed names of its type and dropped, unless
+ * its file changed or is gone; of those, only the id is kept (and whether the row was racy). Holding
+ * every row (100,000 objects at 100,000 memories) made the first search after a create 1.4 s and
+ * 220 MiB; holding the whole rows of changed files, a doctor of a context copied in (every file's
+ * mtime new) 215 MiB.
  */
-function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>, rowAt: (path: string) => FileRow | undefined): ChangedFiles {
-  const previous = new Map<string, FileRow>();
-  const removed: FileRow[] = [];
-  // Per listed file: 0 no row seen yet (new), 1 a row and the same stat, 2 a row and another stat.
+function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): ChangedFiles {
+  const removed: ChangedFiles['removed'] = [];
+  // Per listed file: 0 no row seen yet (new), 1 a row and the same stat, 2 a row and another stat
+  // (its id in oldIds), 3 as 2, of a row recorded as changed just now at the same size.
   const flags = folders.map((folder) => new Uint8Array(folder.names.length));
+  const oldIds = folders.map((): Array<string | null> => []);
   const at = new Map(folders.map((folder, k) => [folder.type, { k, byName: new Map(folder.names.map((name, i) => [name, i])) }]));
-  const gone: string[] = [];
-  for (const [type, name, size, mtime] of rowStats) {
+  for (const [type, name, size, mtime, id] of rowStats) {
     const folder = at.get(type);
     const i = folder?.byName.get(name);
     if (folder === undefined || i === undefined) {
-      gone.push(`${MEMORY_DIR}/${type}/${name}`);
+      removed.push({ path: `${MEMORY_DIR}/${type}/${name}`, id });
       continue;
     }
-    const { sizes, mtimes } = folders[folder.k];
-    flags[folder.k][i] = size === sizes[i] && mtime === mtimes[i] ? 1 : 2;
-  }
-  for (const path of gone) {
-    const row = rowAt(path);
-    if (row) removed.push(row);
+    const { k } = folder;
+    const { sizes, mtimes } = folders[k];
+    if (size === sizes[i] && mtime === mtimes[i]) flags[k][i] = 1;
+    else {
+      flags[k][i] = mtime === -1 && size === sizes[i] ? 3 : 2;
+      oldIds[k][i] = id;
+    }
   }
   let count = 0;
   for (const f of flags) for (let i = 0; i < f.length; i++) if (f[i] !== 1) count++;
-  folders.forEach(({ type, names }, k) => {
-    for (let i = 0; i < names.length; i++) {
-      if (flags[k][i] !== 2) continue;
-      const path = `${MEMORY_DIR}/${type}/${names[i]}`;
-      const row = rowAt(path);
-      if (row) previous.set(path, row);
-    }
-  });
   function* files(): Iterable<DiskFile> {
     for (let k = 0; k < folders.length; k++) {
       const { type, names, sizes, mtimes } = folders[k];
       for (let i = 0; i < names.length; i++) {
-        if (flags[k][i] !== 1) yield { path: `${MEMORY_DIR}/${type}/${names[i]}`, type, name: names[i], size: sizes[i], mtime: mtimes[i] };
+        const flag = flags[k][i];
+        if (flag === 1) continue;
+        const file: DiskFile = { path: `${MEMORY_DIR}/${type}/${names[i]}`, type, name: names[i], size: sizes[i], mtime: mtimes[i] };
+        if (flag !== 0) {
+          file.oldId = oldIds[k][i];
+          file.racy = flag === 3;
+        }
+        yield file;
       }
     }
   }
-  return { files, count, removed, previous };
+  return { files, count, removed };
 }
 
 function sqliteCode(err: unknown): string {
@@ -293,16 +297,16 @@ export class MarkdownSearchIndex {
 
   /** The files changed since the index's rows were written (changedFiles). */
   private changedFiles(listings: Array<FolderListing | undefined>): ChangedFiles {
-    const stats = this.db.prepare('SELECT type, name, size, mtime FROM files').raw().iterate() as IterableIterator<RowStat>;
-    const row = this.db.prepare('SELECT * FROM files WHERE path = ?');
-    return changedFiles(typeListings(listings, this.isMemoryFileName), stats, (path) => row.get(path) as FileRow | undefined);
+    const stats = this.db.prepare('SELECT type, name, size, mtime, id FROM files').raw().iterate() as IterableIterator<RowStat>;
+    return changedFiles(typeListings(listings, this.isMemoryFileName), stats);
   }
 
   /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
-  private apply({ files, count, removed, previous }: ChangedFiles, onIndexed?: IndexProgress): boolean {
+  private apply({ files, count, removed }: ChangedFiles, onIndexed?: IndexProgress): boolean {
     // Ids whose file must be picked again below: of removed rows, of files that held another id
-    // before, and ids more than one file holds. Not every id written (a rebuild of 100,000 kept two
-    // sets of them all).
+    // before (or no longer read), and ids more than one file holds. Not every id written (a rebuild
+    // of 100,000 kept two sets of them all), nor the id of every changed file (the first search in
+    // a context copied in, where every mtime is new, did).
     const affected = new Set<string>();
     // Memories of ids more than one file holds, kept until the winner is picked below. An id one
     // file holds is indexed at once and its memory dropped: a rebuild of 100,000 kept them all.
@@ -325,14 +329,14 @@ export class MarkdownSearchIndex {
     let i = 0;
     for (const f of files()) {
       onIndexed?.(i++, count);
-      const old = previous.get(f.path);
-      if (old?.id) affected.add(old.id);
+      itemDone();
       // Recorded as never seen when it changed just now, so a second write in the same tick is not missed.
       const mtime = settledAt(f.mtime, now) ? f.mtime : -1;
       if (mtime === -1) racy = true;
       try {
         const memory = this.readFile(f);
         const id = memory.id;
+        if (f.oldId && f.oldId !== id) affected.add(f.oldId);
         upsert.run(f.path, f.type, f.name, f.size, mtime, id, memory.updated, null);
         if ((candidates.all(id) as FileRow[]).length === 1) {
           this.fts.put(memory);
@@ -343,6 +347,7 @@ export class MarkdownSearchIndex {
           indexed.delete(id); // another file holds it too: decided below
         }
       } catch (err) {
+        if (f.oldId) affected.add(f.oldId);
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'ENOENT') {
           del.run(f.path);
@@ -449,16 +454,15 @@ export class MarkdownSearchIndex {
    */
   private pending(): { pendingPaths: Set<string>; skip: Set<string>; racy: Set<string> } {
     const { listings } = readListings(this.dir, this.isMemoryFileName);
-    const { files, removed, previous } = this.changedFiles(listings);
+    const { files, removed } = this.changedFiles(listings);
     const pendingPaths = new Set<string>();
     const skip = new Set<string>();
     const racy = new Set<string>();
     for (const f of files()) {
-      const row = previous.get(f.path);
-      if (row && row.mtime === -1 && row.size === f.size && row.id) racy.add(row.id);
+      if (f.racy && f.oldId) racy.add(f.oldId);
       else {
         pendingPaths.add(f.path);
-        if (row?.id) skip.add(row.id);
+        if (f.oldId) skip.add(f.oldId);
       }
     }
     for (const row of removed) {
