@@ -175,6 +175,20 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     expect(back.problems).toEqual([]);
   });
 
+  it('drops a memory whose file no longer reads: its id finds nothing until the file is mended', () => {
+    const alpha = fileOf('Alpha notes');
+    const text = readFileSync(join(folder(), alpha), 'utf8');
+    expect(titles('apples')).toEqual(['Alpha notes']);
+    writeFileSync(join(folder(), alpha), '---\ntitle: [never closed\n---\n\napples\n');
+    nextCommand();
+    const broken = find(ctx.storage, 'apples');
+    expect(broken.hits).toEqual([]);
+    expect(broken.problems.map((p) => p.path)).toEqual([`memory/short_term/${alpha}`]);
+    writeFileSync(join(folder(), alpha), text);
+    nextCommand();
+    expect(titles('apples')).toEqual(['Alpha notes']);
+  });
+
   it('doctor: pending changes are not drift; an edit keeping size and mtime is, and reindex repairs it', () => {
     expect(ctx.storage.checkIndex()).toEqual({ present: false, pending: 2, drift: [] });
     titles('apples');
