@@ -1049,20 +1049,20 @@ export class MarkdownBackend implements StorageBackend {
   checkIndex(): IndexCheck {
     if (!existsSync(join(this.dir, INDEX_FILE))) return { present: false, pending: this.cleanIndexScanned()?.records ?? this.scan().size, drift: [] };
     const self = this;
-    // Each file's id and path: from the clean index while its lines parse (no header kept per file),
-    // then the scan's (a file given twice is harmless: the check only notes each one's path).
-    function* onDisk(): Iterable<{ id: string; path: string }> {
+    // Each file's id, type and name: from the clean index while its lines parse (no header kept per
+    // file), then the scan's (a file given twice is harmless: the check only notes each one's id).
+    function* onDisk(): Iterable<{ id: string; type: MemoryType; name: string }> {
       const clean = self.cleanIndexScanned();
       if (clean) {
         let r = 0;
         for (; r < clean.records; r++) {
           const header = self.cleanHeader(clean, r);
           if (!header) break;
-          yield { id: header.id, path: `${MEMORY_DIR}/${header.type}/${header.file}` };
+          yield { id: header.id, type: header.type, name: header.file };
         }
         if (r === clean.records) return;
       }
-      for (const entry of self.scan().values()) yield { id: entry.id, path: `${MEMORY_DIR}/${entry.type}/${entry.file}` };
+      for (const entry of self.scan().values()) yield { id: entry.id, type: entry.type, name: entry.file };
     }
     // The memories one at a time, as a bulk read reads them (readEach: from the clean index when it holds).
     function* memories(): Iterable<Memory> {

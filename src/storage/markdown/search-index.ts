@@ -135,6 +135,13 @@ interface ChangedFiles {
   files: () => Iterable<DiskFile>;
   count: number;
   removed: Array<{ path: string; id: string | null }>;
+  /** The new and changed files as `files` gives them, by folder `k` and place `i` in it, without an object or a path made for each (doctor's check of a context copied in). */
+  each: (visit: (k: number, i: number, oldId: string | null | undefined, racy: boolean) => void) => void;
+}
+
+/** Where each listed name is, by type: its folder's place in `folders` and its own in the folder. */
+function nameIndex(folders: TypeListing[]): Map<MemoryType, { k: number; byName: Map<string, number> }> {
+  return new Map(folders.map((folder, k) => [folder.type, { k, byName: new Map(folder.names.map((name, i) => [name, i])) }]));
 }
 
 /** What changedFiles reads of each row: type, name, size, mtime, id (an array: no object per row). */
@@ -154,7 +161,7 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
   // (its id in oldIds), 3 as 2, of a row recorded as changed just now at the same size.
   const flags = folders.map((folder) => new Uint8Array(folder.names.length));
   const oldIds = folders.map((): Array<string | null> => []);
-  const at = new Map(folders.map((folder, k) => [folder.type, { k, byName: new Map(folder.names.map((name, i) => [name, i])) }]));
+  const at = nameIndex(folders);
   for (const [type, name, size, mtime, id] of rowStats) {
     const folder = at.get(type);
     const i = folder?.byName.get(name);
@@ -187,7 +194,12 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
       }
     }
   }
-  return { files, count, removed };
+  const each: ChangedFiles['each'] = (visit) => {
+    flags.forEach((flag, k) => {
+      for (let i = 0; i < flag.length; i++) if (flag[i] !== 1) visit(k, i, oldIds[k][i], flag[i] === 3);
+    });
+  };
+  return { files, count, removed, each };
 }
 
 function sqliteCode(err: unknown): string {
@@ -297,8 +309,12 @@ export class MarkdownSearchIndex {
 
   /** The files changed since the index's rows were written (changedFiles). */
   private changedFiles(listings: Array<FolderListing | undefined>): ChangedFiles {
-    const stats = this.db.prepare('SELECT type, name, size, mtime, id FROM files').raw().iterate() as IterableIterator<RowStat>;
-    return changedFiles(typeListings(listings, this.isMemoryFileName), stats);
+    return changedFiles(typeListings(listings, this.isMemoryFileName), this.rowStats());
+  }
+
+  /** The index's rows, one at a time, as changedFiles compares them. */
+  private rowStats(): Iterable<RowStat> {
+    return this.db.prepare('SELECT type, name, size, mtime, id FROM files').raw().iterate() as IterableIterator<RowStat>;
   }
 
   /** Takes changed and removed files into the index; true if a file was recorded as changed just now. */
@@ -419,11 +435,11 @@ export class MarkdownSearchIndex {
   /**
    * What doctor reports of the index: corruption, changes the next sync takes in (pending), and
    * drift the change check cannot see (a file edited while keeping its size and mtime). Reading
-   * only. `onDisk` gives the memory files by id and path, afresh each time it is called;
+   * only. `onDisk` gives the memory files by id, type and name, afresh each time it is called;
    * `memories` their memories, read one at a time as the check goes (doctor at 100,000 held them
    * all: 380 MiB).
    */
-  check(onDisk: () => Iterable<{ id: string; path: string }>, memories: Iterable<Memory>): IndexCheck {
+  check(onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>, memories: Iterable<Memory>): IndexCheck {
     // The checks read every page once: a large page cache would only fill (onePassCache).
     const ownCache = onePassCache(this.db);
     let corrupt: string | undefined;
@@ -433,43 +449,58 @@ export class MarkdownSearchIndex {
       ownCache();
     }
     if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
-    const { pendingPaths, skip, racy } = this.pending();
-    // The files' ids and paths are gone through twice rather than kept (at 100,000 memories a map
-    // of every id to its path was some 30 MB of doctor's peak): for the ids of files pending, and
-    // for the paths of the memories that drifted, usually none.
-    if (pendingPaths.size) for (const { id, path } of onDisk()) if (pendingPaths.has(path)) skip.add(id);
+    const { pending, skip, racy } = this.pending(onDisk);
     const drifted = this.fts.drift(memories, skip);
+    // The files' ids are gone through again for the paths of the memories that drifted, usually
+    // none, rather than kept (at 100,000 memories a map of every id to its path was some 30 MB of
+    // doctor's peak).
     const pathOf = new Map(drifted.map((d) => [d.id, undefined as string | undefined]));
-    if (pathOf.size) for (const { id, path } of onDisk()) if (pathOf.has(id)) pathOf.set(id, path);
+    if (pathOf.size) for (const { id, type, name } of onDisk()) if (pathOf.has(id)) pathOf.set(id, `${MEMORY_DIR}/${type}/${name}`);
     const drift = drifted.map((d) => ({ ...d, path: pathOf.get(d.id) }));
     const racyDrift = drift.filter((d) => racy.has(d.id)).length;
-    return { present: true, pending: pendingPaths.size + racyDrift, drift: drift.filter((d) => !racy.has(d.id)) };
+    return { present: true, pending: pending + racyDrift, drift: drift.filter((d) => !racy.has(d.id)) };
   }
 
   /**
-   * What the next sync would take in (changedFiles), told apart from drift: the paths pending, the
-   * ids not to compare, and the ids of files recorded as changed just now (compared by content; a
-   * difference there is pending). A function of its own, so that the listing it reads (every
-   * file's name and stat, some 10 MB at 100,000) is let go before the check reads the memories.
+   * What the next sync would take in (changedFiles), told apart from drift: how many files are
+   * pending, the ids not to compare (those the files pending hold, and held before), and the ids of
+   * files recorded as changed just now (compared by content; a difference there is pending). A
+   * function of its own, so that the listing it reads (every file's name and stat, some 10 MB at
+   * 100,000) is let go before the check reads the memories. Files are told by their place in the
+   * listing, not by path: in a context copied in, where every file is pending, a set of every path
+   * was 20 MB of doctor's peak.
    */
-  private pending(): { pendingPaths: Set<string>; skip: Set<string>; racy: Set<string> } {
+  private pending(onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>): { pending: number; skip: Set<string>; racy: Set<string> } {
     const { listings } = readListings(this.dir, this.isMemoryFileName);
-    const { files, removed } = this.changedFiles(listings);
-    const pendingPaths = new Set<string>();
+    const folders = typeListings(listings, this.isMemoryFileName);
+    const { removed, each } = changedFiles(folders, this.rowStats());
     const skip = new Set<string>();
     const racy = new Set<string>();
-    for (const f of files()) {
-      if (f.racy && f.oldId) racy.add(f.oldId);
-      else {
-        pendingPaths.add(f.path);
-        if (f.oldId) skip.add(f.oldId);
+    const pendingIn = folders.map((folder) => new Uint8Array(folder.names.length));
+    let pending = 0;
+    each((k, i, oldId, wasRacy) => {
+      if (wasRacy && oldId) {
+        racy.add(oldId);
+        return;
       }
-    }
+      pendingIn[k][i] = 1;
+      pending++;
+      if (oldId) skip.add(oldId);
+    });
     for (const row of removed) {
-      pendingPaths.add(row.path);
+      pending++;
       if (row.id) skip.add(row.id);
     }
-    return { pendingPaths, skip, racy };
+    if (pending > removed.length) {
+      const at = nameIndex(folders);
+      for (const { id, type, name } of onDisk()) {
+        itemDone();
+        const folder = at.get(type);
+        const i = folder?.byName.get(name);
+        if (folder && i !== undefined && pendingIn[folder.k][i]) skip.add(id);
+      }
+    }
+    return { pending, skip, racy };
   }
 
   close(): void {
