@@ -536,9 +536,13 @@ export class MarkdownBackend implements StorageBackend {
   list(query: ListQuery): ListResult {
     const clean = this.cleanIndexScanned();
     if (clean) {
-      if (!query.tags?.length && !query.since && !query.until && (query.sort ?? 'created') === 'created') return this.listClean(clean, query);
-      const filtered = this.listCleanFiltered(clean, query);
-      if (filtered) return filtered;
+      if (!query.tags?.length && (query.sort ?? 'created') === 'created') {
+        const range = this.createdRange(clean, query.since, query.until);
+        if (range) return this.listClean(clean, query, range);
+      } else {
+        const filtered = this.listCleanFiltered(clean, query);
+        if (filtered) return filtered;
+      }
     }
     return this.listScanned(query);
   }
@@ -609,23 +613,9 @@ export class MarkdownBackend implements StorageBackend {
   private listCleanFiltered(clean: CatalogIndex, query: ListQuery): ListResult | undefined {
     const wanted = new Set((query.types ?? DEFAULT_LIST_TYPES).map((t) => MEMORY_TYPES.indexOf(t)));
     const needles = (query.tags ?? []).map(tagInLine);
-    const { since, until } = query;
-    // The places in the date order (newest first) of the records created from `since` to `until`.
-    const first = (after: (created: string) => boolean): number | undefined => {
-      let lo = 0;
-      let hi = clean.records;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        const created = this.cleanHeader(clean, clean.byCreated(mid))?.created;
-        if (created === undefined) return undefined;
-        if (after(created)) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    };
-    const from = until ? first((created) => created > until) : 0;
-    const to = since ? first((created) => created >= since) : clean.records;
-    if (from === undefined || to === undefined) return undefined;
+    const range = this.createdRange(clean, query.since, query.until);
+    if (!range) return undefined;
+    const { from, to } = range;
     const inRange = new Uint8Array(clean.records);
     for (let k = from; k < to; k++) inRange[clean.byCreated(k)] = 1;
     const { catalog, source } = this.look();
@@ -650,16 +640,41 @@ export class MarkdownBackend implements StorageBackend {
   }
 
   /**
-   * A list by creation date from the clean index: the records in that order, each line read only
-   * if shown (applyListQuery's order and counts, without a header per memory).
+   * The places in the date order (newest first) of the records created from `since` to `until`
+   * (both inclusive), found by halving; undefined if a line it reads does not parse.
    */
-  private listClean(clean: CatalogIndex, query: ListQuery): ListResult {
+  private createdRange(clean: CatalogIndex, since: string | undefined, until: string | undefined): { from: number; to: number } | undefined {
+    const first = (after: (created: string) => boolean): number | undefined => {
+      let lo = 0;
+      let hi = clean.records;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const created = this.cleanHeader(clean, clean.byCreated(mid))?.created;
+        if (created === undefined) return undefined;
+        if (after(created)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const from = until ? first((created) => created > until) : 0;
+    const to = since ? first((created) => created >= since) : clean.records;
+    return from === undefined || to === undefined ? undefined : { from, to };
+  }
+
+  /**
+   * A list by creation date from the clean index: the records of `range` in that order, each line
+   * read only if shown (applyListQuery's order and counts, without a header per memory; a page of
+   * a consolidation's plan reads only its own lines, not those of every older memory).
+   */
+  private listClean(clean: CatalogIndex, query: ListQuery, { from, to }: { from: number; to: number }): ListResult {
     const wanted = (query.types ?? DEFAULT_LIST_TYPES).map((t) => MEMORY_TYPES.indexOf(t));
-    const total = wanted.reduce((sum, t, i) => (wanted.indexOf(t) === i ? sum + clean.counts[MEMORY_TYPES[t]] : sum), 0);
+    let total = 0;
+    if (from === 0 && to === clean.records) total = wanted.reduce((sum, t, i) => (wanted.indexOf(t) === i ? sum + clean.counts[MEMORY_TYPES[t]] : sum), 0);
+    else for (let k = from; k < to; k++) if (wanted.includes(clean.typeOf(clean.byCreated(k)))) total++;
     const limit = Math.min(query.limit ?? total, total);
     const memories: MemoryHeader[] = [];
-    for (let k = 0; k < clean.records && memories.length < limit; k++) {
-      const r = clean.byCreated(query.reverse ? clean.records - 1 - k : k);
+    for (let k = 0; k < to - from && memories.length < limit; k++) {
+      const r = clean.byCreated(query.reverse ? to - 1 - k : from + k);
       if (!wanted.includes(clean.typeOf(r))) continue;
       const header = this.cleanHeader(clean, r);
       if (!header) return this.listScanned(query); // the whole scan decides
