@@ -125,16 +125,43 @@ function cutoffFor(ctx: Context, now: Date, olderThan: Date | undefined): { cuto
  * result would say of each goes into `seen` when given (a dry run).
  */
 function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: Set<string>, seen?: Map<string, ConsolidatedMemory>): PlanRecord {
-  // `until` is inclusive; the cutoff is not (checked below). It spares headers of newer memories.
-  const { memories } = storage.list({ types: ['short_term'], until: cutoff, sort: 'created', reverse: true });
   const promote: string[] = [];
   const archive: string[] = [];
-  for (const h of memories) {
+  for (const h of oldestFirst(storage, cutoff)) {
     if (h.created >= cutoff || exclude.has(h.id)) continue;
-    (isPromoted(h) ? promote : archive).push(h.id);
-    seen?.set(h.id, item(h));
+    // Copied (a page's header may hold a slice of the text it was read from), once.
+    const said = seen && item(h);
+    const id = said?.id ?? detach(h.id);
+    (isPromoted(h) ? promote : archive).push(id);
+    if (said) seen!.set(id, said);
   }
   return { event: 'plan', run: newId(now.getTime()), at: now.toISOString(), cutoff, promote, archive };
+}
+
+/** Headers a page of the plan's listing holds at most. Changed by tests only. */
+export const planLimits = { page: 2000 };
+
+/**
+ * The headers of short-term memories created up to `until` (inclusive), oldest first, read a page
+ * at a time: at 100,000 memories the whole listing at once (some 50,000 headers) was 41 MiB of a
+ * consolidation's peak. Each page starts at the last one's newest `created`, past the headers of
+ * that time it had already given (the order within a time, by id, is the same from page to page).
+ */
+function* oldestFirst(storage: StorageBackend, until: string): Generator<MemoryHeader> {
+  let since: string | undefined;
+  let given = 0;
+  for (;;) {
+    const limit = given + planLimits.page;
+    const { memories } = storage.list({ types: ['short_term'], since, until, sort: 'created', reverse: true, limit });
+    for (let i = given; i < memories.length; i++) {
+      itemDone();
+      yield memories[i];
+    }
+    if (memories.length < limit) return;
+    since = memories[memories.length - 1].created;
+    given = 0;
+    for (let i = memories.length - 1; i >= 0 && memories[i].created === since; i--) given++;
+  }
 }
 
 function isPromoted(memory: Pick<MemoryHeader, 'tags'>): boolean {

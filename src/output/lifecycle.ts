@@ -8,24 +8,26 @@ import type { Style } from './style.js';
 
 /** Renderers for consolidation, backups, restore and clone: pure functions from results to text. */
 
-/** `consolidate`: every promotion and archive, one line each, then the totals. */
-export function renderConsolidation(r: ConsolidateResult, style: Style): string {
+/**
+ * `consolidate`: every promotion and archive, one line each, then the totals. Line by line, so that
+ * a run over 50,000 memories is written as it is rendered, never made one string (23 MiB of a dry
+ * run's peak at 100,000).
+ */
+export function* consolidationLines(r: ConsolidateResult, style: Style): Generator<string> {
   const would = r.dryRun;
-  const lines: string[] = [];
-  if (would) lines.push(style.yellow('dry run: nothing changed (apply with --no-dry-run)'));
-  lines.push(`short-term memories created before ${r.cutoff} (${r.retention})`);
+  if (would) yield style.yellow('dry run: nothing changed (apply with --no-dry-run)');
+  yield `short-term memories created before ${r.cutoff} (${r.retention})`;
   for (const run of r.runs) {
-    if (run.resumed) lines.push(`${would ? 'would finish' : 'finished'} interrupted run ${run.run}`);
-    for (const m of run.promoted) lines.push(`${style.green(would ? 'would promote' : 'promoted')}  ${m.id}  ${m.title}`);
-    for (const m of run.archived) lines.push(`${style.cyan(would ? 'would archive' : 'archived')}  ${m.id}  ${m.title}`);
+    if (run.resumed) yield `${would ? 'would finish' : 'finished'} interrupted run ${run.run}`;
+    for (const m of run.promoted) yield `${style.green(would ? 'would promote' : 'promoted')}  ${m.id}  ${m.title}`;
+    for (const m of run.archived) yield `${style.cyan(would ? 'would archive' : 'archived')}  ${m.id}  ${m.title}`;
     if (run.insights) {
       const id = run.insights.id ? `  ${run.insights.id}` : '';
-      lines.push(`${would ? 'would create' : 'created'}  "${run.insights.title}"${id}`);
+      yield `${would ? 'would create' : 'created'}  "${run.insights.title}"${id}`;
     }
   }
   const total = `${r.promoted.length} promoted to long_term, ${r.archived.length} archived`;
-  lines.push(r.promoted.length + r.archived.length === 0 ? 'nothing to consolidate' : would ? `would be: ${total}` : total);
-  return lines.join('\n');
+  yield r.promoted.length + r.archived.length === 0 ? 'nothing to consolidate' : would ? `would be: ${total}` : total;
 }
 
 /** `consolidate --log`: one line per run, newest first. */

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, makeHome, type Home } from '../helpers/cli.js';
 import { availableBackends, oldMemory, readContext, seedContext } from '../helpers/lifecycle.js';
+import { planLimits } from '../../src/commands/consolidate.js';
+import { MemoryManager } from '../../src/index.js';
 
 const backends = await availableBackends();
 const DAY = 86_400_000;
@@ -135,6 +137,50 @@ describe.each(backends)('consolidate (%s)', (backend) => {
     expect(json(real).promoted).toEqual(json(dry).promoted);
     expect(json(real).archived).toEqual(json(dry).archived);
     expect(json(real).promoted.sort()).toEqual([seeds[0].id, seeds[2].id].sort());
+  });
+
+  it('plans from the listing a page at a time, memories created at the same time across pages each once, oldest first', async () => {
+    const dir = join(home.home, 'ctx');
+    const now = Date.now();
+    // Three created at the same millisecond: a page of two ends among them, and the next starts there.
+    const same = [oldMemory(15, {}, now), oldMemory(15, {}, now), oldMemory(15, {}, now)];
+    const seeds = [oldMemory(20, {}, now), ...same, oldMemory(12, { tags: ['insight'] }, now), oldMemory(10, {}, now), oldMemory(9, {}, now), oldMemory(1, {}, now)];
+    await seedContext(home, dir, backend, seeds);
+    const oldestFirst = seeds.slice(0, 7).sort((a, b) => (a.created === b.created ? (a.id < b.id ? -1 : 1) : a.created < b.created ? -1 : 1));
+    const manager = new MemoryManager({ baseDir: dir, env: { WHITEMAGIC_HOME: home.wmHome } });
+    try {
+      const whole = await manager.consolidate({ dryRun: true });
+      planLimits.page = 2;
+      const paged = await manager.consolidate({ dryRun: true });
+      expect(paged.archived).toEqual(whole.archived);
+      expect(paged.promoted).toEqual([seeds[4].id]);
+      expect(paged.archived).toEqual(oldestFirst.filter((m) => m !== seeds[4]).map((m) => m.id));
+      const real = await manager.consolidate({ dryRun: false });
+      expect(real.archived).toEqual(paged.archived);
+    } finally {
+      planLimits.page = 2000;
+      manager.close();
+    }
+  });
+
+  it('prints a large run line by line: each memory once, none lost where the output is cut into parts', async () => {
+    const dir = join(home.home, 'ctx');
+    const now = Date.now();
+    const seeds = Array.from({ length: 2003 }, (_, i) => oldMemory(8 + i / 1000, { title: `Old ${i}` }, now));
+    await seedContext(home, dir, backend, seeds);
+    const text = home.run(['--base-dir', dir, 'consolidate']);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines.at(-1)).toBe('');
+    const archived = lines.filter((l) => l.startsWith('would archive  '));
+    expect(archived).toHaveLength(2003);
+    expect(new Set(archived).size).toBe(2003);
+    expect(lines.filter((l) => l !== '' && !l.startsWith('would archive  '))).toEqual([
+      'dry run: nothing changed (apply with --no-dry-run)',
+      expect.stringMatching(/^short-term memories created before /),
+      expect.stringMatching(/^would create  "Consolidated Insights - /),
+      'would be: 0 promoted to long_term, 2003 archived',
+    ]);
   });
 
   it('records each run in the log, readable with --log', async () => {

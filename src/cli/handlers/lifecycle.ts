@@ -10,7 +10,7 @@ import {
   renderBackup,
   renderBackups,
   renderClone,
-  renderConsolidation,
+  consolidationLines,
   renderConsolidationLog,
   renderRestore,
   renderVerify,
@@ -35,7 +35,18 @@ export async function consolidate(opts: { dryRun?: boolean; olderThan?: string; 
     }
     const result = await consolidateContext(ctx, { dryRun: opts.dryRun ?? true, olderThan });
     if (output.json) output.printJson(result);
-    else if (!output.quiet || result.dryRun) output.out(renderConsolidation(result, style));
+    else if (!output.quiet || result.dryRun) {
+      // A thousand lines at a time: the lines of a large run are never one string.
+      let chunk: string[] = [];
+      for (const line of consolidationLines(result, style)) {
+        chunk.push(line);
+        if (chunk.length === 1000) {
+          output.out(chunk.join('\n'));
+          chunk = [];
+        }
+      }
+      if (chunk.length) output.out(chunk.join('\n'));
+    }
   });
 }
 
