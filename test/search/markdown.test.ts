@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
+import { SearchIndex } from '../../src/search/fts.js';
 import { setNativeAddon } from '../../src/util/native.js';
 import { sampleMemory } from '../storage/conformance.js';
 import { backendWith, find, searchSuite } from './search-suite.js';
@@ -187,6 +188,23 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     writeFileSync(join(folder(), alpha), text);
     nextCommand();
     expect(titles('apples')).toEqual(['Alpha notes']);
+  });
+
+  it('doctor compares every memory with the index on a small page cache', () => {
+    titles('apples');
+    nextCommand();
+    const compare = SearchIndex.prototype.drift;
+    const during: unknown[] = [];
+    const drift = vi.spyOn(SearchIndex.prototype, 'drift').mockImplementation(function (this: SearchIndex, ...args) {
+      during.push(this.db.pragma('cache_size', { simple: true }));
+      return compare.apply(this, args);
+    });
+    try {
+      expect(ctx.storage.checkIndex()).toMatchObject({ present: true, pending: 0, drift: [] });
+    } finally {
+      drift.mockRestore();
+    }
+    expect(during).toEqual([-2000]);
   });
 
   it('doctor: pending changes are not drift; an edit keeping size and mtime is, and reindex repairs it', () => {

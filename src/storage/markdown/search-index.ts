@@ -5,7 +5,7 @@ import { MEMORY_TYPES, type Memory, type MemoryType } from '../../memory/types.j
 import { SearchIndex } from '../../search/fts.js';
 import { onePassCache, openSqlite } from '../sqlite/driver.js';
 import { expectFiles, itemDone } from '../../util/heap.js';
-import type { IndexCheck, SearchQuery, SearchResult } from '../../search/types.js';
+import type { IndexCheck, IndexDrift, SearchQuery, SearchResult } from '../../search/types.js';
 import type { IndexProgress, StorageProblem } from '../types.js';
 import { parseMemoryFile } from './file-format.js';
 import { settledAt } from './file-times.js';
@@ -440,17 +440,20 @@ export class MarkdownSearchIndex {
    * all: 380 MiB).
    */
   check(onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>, memories: Iterable<Memory>): IndexCheck {
-    // The checks read every page once: a large page cache would only fill (onePassCache).
+    // The checks read every page once (the integrity check, the rows of files, and each memory's
+    // row as its memory is compared): a large page cache would only fill (onePassCache).
     const ownCache = onePassCache(this.db);
-    let corrupt: string | undefined;
+    let drifted: IndexDrift[];
+    let found: ReturnType<MarkdownSearchIndex['pending']>;
     try {
-      corrupt = this.fts.integrity();
+      const corrupt = this.fts.integrity();
+      if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
+      found = this.pending(onDisk);
+      drifted = this.fts.drift(memories, found.skip);
     } finally {
       ownCache();
     }
-    if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
-    const { pending, skip, racy } = this.pending(onDisk);
-    const drifted = this.fts.drift(memories, skip);
+    const { pending, racy } = found;
     // The files' ids are gone through again for the paths of the memories that drifted, usually
     // none, rather than kept (at 100,000 memories a map of every id to its path was some 30 MB of
     // doctor's peak).
