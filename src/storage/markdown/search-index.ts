@@ -160,7 +160,9 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
   // Per listed file: 0 no row seen yet (new), 1 a row and the same stat, 2 a row and another stat
   // (its id in oldIds), 3 as 2, of a row recorded as changed just now at the same size.
   const flags = folders.map((folder) => new Uint8Array(folder.names.length));
-  const oldIds = folders.map((): Array<string | null> => []);
+  // Made for a folder at its first changed row, as long as the folder (ids set out of order into an
+  // empty array would make it a dictionary).
+  const oldIds: Array<Array<string | null> | undefined> = folders.map(() => undefined);
   const at = nameIndex(folders);
   for (const [type, name, size, mtime, id] of rowStats) {
     const folder = at.get(type);
@@ -174,7 +176,7 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
     if (size === sizes[i] && mtime === mtimes[i]) flags[k][i] = 1;
     else {
       flags[k][i] = mtime === -1 && size === sizes[i] ? 3 : 2;
-      oldIds[k][i] = id;
+      (oldIds[k] ??= new Array<string | null>(folders[k].names.length))[i] = id;
     }
   }
   let count = 0;
@@ -187,7 +189,7 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
         if (flag === 1) continue;
         const file: DiskFile = { path: `${MEMORY_DIR}/${type}/${names[i]}`, type, name: names[i], size: sizes[i], mtime: mtimes[i] };
         if (flag !== 0) {
-          file.oldId = oldIds[k][i];
+          file.oldId = oldIds[k]![i];
           file.racy = flag === 3;
         }
         yield file;
@@ -196,7 +198,7 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
   }
   const each: ChangedFiles['each'] = (visit) => {
     flags.forEach((flag, k) => {
-      for (let i = 0; i < flag.length; i++) if (flag[i] !== 1) visit(k, i, oldIds[k][i], flag[i] === 3);
+      for (let i = 0; i < flag.length; i++) if (flag[i] !== 1) visit(k, i, oldIds[k]?.[i], flag[i] === 3);
     });
   };
   return { files, count, removed, each };
