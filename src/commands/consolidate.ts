@@ -130,10 +130,10 @@ function makePlan(storage: StorageBackend, cutoff: string, now: Date, exclude: S
   for (const h of oldestFirst(storage, cutoff)) {
     if (h.created >= cutoff || exclude.has(h.id)) continue;
     // Copied (a page's header may hold a slice of the text it was read from), once.
-    const said = seen && item(h);
-    const id = said?.id ?? detach(h.id);
+    const said = seen ? item(h) : undefined;
+    const id = said ? said.id : detach(h.id);
     (isPromoted(h) ? promote : archive).push(id);
-    if (said) seen!.set(id, said);
+    if (said) seen?.set(id, said);
   }
   return { event: 'plan', run: newId(now.getTime()), at: now.toISOString(), cutoff, promote, archive };
 }
