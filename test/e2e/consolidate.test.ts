@@ -163,7 +163,7 @@ describe.each(backends)('consolidate (%s)', (backend) => {
     }
   });
 
-  it('prints a large run line by line: each memory once, none lost where the output is cut into parts', async () => {
+  it('prints a large run line by line, or as JSON in parts: each memory once, none lost where the output is cut', async () => {
     const dir = join(home.home, 'ctx');
     const now = Date.now();
     const seeds = Array.from({ length: 2003 }, (_, i) => oldMemory(8 + i / 1000, { title: `Old ${i}` }, now));
@@ -181,6 +181,12 @@ describe.each(backends)('consolidate (%s)', (backend) => {
       expect.stringMatching(/^would create  "Consolidated Insights - /),
       'would be: 0 promoted to long_term, 2003 archived',
     ]);
+    // As JSON too, written in parts (about 400 KB here): exactly what one JSON.stringify makes.
+    const asJson = home.run(['--base-dir', dir, '--json', 'consolidate']);
+    expect(asJson.code).toBe(0);
+    const parsed = JSON.parse(asJson.stdout) as { archived: string[] };
+    expect(parsed.archived).toHaveLength(2003);
+    expect(asJson.stdout).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
   });
 
   it('records each run in the log, readable with --log', async () => {
