@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { newId } from '../memory/ids.js';
 import type { Memory, MemoryHeader, MemoryType } from '../memory/types.js';
 import type { StorageBackend } from '../storage/types.js';
+import { listPages } from '../storage/list-pages.js';
 import { detach, detached, once } from '../storage/bulk.js';
 import { appendLog, pendingPlans, readLog, summariseLog, type PlanRecord, type RunSummary } from './consolidation-log.js';
 import { applyUpdate } from './update.js';
@@ -143,24 +144,12 @@ export const planLimits = { page: 2000 };
 
 /**
  * The headers of short-term memories created up to `until` (inclusive), oldest first, read a page
- * at a time: at 100,000 memories the whole listing at once (some 50,000 headers) was 41 MiB of a
- * consolidation's peak. Each page starts at the last one's newest `created`, past the headers of
- * that time it had already given (the order within a time, by id, is the same from page to page).
+ * at a time (listPages): at 100,000 memories the whole listing at once (some 50,000 headers) was
+ * 41 MiB of a consolidation's peak.
  */
 function* oldestFirst(storage: StorageBackend, until: string): Generator<MemoryHeader> {
-  let since: string | undefined;
-  let given = 0;
-  for (;;) {
-    const limit = given + planLimits.page;
-    const { memories } = storage.list({ types: ['short_term'], since, until, sort: 'created', reverse: true, limit });
-    for (let i = given; i < memories.length; i++) {
-      itemDone();
-      yield memories[i];
-    }
-    if (memories.length < limit) return;
-    since = memories[memories.length - 1].created;
-    given = 0;
-    for (let i = memories.length - 1; i >= 0 && memories[i].created === since; i--) given++;
+  for (const { memories } of listPages(storage, { types: ['short_term'], until, sort: 'created', reverse: true }, planLimits.page)) {
+    yield* memories;
   }
 }
 
