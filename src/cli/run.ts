@@ -32,6 +32,8 @@ export interface Output {
   warn(text: string): void;
   /** A result as JSON on stdout. */
   printJson(value: unknown): void;
+  /** JSON on stdout given in pieces (json.ts), written as they come. */
+  printJsonPieces(pieces: Iterable<string>): void;
 }
 
 export function makeOutput(globals: GlobalOptions): Output {
@@ -50,10 +52,13 @@ export function makeOutput(globals: GlobalOptions): Output {
       if (!globals.quiet) writeTo(2, `whitemagic: warning: ${text}\n`);
     },
     printJson(value) {
+      this.printJsonPieces(jsonPieces(value));
+    },
+    printJsonPieces(pieces) {
       // Written as it is made (json.ts), 8 KiB at a time, each write an item for the heap's pacer:
       // a result of 17 MB is never one string, and its pieces' garbage is collected as it goes.
       let text = '';
-      for (const piece of jsonPieces(value)) {
+      for (const piece of pieces) {
         text += piece;
         if (text.length >= 8192) {
           writeTo(1, text);

@@ -5,6 +5,7 @@ import type { MemoryType } from '../memory/types.js';
 import { MEMORY_TYPES } from '../memory/types.js';
 import { DEFAULT_LIST_TYPES } from '../storage/query.js';
 import type { ListQuery, ListResult } from '../storage/types.js';
+import { listPages } from '../storage/list-pages.js';
 
 export interface ListInput {
   type?: MemoryType;
@@ -23,6 +24,22 @@ export interface ListInput {
 export async function listMemories(ctx: Context, input: ListInput = {}): Promise<ListResult> {
   const storage = await ctx.open();
   return storage.list(toListQuery(input));
+}
+
+/** Memories a page of a listing holds at most (listMemoryPages). Changed by tests only. */
+export const listLimits = { page: 5000 };
+
+/**
+ * listMemories a page at a time, for output written as it is read: a list by creation date (the
+ * default) without a tag filter is read in pages (listPages); any other is one page. The first
+ * page's `total` and `problems` are the whole list's.
+ */
+export async function listMemoryPages(ctx: Context, input: ListInput = {}): Promise<Iterable<ListResult>> {
+  const storage = await ctx.open();
+  const query = toListQuery(input);
+  // A tag filter reads every line of the date range on markdown: once, not once a page.
+  if ((query.sort ?? 'created') !== 'created' || query.tags?.length) return [storage.list(query)];
+  return listPages(storage, query, listLimits.page);
 }
 
 /** The storage query for list-like commands: `--type` wins; archive only with --include-archived. */

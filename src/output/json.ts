@@ -6,8 +6,8 @@
  * output can be written as it is made: a consolidation's result at 100,000 memories (about 50,000
  * items, 17 MB of JSON) made as one string was 34 MiB of a dry run's peak.
  */
-export function jsonPieces(value: unknown): Generator<string> {
-  return pieces(resolved(value, ''), '');
+export function jsonPieces(value: unknown, indent = ''): Generator<string> {
+  return pieces(resolved(value, ''), indent);
 }
 
 /** The pieces of a value whose own `toJSON` has been called already (as JSON.stringify calls it once). */

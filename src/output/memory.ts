@@ -1,6 +1,8 @@
 import { lazyModule } from '../util/lazy.js';
 import type { Memory, MemoryHeader } from '../memory/types.js';
 import type { Style } from './style.js';
+import type { ListResult } from '../storage/types.js';
+import { jsonPieces } from './json.js';
 
 const yaml = lazyModule<typeof import('js-yaml')>(() => require('js-yaml'));
 
@@ -37,6 +39,25 @@ export function renderMemory(m: Memory, style: Style): string {
 /** `list` off a terminal: one tab-separated line per memory (id, type, created, title, tags). */
 export function renderListPlain(memories: MemoryHeader[]): string {
   return memories.map((h) => [h.id, h.type, h.created, oneLine(h.title), h.tags.join(',')].join('\t')).join('\n');
+}
+
+/**
+ * `list --json`: `{ memories, total, problems }` as JSON.stringify(…, null, 2) writes it, from
+ * pages of memories written as they come (the total and problems are the first page's).
+ */
+export function* listJsonPieces(pages: Iterable<ListResult>, head: Pick<ListResult, 'total' | 'problems'>): Generator<string> {
+  yield '{\n  "memories": [';
+  let n = 0;
+  for (const page of pages) {
+    for (const m of page.memories) {
+      yield n++ ? ',\n    ' : '\n    ';
+      yield* jsonPieces(headerJson(m), '    ');
+    }
+  }
+  yield n ? '\n  ],\n' : '],\n';
+  yield `  "total": ${JSON.stringify(head.total)},\n  "problems": `;
+  yield* jsonPieces(head.problems, '  ');
+  yield '\n}';
 }
 
 /** `list` on a terminal: a table. */

@@ -68,6 +68,8 @@ export function makeHome(prefix = 'wm-test-') {
         input: options.input ?? '',
         cwd: options.cwd ?? home,
         encoding: 'utf8',
+        // Past Node's 1 MB: a list of 10,000 memories as JSON is some 6 MB.
+        maxBuffer: 64 * 1024 * 1024,
         ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {}),
       });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

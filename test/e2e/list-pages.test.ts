@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listLimits, toListQuery } from '../../src/commands/list.js';
+import { headerJson, renderListPlain } from '../../src/output/memory.js';
+import { loadBackend } from '../../src/storage/registry.js';
+import { makeHome, type Home } from '../helpers/cli.js';
+import { availableBackends, oldMemory, seedContext } from '../helpers/lifecycle.js';
+
+const backends = await availableBackends();
+
+let home: Home;
+beforeEach(() => {
+  home = makeHome('wm-list-pages-');
+});
+afterEach(() => home.cleanup());
+
+describe.each(backends)('list off a terminal, written a page at a time (%s)', (backend) => {
+  it('prints what one listing of every memory prints, as lines and as JSON, past several pages', async () => {
+    const dir = join(home.home, 'ctx');
+    const now = Date.now();
+    // More than two pages, with runs created at the same millisecond.
+    const count = 2 * listLimits.page + 3;
+    await seedContext(home, dir, backend, Array.from({ length: count }, (_, i) => oldMemory(Math.floor(i / 4) / 1000, { title: `Memory ${i}`, tags: [`t${i % 3}`] }, now)));
+    const storage = (await loadBackend(backend)).open(dir, {});
+    const whole = storage.list(toListQuery({}));
+    storage.close();
+    expect(whole.memories).toHaveLength(count);
+
+    const plain = home.run(['--base-dir', dir, 'list']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toBe(`${renderListPlain(whole.memories)}\n`);
+    const asJson = home.run(['--base-dir', dir, '--json', 'list']);
+    expect(asJson.code).toBe(0);
+    expect(asJson.stdout).toBe(`${JSON.stringify({ memories: whole.memories.map(headerJson), total: whole.total, problems: whole.problems }, null, 2)}\n`);
+    // A limit past the first page, and none at all (an empty list).
+    const limited = home.run(['--base-dir', dir, '--json', 'list', '--limit', String(listLimits.page + 2)]);
+    expect(JSON.parse(limited.stdout).memories.map((m: { id: string }) => m.id)).toEqual(whole.memories.slice(0, listLimits.page + 2).map((m) => m.id));
+    const none = home.run(['--base-dir', dir, '--json', 'list', '--type', 'archive']);
+    expect(none.stdout).toBe(`${JSON.stringify({ memories: [], total: 0, problems: [] }, null, 2)}\n`);
+  });
+});
