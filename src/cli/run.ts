@@ -40,6 +40,20 @@ export function makeOutput(globals: GlobalOptions): Output {
   const json = Boolean(globals.json);
   const tty = isTerminal(1) && !json;
   const color = tty && globals.color !== false && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
+  // Written as it is made (json.ts), 8 KiB at a time, each write an item for the heap's pacer: a
+  // result of 17 MB is never one string, and its pieces' garbage is collected as it goes.
+  const printJsonPieces = (pieces: Iterable<string>): void => {
+    let text = '';
+    for (const piece of pieces) {
+      text += piece;
+      if (text.length >= 8192) {
+        writeTo(1, text);
+        text = '';
+        itemDone();
+      }
+    }
+    writeTo(1, text + '\n');
+  };
   return {
     json,
     quiet: Boolean(globals.quiet),
@@ -51,23 +65,8 @@ export function makeOutput(globals: GlobalOptions): Output {
     warn(text) {
       if (!globals.quiet) writeTo(2, `whitemagic: warning: ${text}\n`);
     },
-    printJson(value) {
-      this.printJsonPieces(jsonPieces(value));
-    },
-    printJsonPieces(pieces) {
-      // Written as it is made (json.ts), 8 KiB at a time, each write an item for the heap's pacer:
-      // a result of 17 MB is never one string, and its pieces' garbage is collected as it goes.
-      let text = '';
-      for (const piece of pieces) {
-        text += piece;
-        if (text.length >= 8192) {
-          writeTo(1, text);
-          text = '';
-          itemDone();
-        }
-      }
-      writeTo(1, text + '\n');
-    },
+    printJson: (value) => printJsonPieces(jsonPieces(value)),
+    printJsonPieces,
   };
 }
 
