@@ -55,7 +55,7 @@ export async function list(
     limit: opts.limit,
   };
   await runInContext(globals, async (ctx, output) => {
-    if (output.tty && !output.json) {
+    if (output.tty) {
       // The table sizes its columns from every row.
       const result = await listMemories(ctx, input);
       warnProblems(output, result.problems);
