@@ -22,8 +22,9 @@ export function* listPages(storage: StorageBackend, query: ListQuery, page: numb
     const limit = given + Math.min(page, left);
     const result = storage.list({ ...query, ...bound, limit });
     const { memories } = result;
-    // Each memory given is an item for the heap's pacer: a page's headers are garbage once written.
-    for (let i = given; i < memories.length; i++) itemDone();
+    // Past the first page, each memory given is an item for the heap's pacer (a page's headers are
+    // garbage once written); a list of one page, the everyday one, never loads what pacing needs.
+    if (bound.since !== undefined || bound.until !== undefined) for (let i = given; i < memories.length; i++) itemDone();
     yield { ...result, memories: memories.slice(given) };
     left -= memories.length - given;
     if (memories.length < limit || left <= 0) return;

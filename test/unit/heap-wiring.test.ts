@@ -8,6 +8,8 @@ import { verifyBackup } from '../../src/commands/backup.js';
 import { writeArchive } from '../../src/backup/archive.js';
 import markdown from '../../src/storage/markdown/index.js';
 import sqlite from '../../src/storage/sqlite/index.js';
+import { listPages } from '../../src/storage/list-pages.js';
+import type { ListQuery } from '../../src/storage/types.js';
 import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
 import { allowHeapTuning, itemsReported } from '../../src/util/heap.js';
 import { parseQuery } from '../../src/search/query.js';
@@ -77,6 +79,16 @@ describe('items reported to the heap pacer', () => {
     expect(searched.reindex().indexed).toBe(6);
     expect(itemsReported() - beforeSearch).toBe(12);
     searched.close();
+    // A list read in pages: a list of one page (the everyday one) reports nothing, a longer one
+    // each memory past its first page.
+    const listed = markdown.open(dir, {});
+    const everyType: ListQuery = { types: ['short_term', 'long_term', 'archive'] };
+    const beforeList = itemsReported();
+    expect([...listPages(listed, { ...everyType, limit: 3 }, 10)].flatMap((p) => p.memories)).toHaveLength(3);
+    expect(itemsReported() - beforeList).toBe(0);
+    expect([...listPages(listed, { ...everyType }, 4)].flatMap((p) => p.memories)).toHaveLength(6);
+    expect(itemsReported() - beforeList).toBe(2);
+    listed.close();
     const sqliteDir = join(dir, 'sqlite');
     mkdirSync(sqliteDir);
     sqlite.create(sqliteDir);
