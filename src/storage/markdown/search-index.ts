@@ -153,9 +153,9 @@ type RowStat = [MemoryType, string, number, number, string | null];
  * its file changed or is gone; of those, only the id is kept (and whether the row was racy). Holding
  * every row (100,000 objects at 100,000 memories) made the first search after a create 1.4 s and
  * 220 MiB; holding the whole rows of changed files, a doctor of a context copied in (every file's
- * mtime new) 215 MiB.
+ * mtime new) 215 MiB. `at`: the folders' nameIndex, when the caller looks names up in it too.
  */
-function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): ChangedFiles {
+function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>, at = nameIndex(folders)): ChangedFiles {
   const removed: ChangedFiles['removed'] = [];
   // Per listed file: 0 no row seen yet (new), 1 a row and the same stat, 2 a row and another stat
   // (its id in oldIds), 3 as 2, of a row recorded as changed just now at the same size.
@@ -163,7 +163,6 @@ function changedFiles(folders: TypeListing[], rowStats: Iterable<RowStat>): Chan
   // Made for a folder at its first changed row, as long as the folder (ids set out of order into an
   // empty array would make it a dictionary).
   const oldIds: Array<Array<string | null> | undefined> = folders.map(() => undefined);
-  const at = nameIndex(folders);
   for (const [type, name, size, mtime, id] of rowStats) {
     const folder = at.get(type);
     const i = folder?.byName.get(name);
@@ -478,7 +477,9 @@ export class MarkdownSearchIndex {
   private pending(onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>): { pending: number; skip: Set<string>; racy: Set<string> } {
     const { listings } = readListings(this.dir, this.isMemoryFileName);
     const folders = typeListings(listings, this.isMemoryFileName);
-    const { removed, each } = changedFiles(folders, this.rowStats());
+    // Built once: the rows are matched to the listing by name, and then the files' ids.
+    const at = nameIndex(folders);
+    const { removed, each } = changedFiles(folders, this.rowStats(), at);
     const skip = new Set<string>();
     const racy = new Set<string>();
     const pendingIn = folders.map((folder) => new Uint8Array(folder.names.length));
@@ -497,7 +498,6 @@ export class MarkdownSearchIndex {
       if (row.id) skip.add(row.id);
     }
     if (pending > removed.length) {
-      const at = nameIndex(folders);
       for (const { id, type, name } of onDisk()) {
         itemDone();
         const folder = at.get(type);
