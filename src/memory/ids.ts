@@ -8,6 +8,8 @@ const crypto = lazyModule<typeof import('node:crypto')>(() => require('node:cryp
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const TIME_LEN = 10;
 const RANDOM_LEN = 16;
+/** The length of an id whitemagic makes (a file's own `id` may be anything). */
+export const ID_LENGTH = TIME_LEN + RANDOM_LEN;
 
 let lastTime = -1;
 let lastRandom: number[] = [];

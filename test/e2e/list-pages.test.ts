@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listLimits, toListQuery } from '../../src/commands/list.js';
-import { headerJson, renderListPlain } from '../../src/output/memory.js';
+import { headerJson, listTableLimits, listTablePieces, renderListPlain } from '../../src/output/memory.js';
+import { plainStyle } from '../../src/output/style.js';
 import { loadBackend } from '../../src/storage/registry.js';
-import { makeHome, type Home } from '../helpers/cli.js';
+import { BIN, makeHome, type Home } from '../helpers/cli.js';
 import { availableBackends, oldMemory, seedContext } from '../helpers/lifecycle.js';
 
 const backends = await availableBackends();
@@ -37,5 +39,27 @@ describe.each(backends)('list off a terminal, written a page at a time (%s)', (b
     expect(JSON.parse(limited.stdout).memories.map((m: { id: string }) => m.id)).toEqual(whole.memories.slice(0, listLimits.page + 2).map((m) => m.id));
     const none = home.run(['--base-dir', dir, '--json', 'list', '--type', 'archive']);
     expect(none.stdout).toBe(`${JSON.stringify({ memories: [], total: 0, problems: [] }, null, 2)}\n`);
+  });
+});
+
+describe.each(backends)('list on a terminal, drawn a part at a time (%s)', (backend) => {
+  it('draws one table of every memory, as the renderer draws it', async () => {
+    const dir = join(home.home, 'ctx');
+    const now = Date.now();
+    const count = 2 * listTableLimits.rows + 7;
+    await seedContext(home, dir, backend, Array.from({ length: count }, (_, i) => oldMemory(i / 1000, { title: `Memory ${i}`, tags: i % 2 ? ['odd'] : [] }, now)));
+    const storage = (await loadBackend(backend)).open(dir, {});
+    const whole = storage.list(toListQuery({}));
+    storage.close();
+    let expected = '';
+    for await (const part of listTablePieces([whole], plainStyle, whole.total)) expected += `${part}\n`;
+
+    // A terminal of 120 columns (the renderer's width off one), through util-linux's script(1).
+    const command = `stty cols 120 rows 40; exec '${process.execPath}' '${BIN}' --base-dir '${dir}' list`;
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: home.env, cwd: home.home, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    expect(r.status).toBe(0);
+    const printed = r.stdout.replaceAll('\r\n', '\n');
+    expect(printed).toBe(expected);
+    expect(printed.split('\n').filter((l) => l.includes('TITLE'))).toHaveLength(1);
   });
 });

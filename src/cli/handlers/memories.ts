@@ -1,6 +1,6 @@
 import { createMemory } from '../../commands/create.js';
 import { deleteMemory } from '../../commands/delete.js';
-import { listMemories, listMemoryPages, readFilters, type ListInput } from '../../commands/list.js';
+import { listMemoryPages, readFilters, type ListInput } from '../../commands/list.js';
 import { restoreMemory } from '../../commands/restore.js';
 import { showMemory } from '../../commands/show.js';
 import { listTags, stats as contextStats } from '../../commands/stats.js';
@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { parseMetaPairs, tagsFromList } from '../../memory/fields.js';
 import { RESERVED_KEYS, type MemoryType } from '../../memory/types.js';
 import { renderStats, renderTags } from '../../output/context.js';
-import { headerJson, listJsonPieces, memoryJson, renderListPlain, renderListTable, renderMemory } from '../../output/memory.js';
+import { headerJson, listJsonPieces, memoryJson, listTablePieces, renderListPlain, renderMemory } from '../../output/memory.js';
 import type { ListResult } from '../../storage/types.js';
 import { makeStyle } from '../../output/style.js';
 import { readContent, type ContentOptions } from '../input.js';
@@ -55,14 +55,7 @@ export async function list(
     limit: opts.limit,
   };
   await runInContext(globals, async (ctx, output) => {
-    if (output.tty) {
-      // The table sizes its columns from every row.
-      const result = await listMemories(ctx, input);
-      warnProblems(output, result.problems);
-      output.out(await renderListTable(result.memories, await makeStyle(output.color), result.total));
-      return;
-    }
-    // Off a terminal, written a page at a time: a list of 100,000 never holds them all.
+    // Written a page at a time: a list of 100,000 never holds them all.
     const pages = (await listMemoryPages(ctx, input))[Symbol.iterator]();
     const first = pages.next();
     if (first.done) return;
@@ -73,6 +66,7 @@ export async function list(
       for (let page = pages.next(); !page.done; page = pages.next()) yield page.value;
     }
     if (output.json) output.printJsonPieces(listJsonPieces(every(), head));
+    else if (output.tty) for await (const part of listTablePieces(every(), await makeStyle(output.color), head.total)) output.out(part);
     else for (const page of every()) if (page.memories.length) output.out(renderListPlain(page.memories));
   });
 }
