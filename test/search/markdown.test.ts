@@ -234,6 +234,75 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     expect(ctx.storage.checkIndex()).toMatchObject({ pending: 0, drift: [] });
   });
 
+  /** A document of an id no file holds, as a damaged index may keep (its text row too, so FTS5's counts agree). */
+  const addGhost = (id: string) => {
+    const raw = new Database(join(ctx.dir, INDEX_FILE));
+    const { rowid } = raw
+      .prepare("INSERT INTO search_doc (id, type, title, tags, created, updated) VALUES (?, 'short_term', 'Ghost', '[]', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z') RETURNING rowid")
+      .get(id) as { rowid: number };
+    raw.prepare("INSERT INTO search_fts (rowid, title, tags, content, facets) VALUES (?, 'ghost', '', '', '')").run(rowid);
+    raw.close();
+  };
+  /** Runs doctor's check, noting the ids of the memories it compares with the index. */
+  const checkComparing = () => {
+    const compared: string[] = [];
+    const compare = SearchIndex.prototype.drift;
+    const drift = vi.spyOn(SearchIndex.prototype, 'drift').mockImplementation(function (this: SearchIndex, memories, skip) {
+      const noted = (function* () {
+        for (const m of memories) {
+          compared.push(m.id);
+          yield m;
+        }
+      })();
+      return compare.call(this, noted, skip);
+    });
+    try {
+      return { check: ctx.storage.checkIndex(), compared };
+    } finally {
+      drift.mockRestore();
+    }
+  };
+
+  /** Every file's mtime set an hour back (the index records them as they are, not as just changed). */
+  const settle = () => {
+    const old = Date.now() / 1000 - 3600;
+    for (const name of readdirSync(folder())) utimesSync(join(folder(), name), old, old);
+    nextCommand();
+  };
+
+  it('doctor: in a context copied in (every file pending) it compares nothing, and still names a document no file holds', () => {
+    settle();
+    titles('apples');
+    addGhost('ghost-a');
+    // As after `cp -r`: every file's mtime is new to the index.
+    const now = Date.now() / 1000;
+    for (const name of readdirSync(folder())) utimesSync(join(folder(), name), now, now);
+    nextCommand();
+    const { check, compared } = checkComparing();
+    expect(compared).toEqual([]);
+    expect(check).toEqual({ present: true, pending: 2, drift: [{ id: 'ghost-a', kind: 'orphan' }] });
+    // A document of an id that a pending file holds is no orphan: the next search takes it in.
+    const raw = new Database(join(ctx.dir, INDEX_FILE));
+    const beta = (raw.prepare("SELECT id FROM files WHERE name LIKE '%beta%'").pluck().get() as string | undefined)!;
+    raw.prepare('DELETE FROM files WHERE id = ?').run(beta);
+    raw.close();
+    nextCommand();
+    expect(checkComparing().check).toEqual({ present: true, pending: 2, drift: [{ id: 'ghost-a', kind: 'orphan' }] });
+  });
+
+  it('doctor: reads only the files it compares, not those pending', () => {
+    settle();
+    titles('apples');
+    addGhost('ghost-a');
+    const alpha = fileOf('Alpha notes');
+    writeFileSync(join(folder(), alpha), readFileSync(join(folder(), alpha), 'utf8').replace('apples', 'apples and plums'));
+    nextCommand();
+    const { check, compared } = checkComparing();
+    expect(check).toEqual({ present: true, pending: 1, drift: [{ id: 'ghost-a', kind: 'orphan' }] });
+    expect(compared).toHaveLength(1);
+    expect(find(ctx.storage, 'bananas').hits.map((h) => h.id)).toEqual(compared);
+  });
+
   it('searches a context it cannot write, with an index in memory', () => {
     if (process.getuid?.() === 0) return; // root writes anywhere: nothing to test
     chmodSync(ctx.dir, 0o500);

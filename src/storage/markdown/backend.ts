@@ -966,8 +966,9 @@ export class MarkdownBackend implements StorageBackend {
    * Every memory read from its file, in id order, with the header it was found by. From the clean
    * index when it holds: its id order names each file, and no header is made for every memory
    * before the first is read (at 100,000 memories, some 50 MiB a bulk read held throughout).
+   * `wanted`: the ids whose files are read (every one when not given).
    */
-  private *readEach(): Iterable<{ entry: FileHeader; memory: Memory }> {
+  private *readEach(wanted?: (id: string) => boolean): Iterable<{ entry: FileHeader; memory: Memory }> {
     const clean = this.cleanIndexScanned();
     let after: string | undefined;
     if (clean) {
@@ -975,15 +976,16 @@ export class MarkdownBackend implements StorageBackend {
       for (; k < clean.records; k++) {
         const entry = this.cleanHeader(clean, clean.byId(k));
         if (!entry) break; // a line that does not parse: the scan decides the rest
+        after = entry.id;
+        if (wanted && !wanted(entry.id)) continue;
         const memory = this.readMemory(entry);
         if (memory) yield { entry, memory };
-        after = entry.id;
       }
       if (k === clean.records) return;
     }
     // By id, and a header read for each in turn: after a bulk write its memories' headers are in
     // the spool (a migrate's check of its copy read 100,000 back into memory at once).
-    const ids = [...this.scanFolders().keys(), ...this.spooled.keys()].filter((id) => after === undefined || id > after).sort();
+    const ids = [...this.scanFolders().keys(), ...this.spooled.keys()].filter((id) => (after === undefined || id > after) && (!wanted || wanted(id))).sort();
     for (const id of ids) {
       const entry = this.entryOf(id);
       const memory = entry && this.readMemory(entry);
@@ -1079,14 +1081,15 @@ export class MarkdownBackend implements StorageBackend {
       }
       for (const entry of self.scan().values()) yield { id: entry.id, type: entry.type, name: entry.file };
     }
-    // The memories one at a time, as a bulk read reads them (readEach: from the clean index when it holds).
-    function* memories(): Iterable<Memory> {
-      for (const { memory } of self.readEach()) {
+    // The memories one at a time, as a bulk read reads them (readEach: from the clean index when it
+    // holds), and no file of those the check does not compare.
+    function* memories(compare: (id: string) => boolean): Iterable<Memory> {
+      for (const { memory } of self.readEach(compare)) {
         itemDone();
         yield memory;
       }
     }
-    return this.searchIndex().check(onDisk, memories());
+    return this.searchIndex().check(onDisk, memories);
   }
 
   /**
