@@ -198,9 +198,9 @@ function restated({ index, listings }: CatalogPatch, lines: Map<number, string>,
     parts,
     index: {
       recordsLength: end - start + shift,
-      bytes: (recordsStart) => {
+      bytes: (recordsStart, whole) => {
         if (recordsStart !== start) for (let r = 0; r < offsets.length; r++) offsets[r] += recordsStart - start;
-        return index.patchedBytes(listings, summary, suspects, offsets);
+        return index.patchedBytes(listings, summary, suspects, offsets, whole);
       },
     },
   };
@@ -314,9 +314,9 @@ function rebuilt(
     parts,
     index: {
       recordsLength: pos,
-      bytes: (recordsStart) => {
+      bytes: (recordsStart, whole) => {
         for (let r = 0; r < total; r++) offsets[r] += recordsStart;
-        return CatalogIndex.rebuiltBytes(patch.listings, summary, suspects, offsets, types, createdOrder, idOrder);
+        return CatalogIndex.rebuiltBytes(patch.listings, summary, suspects, offsets, types, createdOrder, idOrder, whole);
       },
     },
   };
