@@ -1089,7 +1089,9 @@ export class MarkdownBackend implements StorageBackend {
         yield memory;
       }
     }
-    return this.searchIndex().check(onDisk, memories);
+    // The folders as this command listed them (its scan's, or its catalog's check): listing them
+    // again for the index held a second copy of every name (at 100,000 files, 11 MB of doctor's peak).
+    return this.searchIndex().check(onDisk, memories, this.look().listings);
   }
 
   /**

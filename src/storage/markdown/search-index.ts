@@ -445,11 +445,13 @@ export class MarkdownSearchIndex {
    * drift the change check cannot see (a file edited while keeping its size and mtime). Reading
    * only. `onDisk` gives the memory files by id, type and name, afresh each time it is called;
    * `memories` reads the memories whose ids `compare` accepts, one at a time as the check goes
-   * (doctor at 100,000 held them all: 380 MiB), and no file of a pending one.
+   * (doctor at 100,000 held them all: 380 MiB), and no file of a pending one. `listings`: the
+   * folders as the backend listed them for this command, not listed again here.
    */
   check(
     onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>,
     memories: (compare: (id: string) => boolean) => Iterable<Memory>,
+    listings: Array<FolderListing | undefined>,
   ): IndexCheck {
     // The checks read every page once (the integrity check, the rows of files, and each memory's
     // row as its memory is compared): a large page cache would only fill (onePassCache).
@@ -459,7 +461,7 @@ export class MarkdownSearchIndex {
     try {
       const corrupt = this.fts.integrity();
       if (corrupt) return { present: true, corrupt, pending: 0, drift: [] };
-      found = this.pending(onDisk);
+      found = this.pending(onDisk, listings);
       const { skip } = found;
       drifted = skip ? this.fts.drift(memories((id) => !skip.has(id)), skip) : this.orphansOfNoFile(onDisk);
     } finally {
@@ -480,18 +482,20 @@ export class MarkdownSearchIndex {
    * What the next sync would take in (changedFiles), told apart from drift: how many files are
    * pending, the ids not to compare (those the files pending hold, and held before), and the ids of
    * files recorded as changed just now (compared by content; a difference there is pending). A
-   * function of its own, so that the listing it reads (every file's name and stat, some 10 MB at
-   * 100,000) is let go before the check reads the memories. Files are told by their place in the
+   * function of its own, so that what it makes of the listing (each file's place by name) is let
+   * go before the check reads the memories. Files are told by their place in the
    * listing, not by path: in a context copied in, where every file is pending, a set of every path
    * was 20 MB of doctor's peak. When every file is pending (a context copied in: every mtime is
    * new) there is nothing to compare, and no `skip` is made: it would hold every id.
    */
-  private pending(onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>): { pending: number; skip?: Set<string>; racy: Set<string> } {
+  private pending(
+    onDisk: () => Iterable<{ id: string; type: MemoryType; name: string }>,
+    listings: Array<FolderListing | undefined>,
+  ): { pending: number; skip?: Set<string>; racy: Set<string> } {
     // What the command did before (a cold catalog's scan: its files' buffers, the catalog's index
     // bytes) is garbage: collected before the listing and its maps are made (doctor in a context
     // copied in, 100,000 files: 140 to 127 MiB).
     loopDone();
-    const { listings } = readListings(this.dir, this.isMemoryFileName);
     const folders = typeListings(listings, this.isMemoryFileName);
     // Built once: the rows are matched to the listing by name, and then the files' ids.
     const at = nameIndex(folders);
