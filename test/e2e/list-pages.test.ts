@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listLimits, toListQuery } from '../../src/commands/list.js';
@@ -39,6 +40,16 @@ describe.each(backends)('list off a terminal, written a page at a time (%s)', (b
     expect(JSON.parse(limited.stdout).memories.map((m: { id: string }) => m.id)).toEqual(whole.memories.slice(0, listLimits.page + 2).map((m) => m.id));
     const none = home.run(['--base-dir', dir, '--json', 'list', '--type', 'archive']);
     expect(none.stdout).toBe(`${JSON.stringify({ memories: [], total: 0, problems: [] }, null, 2)}\n`);
+    if (backend === 'markdown') {
+      // A damaged catalog and a file that does not parse (SPEC section 9): the pages come from a
+      // scan, with the same memories, and the bad file is named once, not once a page.
+      writeFileSync(join(dir, '.whitemagic-catalog.tsv'), 'whitemagic-catalog 4 1e99\ngarbage\n');
+      writeFileSync(join(dir, 'memory', 'short_term', 'broken.md'), '---\ntitle: [unclosed\n---\nbody\n');
+      const again = home.run(['--base-dir', dir, 'list']);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toBe(plain.stdout);
+      expect(again.stderr.match(/broken\.md/g)).toHaveLength(1);
+    }
   });
 });
 
