@@ -62,7 +62,7 @@ export function* listJsonPieces(pages: Iterable<ListResult>, head: Pick<ListResu
   yield '\n}';
 }
 
-/** Rows of a `list` table drawn at once (listTablePieces). Changed by tests only. */
+/** Rows of a `list` table drawn at once (listTablePieces); the tests read it. */
 export const listTableLimits = { rows: 50 };
 
 /**
@@ -79,8 +79,8 @@ export const listTableLimits = { rows: 50 };
 export async function* listTablePieces(pages: Iterable<ListResult>, style: Style, total: number): AsyncGenerator<string> {
   const Table = (await import('cli-table3')).default;
   const titleWidth = Math.max(20, Math.min(60, (process.stdout.columns ?? 120) - 80));
-  // Widths count cli-table3's padding: a space each side.
-  const floors = [ID_LENGTH, Math.max(...MEMORY_TYPES.map((t) => t.length)), 16, titleWidth - 2, 16].map((w) => w + 2);
+  // Widths count cli-table3's padding, a space each side (the title's is given whole).
+  const floors = [ID_LENGTH + 2, Math.max(...MEMORY_TYPES.map((t) => t.length)) + 2, 16 + 2, titleWidth, 16 + 2];
   const table = (rows: MemoryHeader[], colWidths: (number | null)[], first: boolean, last: boolean) => {
     const t = new Table({
       ...(first ? { head: ['ID', 'TYPE', 'CREATED', 'TITLE', 'TAGS'].map((h) => style.bold(h)) } : {}),
