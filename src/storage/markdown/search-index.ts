@@ -532,7 +532,7 @@ export class MarkdownSearchIndex {
   /**
    * The drift of an index whose every file is pending (pending, above): no memory to compare, so
    * only rows of the documents whose id no file row holds, nor any file on disk (usually none,
-   * and then the files are not gone through), as FtsIndex.drift would find them with every id
+   * and then the files are not gone through), as SearchIndex.drift would find them with every id
    * pending skipped.
    */
   private orphansOfNoFile(onDisk: () => Iterable<{ id: string }>): IndexDrift[] {
