@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -303,6 +303,68 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     expect(check).toEqual({ present: true, pending: 1, drift: [{ id: 'ghost-a', kind: 'orphan' }] });
     expect(compared).toHaveLength(1);
     expect(find(ctx.storage, 'bananas').hits.map((h) => h.id)).toEqual(compared);
+  });
+
+  it('takes in each change made by hand: the index is then in step with every file', () => {
+    // Files get distinct times in the past: a file changed within a tick of a sync is recorded as
+    // changed just now, and is told by its content; here each is told by its stat.
+    let tick = 0;
+    const settleFile = (path: string) => {
+      const at = Date.now() / 1000 - 7200 + ++tick;
+      utimesSync(path, at, at);
+    };
+    const longTerm = join(ctx.dir, 'memory', 'long_term');
+    mkdirSync(longTerm, { recursive: true });
+    const memoryFiles = () => [folder(), longTerm].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => join(dir, f)));
+    for (const file of memoryFiles()) settleFile(file);
+    nextCommand();
+    titles('apples');
+    const changes: Array<(n: number) => string> = [
+      (n) => {
+        const file = join(folder(), `by-hand-${n}.md`);
+        writeFileSync(file, `---\ntitle: Added ${n}\n---\n\nword${n}\n`);
+        return file;
+      },
+      () => {
+        const file = memoryFiles()[0];
+        appendFileSync(file, '\nappended by hand\n');
+        return file;
+      },
+      (n) => {
+        const [file, other] = memoryFiles();
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/^title: .*$/m, `title: Retitled ${n}`));
+        rmSync(other);
+        return file;
+      },
+      (n) => {
+        const file = memoryFiles()[0];
+        const renamed = join(folder(), `renamed-${n}.md`);
+        renameSync(file, renamed);
+        return renamed;
+      },
+      () => {
+        const file = memoryFiles().find((f) => f.startsWith(folder()))!;
+        const moved = join(longTerm, `moved-${tick}.md`);
+        renameSync(file, moved);
+        return moved;
+      },
+      (n) => {
+        // Another id in the same file: the old id's document must go.
+        const file = memoryFiles().find((f) => /^id: /m.test(readFileSync(f, 'utf8')))!;
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/^id: .*$/m, `id: by-hand-${n}`));
+        return file;
+      },
+    ];
+    for (let round = 0; round < 2 * changes.length; round++) {
+      settleFile(changes[round % changes.length](round));
+      if (round % changes.length === 2) changes[0](100 + round); // keep enough files to go on
+      for (const file of memoryFiles()) if (statSync(file).mtimeMs > Date.now() - 60_000) settleFile(file);
+      nextCommand();
+      titles(`word${round}`);
+      // Every row is where a look at each would put it, and every document is its file's.
+      nextCommand();
+      expect(ctx.storage.checkIndex(), `round ${round}`).toMatchObject({ pending: 0, drift: [] });
+    }
   });
 
   it('searches a context it cannot write, with an index in memory', (test) => {
