@@ -68,7 +68,9 @@ describe.each(backends)('list on a terminal, drawn a part at a time (%s)', (back
     // A terminal of 120 columns (the renderer's width off one), through util-linux's script(1).
     const command = `stty cols 120 rows 40; exec '${process.execPath}' '${BIN}' --base-dir '${dir}' list`;
     const r = spawnSync('script', ['-qec', command, '/dev/null'], { env: home.env, cwd: home.home, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    expect(r.status).toBe(0);
+    // script(1) is util-linux's (Debian's bsdutils, always installed): its absence is a failure that says so.
+    expect(r.error?.message).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
     const printed = r.stdout.replaceAll('\r\n', '\n');
     expect(printed).toBe(expected);
     expect(printed.split('\n').filter((l) => l.includes('TITLE'))).toHaveLength(1);
