@@ -16,6 +16,13 @@
  *
  * One FTS5 table per connection is ranked with it (whitemagic's `search_fts`): the lengths are
  * kept per connection, not per table.
+ *
+ * wm_keep_wal(): keeps this connection's `-wal` and `-shm` files when it closes
+ * (SQLITE_FCNTL_PERSIST_WAL), a setting SQLite gives only through sqlite3_file_control, which
+ * better-sqlite3 does not expose. A WAL database's last connection otherwise deletes both files at
+ * close and the next one makes them again: two files made and two unlinked by every search of a
+ * markdown context, twenty by a federated search of ten (src/storage/markdown/search-index.ts).
+ * Returns 1 when the setting took.
  */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
@@ -167,6 +174,13 @@ static void wmBm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
   }
 }
 
+static void wmKeepWal(sqlite3_context *ctx, int nVal, sqlite3_value **apVal) {
+  (void)nVal;
+  (void)apVal;
+  int on = 1;
+  sqlite3_result_int(ctx, sqlite3_file_control(sqlite3_context_db_handle(ctx), "main", SQLITE_FCNTL_PERSIST_WAL, &on) == SQLITE_OK);
+}
+
 static void wmBm25Rows(sqlite3_context *ctx, int nVal, sqlite3_value **apVal) {
   (void)nVal;
   (void)apVal;
@@ -205,6 +219,7 @@ int sqlite3_whitemagicrank_init(sqlite3 *db, char **error, const sqlite3_api_rou
   r->db = db;
   /* The rows function does not own the ranker: the FTS5 function frees it with the connection. */
   int rc = sqlite3_create_function_v2(db, "wm_bm25_rows", 0, SQLITE_UTF8, r, wmBm25Rows, 0, 0, 0);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function_v2(db, "wm_keep_wal", 0, SQLITE_UTF8, 0, wmKeepWal, 0, 0, 0);
   if (rc != SQLITE_OK) {
     sqlite3_free(r);
     return rc;

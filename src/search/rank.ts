@@ -8,6 +8,7 @@ import { builtFile } from '../util/native.js';
  * 100,000 memories: about 19 ms of ranking down to 7), and counts the rows it ranked, so a search
  * needs no second pass for its total. The extension is built on install beside the native addon;
  * where it is not (no compiler, WHITEMAGIC_NATIVE=0), the builtin gives the same order and scores.
+ * The extension also sets what better-sqlite3 cannot: keepWalFiles below.
  */
 export interface Ranking {
   /** The FTS5 function to rank with. */
@@ -40,6 +41,15 @@ export function rankingOf(db: BetterSqlite3.Database): Ranking {
   if (use === true && ranking === BUILTIN) throw new Error('the ranking extension is not built');
   rankings.set(db, ranking);
   return ranking;
+}
+
+/**
+ * Keeps `db`'s `-wal` and `-shm` files when it closes (`wm_keep_wal`, native/rank.c), loading the
+ * extension into it if need be; false where the extension is not loaded, and SQLite then deletes
+ * both files when the last connection closes, as it does by default.
+ */
+export function keepWalFiles(db: BetterSqlite3.Database): boolean {
+  return rankingOf(db) !== BUILTIN && db.prepare('SELECT wm_keep_wal()').pluck().get() === 1;
 }
 
 /** For tests: use (true) or ignore (false) the extension on connections ranked from now on; undefined as built. */

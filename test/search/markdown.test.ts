@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { INDEX_FILE } from '../../src/storage/markdown/search-index.js';
 import { SearchIndex } from '../../src/search/fts.js';
-import { setNativeAddon } from '../../src/util/native.js';
+import { builtFile, setNativeAddon } from '../../src/util/native.js';
 import { sampleMemory } from '../storage/conformance.js';
 import { BIN, UNPRIVILEGED, handTo } from '../helpers/cli.js';
 import { backendWith, find, searchSuite } from './search-suite.js';
@@ -119,6 +119,32 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     for (const f of readdirSync(ctx.dir)) if (f.startsWith(INDEX_FILE)) rmSync(join(ctx.dir, f));
     nextCommand();
     expect(find(ctx.storage, 'notes')).toEqual(before);
+  });
+
+  it('keeps its -wal and -shm files between commands, the WAL emptied when the last connection closes', () => {
+    // With the ranking extension (built in CI) SQLite is told to keep both files; without it, it
+    // deletes them at close, as it does by default.
+    const kept = builtFile('whitemagic_rank.node') !== undefined;
+    const wal = join(ctx.dir, `${INDEX_FILE}-wal`);
+    expect(titles('apples')).toEqual(['Alpha notes']); // the first search writes every row
+    ctx.storage.close();
+    expect(existsSync(wal)).toBe(kept);
+    expect(existsSync(join(ctx.dir, `${INDEX_FILE}-shm`))).toBe(kept);
+    if (kept) expect(statSync(wal).size).toBe(0);
+    nextCommand();
+    writeFileSync(join(folder(), 'by-hand.md'), '---\ntitle: Gamma by hand\n---\n\ngrapes\n');
+    expect(titles('grapes')).toEqual(['Gamma by hand']); // a sync that writes
+    ctx.storage.close();
+    if (kept) expect(statSync(wal).size).toBe(0);
+  });
+
+  it('loses nothing when the index file alone is deleted, its -wal and -shm left beside it', () => {
+    const before = find(ctx.storage, 'notes');
+    ctx.storage.close();
+    rmSync(join(ctx.dir, INDEX_FILE));
+    nextCommand();
+    expect(find(ctx.storage, 'notes')).toEqual(before);
+    expect(ctx.storage.checkIndex()).toMatchObject({ present: true, pending: 0, drift: [] });
   });
 
   it('rebuilds an index that is not a database', () => {
