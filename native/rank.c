@@ -49,6 +49,8 @@ typedef struct Query {
   double avgdl;
   double *aIDF;
   double *aFreq;
+  int nCol;
+  double *aWeight; /* each column's weight, read from the arguments once */
 } Query;
 
 static void forget(Ranker *r) {
@@ -91,19 +93,24 @@ static int countHit(const Fts5ExtensionApi *api, Fts5Context *fts, void *count) 
 }
 
 /* As fts5Bm25GetData: the average length and each phrase's IDF, computed at a query's first row. */
-static int queryOf(const Fts5ExtensionApi *api, Fts5Context *fts, Query **out) {
+static int queryOf(const Fts5ExtensionApi *api, Fts5Context *fts, int nVal, sqlite3_value **apVal, Query **out) {
   Query *q = (Query *)api->xGetAuxdata(fts, 0);
   if (q) {
     *out = q;
     return SQLITE_OK;
   }
   int nPhrase = api->xPhraseCount(fts);
-  q = (Query *)sqlite3_malloc64(sizeof(Query) + sizeof(double) * nPhrase * 2);
+  int nCol = api->xColumnCount(fts);
+  size_t bytes = sizeof(Query) + sizeof(double) * ((size_t)nPhrase * 2 + (size_t)nCol);
+  q = (Query *)sqlite3_malloc64(bytes);
   if (!q) return SQLITE_NOMEM;
-  memset(q, 0, sizeof(Query) + sizeof(double) * nPhrase * 2);
+  memset(q, 0, bytes);
   q->nPhrase = nPhrase;
   q->aIDF = (double *)&q[1];
   q->aFreq = &q->aIDF[nPhrase];
+  q->nCol = nCol;
+  q->aWeight = &q->aFreq[nPhrase];
+  for (int c = 0; c < nCol; c++) q->aWeight[c] = nVal > c ? sqlite3_value_double(apVal[c]) : 1.0;
   sqlite3_int64 nRow = 0;
   sqlite3_int64 nToken = 0;
   int rc = api->xRowCount(fts, &nRow);
@@ -130,24 +137,22 @@ static void wmBm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
   const double b = 0.75;
   int first = api->xGetAuxdata(fts, 0) == 0;
   Query *q = 0;
-  int rc = queryOf(api, fts, &q);
+  int rc = queryOf(api, fts, nVal, apVal, &q);
   if (rc == SQLITE_OK && first) {
     checkCurrent(r);
     r->rows = 0;
   }
-  int nInst = 0;
-  if (rc == SQLITE_OK) {
-    r->rows++;
-    memset(q->aFreq, 0, sizeof(double) * q->nPhrase);
-    rc = api->xInstCount(fts, &nInst);
-  }
-  for (int i = 0; rc == SQLITE_OK && i < nInst; i++) {
-    int ip, ic, io;
-    rc = api->xInst(fts, i, &ip, &ic, &io);
-    if (rc == SQLITE_OK) {
-      double w = (nVal > ic) ? sqlite3_value_double(apVal[ic]) : 1.0;
-      q->aFreq[ip] += w;
-    }
+  /* Each phrase's weighted count of instances, phrase by phrase: FTS5's bm25 goes through xInst,
+   * which first merges every phrase's positions into one array sorted by place; the sums here add
+   * the same weights in the same order (a phrase's instances come in place order either way). */
+  if (rc == SQLITE_OK) r->rows++;
+  for (int ip = 0; rc == SQLITE_OK && ip < q->nPhrase; ip++) {
+    Fts5PhraseIter iter;
+    int ic = -1, io = 0;
+    double freq = 0.0;
+    rc = api->xPhraseFirst(fts, ip, &iter, &ic, &io);
+    for (; rc == SQLITE_OK && ic >= 0; api->xPhraseNext(fts, &iter, &ic, &io)) freq += ic < q->nCol ? q->aWeight[ic] : 1.0;
+    q->aFreq[ip] = freq;
   }
   double D = 0.0;
   if (rc == SQLITE_OK) {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Memory } from '../../src/memory/types.js';
 import { SearchIndex } from '../../src/search/fts.js';
+import { withFacets } from '../../src/search/facets.js';
 import { parseQuery } from '../../src/search/query.js';
 import { rankingOf, setRankExtension } from '../../src/search/rank.js';
 import { openSqlite, type Database } from '../../src/storage/sqlite/driver.js';
@@ -32,7 +33,13 @@ describe.skipIf(!built)('the ranking extension (native/rank.c)', () => {
   const count = (conn: Database, match: string) => conn.prepare('SELECT count(*) FROM search_fts WHERE search_fts MATCH ?').pluck().get(match);
   // Words of the fixture's titles, common and rare, and a few phrases and operators.
   const words = [...new Set(memories.flatMap((m) => m.title.toLowerCase().match(/[a-z]{4,}/g) ?? []))].slice(0, 80);
-  const matches = [...words, '"connection pool"', 'cache OR index', 'postgres NOT replication', 'dep*', '{title}: backup'];
+  // And as searches make them: with the type and tag filters (facets.ts), phrases of weight 0.
+  const tag = memories.flatMap((m) => m.tags)[0];
+  const filtered = ['backup', 'cache OR index', '"connection pool"'].flatMap((m) => [
+    withFacets(m, 'facets', ['short_term', 'long_term'], []),
+    withFacets(m, 'facets', ['archive'], [tag]),
+  ]);
+  const matches = [...words, '"connection pool"', 'cache OR index', 'postgres NOT replication', 'dep*', '{title}: backup', '{title tags}: backup OR deploy', ...filtered];
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'wm-rank-'));
@@ -60,6 +67,7 @@ describe.skipIf(!built)('the ranking extension (native/rank.c)', () => {
       }
     }
     expect(scores(db, 'wm_bm25', 'backup').length).toBeGreaterThan(3);
+    for (const match of filtered.filter((_, i) => i % 2 === 0)) expect(scores(db, 'wm_bm25', match).length, match).toBeGreaterThan(0);
   });
 
   it('reads a length again once the document changed: in its own connection, or committed by another', () => {
