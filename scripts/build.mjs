@@ -138,6 +138,8 @@ await build({
   platform: 'node',
   target: 'node20',
   supported: { 'dynamic-import': false },
+  // Non-ASCII characters escaped: the launcher reads the bundle as Latin-1 (src/util/code-cache.ts).
+  charset: 'ascii',
   external: EXTERNAL,
   define: { __VERSION__: JSON.stringify(pkg.version), 'import.meta.url': '__wmImportMetaUrl' },
   banner: { js: "const __wmImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -145,6 +147,12 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+// The launcher reads cli-main.cjs as Latin-1, which gives the file's own string only if it is ASCII.
+if (/[^\x00-\x7f]/.test(readFileSync(join(root, 'dist', 'cli-main.cjs'), 'latin1'))) {
+  console.error('build: dist/cli-main.cjs is not ASCII; the launcher reads it as Latin-1 (src/util/code-cache.ts)');
+  process.exit(1);
+}
 
 // The vendored paths are relative to dist/chunks/: code that loads them must have landed in a chunk.
 for (const file of readdirSync(join(root, 'dist')).filter((f) => f.endsWith('.js'))) {

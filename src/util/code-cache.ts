@@ -27,7 +27,9 @@ import { COMMANDS } from '../cli/args.js';
  * `federated-markdown`...; none for a context not made yet).
  */
 export function runWithCodeCache(file: string, command?: string, variant?: string): void {
-  const source = readFileSync(file, 'utf8');
+  // The bundle is ASCII (built with esbuild's `charset: 'ascii'`; the build refuses anything else),
+  // so Latin-1 gives the same string as UTF-8 without decoding it: about 0.5 ms of every command.
+  const source = readFileSync(file, 'latin1');
   const known = command !== undefined && COMMANDS.has(command);
   const cacheFile = cachePathFor(file, source.length, known ? command : '', known && variant && /^[a-z-]+$/.test(variant) ? variant : undefined);
   let data: Buffer | undefined;

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeHome, type Home } from '../helpers/cli.js';
+import { ROOT, makeHome, type Home } from '../helpers/cli.js';
 
 // The command line runs its bundle through V8's code cache, kept in the temporary folder.
 describe('the code cache of the command line', () => {
@@ -105,4 +105,19 @@ describe('the code cache of the command line', () => {
     expect(r.stderr).toBe('');
     expect(readdirSync(cacheFolder())).toEqual([]);
   });
+
+  it('reads an ASCII bundle, and the characters its code writes beyond ASCII come out whole', () => {
+    // The launcher reads dist/cli-main.cjs as Latin-1 (src/util/code-cache.ts): right only for ASCII.
+    expect(readFileSync(join(ROOT, 'dist', 'cli-main.cjs'), 'latin1')).not.toMatch(/[^\x00-\x7f]/);
+    const env = { TMPDIR: tmp };
+    const long = `${'filler words '.repeat(30)}needle ${'more words '.repeat(30)}`;
+    expect(h.run(['create', '--title', 'Café 🚀', '--content', long], { env }).code).toBe(0);
+    for (let run = 0; run < 2; run++) {
+      // The snippet's ellipses are the bundle's own characters; the title is the file's.
+      const hit = h.run(['search', 'needle'], { env }).stdout.split('\t');
+      expect(hit[2]).toBe('Café 🚀');
+      expect(hit[4].trim()).toMatch(/^….*\[needle\].*…$/);
+    }
+  });
 });
+
