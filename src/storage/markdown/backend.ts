@@ -1119,6 +1119,24 @@ export class MarkdownBackend implements StorageBackend {
     }
   }
 
+  /**
+   * Writes the catalog: the scan's parts, this object's edits and the spool merged (mergeLines).
+   * A method of its own so that the merged parts go when it returns: after a bulk write whose lines
+   * are not in file-name order (a restore's, in the backup's order) they are one object a line, and
+   * in close()'s own frame the interpreter kept them alive through the scan that vouches for the
+   * write (restore-backup at 100,000: some 5 MB of its peak).
+   */
+  private saveMergedCatalog(): void {
+    // Served from the clean index until now (a repaired line, say): scan, so the catalog written
+    // below has every line and not only the repaired one.
+    if (!this.entries) this.scan();
+    const catalog = this.catalog!;
+    // What the merge needs is in the parts, the edits and the spool: the headers can go first.
+    this.entries = undefined;
+    this.spooled.clear();
+    saveCatalog(this.dir, mergeLines(this.catalogParts, catalog, this.catalogEdits, this.spool, this.editsFrom), this.scannedAt, catalog);
+  }
+
   close(): void {
     // A few writes of its own (a create, update, delete, move) leave the catalog as the folders were
     // before them, clean index and all: the next command reads the files written (catalog-patch.ts),
@@ -1127,16 +1145,8 @@ export class MarkdownBackend implements StorageBackend {
     const few = this.indexOnDisk && !this.repaired && this.catalogEdits.size <= FEW_WRITES && !this.spool?.size;
     const save = this.catalogDirty && !this.readonly && !few;
     const bulkWrite = this.spool !== undefined && this.editsFrom < this.spool.size;
-    if (save) {
-      // Served from the clean index until now (a repaired line, say): scan, so the catalog written
-      // below has every line and not only the repaired one.
-      if (!this.entries) this.scan();
-      const catalog = this.catalog!;
-      // What the merge needs is in the parts, the edits and the spool: the headers can go first.
-      this.entries = undefined;
-      this.spooled.clear();
-      saveCatalog(this.dir, mergeLines(this.catalogParts, catalog, this.catalogEdits, this.spool, this.editsFrom), this.scannedAt, catalog);
-    }
+    if (save) this.saveMergedCatalog();
+    this.catalogParts = [];
     this.spool?.close();
     this.spool = undefined;
     this.spooled.clear();
