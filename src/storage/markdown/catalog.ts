@@ -928,8 +928,13 @@ export function keyOfLine(line: string): { typeIndex: number; file: string; key:
  * the order written: each is newer than the scanned line of its file, and the later of two for
  * one file wins; a file in `edits` was written (or removed) after any spooled line of it (the
  * backend drops a file's edit when it spools a line for it), so its edit wins over both.
+ *
+ * The parts are given one at a time as the catalog is written, not made into an array first: a
+ * restore's lines are spooled in the backup's order, not the catalog's, so nearly every line is a
+ * part of its own (at 100,000 some 5 MB of objects, held beside the columns below at the peak of
+ * restore-backup). The work is done when the first part is asked for.
  */
-export function mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map<string, string | null>, spool?: LineSpool, spooledFrom = 0): CatalogPart[] {
+export function* mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map<string, string | null>, spool?: LineSpool, spooledFrom = 0): Generator<CatalogPart> {
   // One record per line, in columns (at 100,000 lines an object each was some 20 MB more): its
   // type and file name, and its line (text) or where it is (`from`, `to` in `sources`: a spool, or
   // the catalog when undefined). `rank` orders the lines of one file: the scanned line 0, spooled
@@ -966,22 +971,27 @@ export function mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map<
   for (const line of edits.values()) if (line) add(line, line, undefined, 0, Infinity);
   const order = new Uint32Array(types.length).map((_, i) => i);
   order.sort((a, b) => types[a] - types[b] || (files[a] < files[b] ? -1 : files[a] > files[b] ? 1 : ranks[a] - ranks[b]));
-  const parts: CatalogPart[] = [];
+  // A range is given once no later line can extend it.
+  let range: { from: number; to: number; spool?: LineSpool } | undefined;
   for (let n = 0; n < order.length; n++) {
     const i = order[n];
     const next = order[n + 1];
     if (next !== undefined && types[next] === types[i] && files[next] === files[i]) continue; // a newer line of the same file follows
     const text = texts[i];
-    const last = parts[parts.length - 1];
-    if (text !== undefined) parts.push(text);
     // Lines that follow each other in their file too are copied as one range.
-    else if (last && typeof last !== 'string' && last.spool === sources[i] && last.to === froms[i]) last.to = tos[i];
+    if (text === undefined && range && range.spool === sources[i] && range.to === froms[i]) {
+      range.to = tos[i];
+      continue;
+    }
+    if (range) yield range;
+    range = undefined;
+    if (text !== undefined) yield text;
     else {
       const source = sources[i];
-      parts.push(source ? { spool: source, from: froms[i], to: tos[i] } : { from: froms[i], to: tos[i] });
+      range = source ? { spool: source, from: froms[i], to: tos[i] } : { from: froms[i], to: tos[i] };
     }
   }
-  return parts;
+  if (range) yield range;
 }
 
 /** What lines are read from: a catalog file or a spool. */
@@ -1018,7 +1028,7 @@ export function* linesIn(file: LineFile, from: number, to: number): Iterable<{ a
  * permissions) is not an error for the command. `parts` are the record lines in reading order,
  * new ones as text and unchanged runs as ranges of `from` (the catalog the scan read).
  */
-export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): void {
+export function saveCatalog(dir: string, parts: Iterable<CatalogPart>, scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): void {
   writeCatalog(dir, parts, scannedAt, from, index, false);
 }
 
@@ -1027,7 +1037,7 @@ export function saveCatalog(dir: string, parts: CatalogPart[], scannedAt: number
  * the catalog (reopening it by name could find another command's). Undefined if it could not be
  * written.
  */
-export function saveAndReopenCatalog(dir: string, parts: CatalogPart[], scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): Catalog | undefined {
+export function saveAndReopenCatalog(dir: string, parts: Iterable<CatalogPart>, scannedAt: number, from: Catalog, index?: IndexInput | IndexWriter): Catalog | undefined {
   const out = writeCatalog(dir, parts, scannedAt, from, index, true);
   return out === undefined ? undefined : Catalog.ofFile(out.fd, out.index);
 }
@@ -1045,7 +1055,7 @@ export interface IndexWriter {
  */
 function writeCatalog(
   dir: string,
-  parts: CatalogPart[],
+  parts: Iterable<CatalogPart>,
   scannedAt: number,
   from: Catalog,
   indexGiven: IndexInput | IndexWriter | undefined,
