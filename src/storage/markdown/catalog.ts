@@ -935,28 +935,12 @@ export function keyOfLine(line: string): { typeIndex: number; file: string; key:
  * restore-backup). The work is done when the first part is asked for.
  */
 export function* mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map<string, string | null>, spool?: LineSpool, spooledFrom = 0): Generator<CatalogPart> {
-  // One record per line, in columns (at 100,000 lines an object each was some 20 MB more): its
-  // type and file name, and its line (text) or where it is (`from`, `to` in `sources`: a spool, or
-  // the catalog when undefined). `rank` orders the lines of one file: the scanned line 0, spooled
-  // ones 1 + their offset, an edit last.
-  const types: number[] = [];
-  const files: string[] = [];
-  const texts: Array<string | undefined> = [];
-  const sources: Array<LineSpool | undefined> = [];
-  const froms: number[] = [];
-  const tos: number[] = [];
-  const ranks: number[] = [];
+  const lines = new LineColumns();
   const add = (line: string, text: string | undefined, source: LineSpool | undefined, from: number, rank: number) => {
     const k = keyOfLine(line);
     if (!k || (rank !== Infinity && edits.has(k.key))) return;
-    types.push(k.typeIndex);
     // The file's name copied: a slice would keep the text it was read with.
-    files.push(text === undefined ? detach(k.file) : k.file);
-    texts.push(text);
-    sources.push(source);
-    froms.push(from);
-    tos.push(from + line.length);
-    ranks.push(rank);
+    lines.add(k.typeIndex, text === undefined ? detach(k.file) : k.file, text, source, from, from + line.length, rank);
     itemDone();
   };
   for (const part of scanned) {
@@ -969,7 +953,8 @@ export function* mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map
   }
   if (spool) for (const { at, line } of linesIn(spool, spooledFrom, spool.size)) add(line, undefined, spool, at, 1 + at);
   for (const line of edits.values()) if (line) add(line, line, undefined, 0, Infinity);
-  const order = new Uint32Array(types.length).map((_, i) => i);
+  const { types, files, texts, sources, sourceOf, froms, tos, ranks } = lines;
+  const order = new Uint32Array(lines.count).map((_, i) => i);
   order.sort((a, b) => types[a] - types[b] || (files[a] < files[b] ? -1 : files[a] > files[b] ? 1 : ranks[a] - ranks[b]));
   // A range is given once no later line can extend it.
   let range: { from: number; to: number; spool?: LineSpool } | undefined;
@@ -977,21 +962,65 @@ export function* mergeLines(scanned: CatalogPart[], catalog: Catalog, edits: Map
     const i = order[n];
     const next = order[n + 1];
     if (next !== undefined && types[next] === types[i] && files[next] === files[i]) continue; // a newer line of the same file follows
-    const text = texts[i];
+    const text = texts.get(i);
+    const source = sources[sourceOf[i]];
     // Lines that follow each other in their file too are copied as one range.
-    if (text === undefined && range && range.spool === sources[i] && range.to === froms[i]) {
+    if (text === undefined && range && range.spool === source && range.to === froms[i]) {
       range.to = tos[i];
       continue;
     }
     if (range) yield range;
     range = undefined;
     if (text !== undefined) yield text;
-    else {
-      const source = sources[i];
-      range = source ? { spool: source, from: froms[i], to: tos[i] } : { from: froms[i], to: tos[i] };
-    }
+    else range = source ? { spool: source, from: froms[i], to: tos[i] } : { from: froms[i], to: tos[i] };
   }
   if (range) yield range;
+}
+
+/**
+ * mergeLines' record of each line, in columns: its type and file name, and its line (text, for the
+ * few lines given as text) or where it is (`froms`, `tos` in `sources[sourceOf]`: a spool, or the
+ * catalog when undefined). `ranks` orders the lines of one file: the scanned line 0, spooled ones
+ * 1 + their offset, an edit last. An object a line was some 20 MB more at 100,000 lines, and
+ * JavaScript arrays of numbers some 4 MB more than these typed ones, which grow by doubling.
+ */
+class LineColumns {
+  count = 0;
+  types = new Uint8Array(1024);
+  sourceOf = new Uint16Array(1024);
+  froms = new Float64Array(1024);
+  tos = new Float64Array(1024);
+  ranks = new Float64Array(1024);
+  readonly files: string[] = [];
+  readonly texts = new Map<number, string>();
+  readonly sources: Array<LineSpool | undefined> = [undefined];
+
+  add(type: number, file: string, text: string | undefined, source: LineSpool | undefined, from: number, to: number, rank: number): void {
+    if (this.count === this.types.length) this.grow();
+    const i = this.count++;
+    let s = this.sources.indexOf(source);
+    if (s === -1) s = this.sources.push(source) - 1;
+    this.types[i] = type;
+    this.sourceOf[i] = s;
+    this.froms[i] = from;
+    this.tos[i] = to;
+    this.ranks[i] = rank;
+    this.files.push(file);
+    if (text !== undefined) this.texts.set(i, text);
+  }
+
+  private grow(): void {
+    const size = this.types.length * 2;
+    const grown = <A extends Uint8Array | Uint16Array | Float64Array>(old: A, made: A): A => {
+      made.set(old);
+      return made;
+    };
+    this.types = grown(this.types, new Uint8Array(size));
+    this.sourceOf = grown(this.sourceOf, new Uint16Array(size));
+    this.froms = grown(this.froms, new Float64Array(size));
+    this.tos = grown(this.tos, new Float64Array(size));
+    this.ranks = grown(this.ranks, new Float64Array(size));
+  }
 }
 
 /** What lines are read from: a catalog file or a spool. */
