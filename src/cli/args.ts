@@ -11,14 +11,33 @@ export const GLOBAL_VALUE_OPTIONS = ['--base-dir', '--context', '--backend', '--
 const READERS = new Set(['list', 'ls', 'show', 'search', 'status', 'tags', 'stats']);
 
 /**
- * Every top-level command and alias of the program (a test checks this list against it). The code
- * cache keeps one file per command named here (code-cache.ts); any other word shares one file.
+ * Every top-level command and alias of the program, by the group of src/cli/commands/ that declares
+ * it, in the order `--help` lists the groups (program.ts declares only the group of the command a
+ * run names; a test checks each group against what it declares).
  */
-export const COMMANDS: ReadonlySet<string> = new Set([
-  'create', 'show', 'list', 'ls', 'update', 'delete', 'rm', 'restore', 'tags', 'stats', 'search', 'reindex', 'doctor',
-  'status', 'init', 'contexts', 'context', 'edit', 'completion', 'mcp', '__complete', 'consolidate', 'backup', 'backups',
-  'verify-backup', 'restore-backup', 'clone', 'migrate', 'switch', 'overview',
-]);
+export const COMMAND_GROUPS = {
+  memories: ['create', 'show', 'list', 'ls', 'update', 'delete', 'rm', 'restore', 'tags', 'stats'],
+  context: ['status', 'init'],
+  agents: ['context', 'edit', 'completion', 'mcp', '__complete'],
+  search: ['search', 'reindex', 'doctor'],
+  storage: ['migrate'],
+  lifecycle: ['consolidate', 'backup', 'backups', 'verify-backup', 'restore-backup', 'clone'],
+  contexts: ['contexts', 'switch', 'overview'],
+} as const;
+
+/** A group of commands (COMMAND_GROUPS). */
+export type CommandGroup = keyof typeof COMMAND_GROUPS;
+
+/** The group that declares `command`, if any does. */
+export function groupOf(command: string): CommandGroup | undefined {
+  return (Object.keys(COMMAND_GROUPS) as CommandGroup[]).find((group) => (COMMAND_GROUPS[group] as readonly string[]).includes(command));
+}
+
+/**
+ * Every top-level command and alias. The code cache keeps one file per command named here
+ * (code-cache.ts); any other word shares one file.
+ */
+export const COMMANDS: ReadonlySet<string> = new Set(Object.values(COMMAND_GROUPS).flat());
 
 /** Whether a command reads its context's folders before anything else, and writes no memory file. */
 export function readsFirst(command: string | undefined): boolean {

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { scanArgs } from './args.js';
+import { COMMAND_GROUPS, groupOf, scanArgs, type CommandGroup } from './args.js';
 import { registerAgentCommands } from './commands/agents.js';
 import { registerContextCommands } from './commands/context.js';
 import { registerLifecycleCommands } from './commands/lifecycle.js';
@@ -12,20 +12,21 @@ declare const __VERSION__: string;
 /** The package version, put in by the build. */
 export const VERSION: string = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
-/**
- * The groups of commands, in the order `--help` lists them (see createProgram), each with the
- * top-level commands and aliases it declares (test/unit/program.test.ts keeps the two equal).
- * A new group goes here.
- */
-export const COMMAND_GROUPS: ReadonlyArray<{ commands: readonly string[]; register: (program: Command) => void }> = [
-  { commands: ['create', 'show', 'list', 'ls', 'update', 'delete', 'rm', 'restore', 'tags', 'stats'], register: registerMemoryCommands },
-  { commands: ['status', 'init'], register: registerContextCommands },
-  { commands: ['context', 'edit', 'completion', 'mcp', '__complete'], register: registerAgentCommands },
-  { commands: ['search', 'reindex', 'doctor'], register: registerSearchCommands },
-  { commands: ['migrate'], register: registerStorageCommands },
-  { commands: ['consolidate', 'backup', 'backups', 'verify-backup', 'restore-backup', 'clone'], register: registerLifecycleCommands },
-  { commands: ['contexts', 'switch', 'overview'], register: registerContextsCommands },
-];
+/** How each group of commands (COMMAND_GROUPS in ./args.ts, which lists what each declares) is declared. A new group goes in both. */
+const REGISTER: Record<CommandGroup, (program: Command) => void> = {
+  memories: registerMemoryCommands,
+  context: registerContextCommands,
+  agents: registerAgentCommands,
+  search: registerSearchCommands,
+  storage: registerStorageCommands,
+  lifecycle: registerLifecycleCommands,
+  contexts: registerContextsCommands,
+};
+
+/** Declares a group of commands on `program`. */
+export function registerGroup(program: Command, group: CommandGroup): void {
+  REGISTER[group](program);
+}
 
 /**
  * The command tree. This file and ./commands/ only declare commands and options; each action loads
@@ -55,8 +56,8 @@ export function createProgram(args?: readonly string[]): Command {
     .configureOutput({ outputError: () => undefined });
   // The launcher's reading of the arguments (args.ts; a test keeps its option list equal to ours).
   const wanted = args && scanArgs(args).command;
-  const group = wanted === undefined ? undefined : COMMAND_GROUPS.find((g) => g.commands.includes(wanted));
-  for (const { register } of group ? [group] : COMMAND_GROUPS) register(program);
+  const group = wanted === undefined ? undefined : groupOf(wanted);
+  for (const name of group ? [group] : (Object.keys(COMMAND_GROUPS) as CommandGroup[])) registerGroup(program, name);
   return program;
 }
 
