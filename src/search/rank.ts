@@ -49,7 +49,12 @@ export function rankingOf(db: BetterSqlite3.Database): Ranking {
  * both files when the last connection closes, as it does by default.
  */
 export function keepWalFiles(db: BetterSqlite3.Database): boolean {
-  return rankingOf(db) !== BUILTIN && db.prepare('SELECT wm_keep_wal()').pluck().get() === 1;
+  if (rankingOf(db) === BUILTIN) return false;
+  try {
+    return db.prepare('SELECT wm_keep_wal()').pluck().get() === 1;
+  } catch {
+    return false; // an extension built before the function existed
+  }
 }
 
 /** For tests: use (true) or ignore (false) the extension on connections ranked from now on; undefined as built. */

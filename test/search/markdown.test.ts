@@ -138,6 +138,22 @@ describe.each(reads)('markdown search index (folders read %s)', (read) => {
     if (kept) expect(statSync(wal).size).toBe(0);
   });
 
+  it('still searches with a ranking extension built before it could keep the -wal and -shm files', () => {
+    const prepare = Database.prototype.prepare;
+    const older = vi.spyOn(Database.prototype, 'prepare').mockImplementation(function (this: Database.Database, sql: string) {
+      if (sql.includes('wm_keep_wal')) throw new Error('no such function: wm_keep_wal');
+      return prepare.call(this, sql);
+    });
+    try {
+      expect(titles('apples')).toEqual(['Alpha notes']);
+      expect(older.mock.calls.some(([sql]) => String(sql).includes('wm_keep_wal'))).toBe(builtFile('whitemagic_rank.node') !== undefined);
+      ctx.storage.close();
+      expect(existsSync(join(ctx.dir, `${INDEX_FILE}-wal`))).toBe(false); // deleted at close, as SQLite does
+    } finally {
+      older.mockRestore();
+    }
+  });
+
   it('loses nothing when the index file alone is deleted, its -wal and -shm left beside it', () => {
     const before = find(ctx.storage, 'notes');
     ctx.storage.close();
