@@ -223,6 +223,8 @@ async function finishSwap(dir: string, journal: Journal, copied?: number): Promi
       }
     }
     const total = Object.values(dest.summary().counts).reduce((a, b) => a + b, 0);
+    // What the old backend derived from its data (markdown's search index) describes nothing now.
+    for (const p of fromFactory.derivedPaths?.(dir) ?? []) removeQuiet(p);
     removeQuiet(join(dir, JOURNAL_FILE));
     removeQuiet(join(dir, WORK_DIR));
     return total;

@@ -168,6 +168,11 @@ export interface BackendFactory {
   create(dir: string): void;
   /** Files and folders of a context that belong to this backend's data (for clone, delete, size, migrate); the main one first. */
   dataPaths(dir: string): string[];
+  /**
+   * Files this backend derives from its data and rebuilds when missing (markdown's search index):
+   * removed from a context migrated to another backend, where nothing reads them. None if absent.
+   */
+  derivedPaths?(dir: string): string[];
 }
 
 export interface BackendOpenOptions {

@@ -80,6 +80,9 @@ describe('migrate', () => {
     expect(original).toHaveLength(7);
     const files = memoryFiles(dir);
     const before = listing(h, dir);
+    // A search made the markdown index (and kept its -wal and -shm files where the extension is built).
+    expect(h.run(['--base-dir', dir, 'search', 'hand']).code).toBe(0);
+    expect(existsSync(join(dir, '.index.db'))).toBe(true);
 
     const toSqlite = h.run(['--base-dir', dir, 'migrate', '--backend', 'sqlite']);
     expect(toSqlite.code, toSqlite.stderr).toBe(0);
@@ -87,8 +90,10 @@ describe('migrate', () => {
     expect(toSqlite.stdout).toMatch(/^migrated .* from markdown to sqlite \(7 memories\)\nthe old markdown data is kept in backups\/pre-migrate-\d{8}-\d{6}\//);
     expect(JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8')).backend).toBe('sqlite');
     expect(existsSync(join(dir, 'memory'))).toBe(false);
-    // The markdown catalog went with the memories it describes, into the backup.
+    // The markdown catalog went with the memories it describes, into the backup; the search index,
+    // which nothing reads now, is gone.
     expect(existsSync(join(dir, '.whitemagic-catalog.tsv'))).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.index.db'))).toEqual([]);
     expect(await memoriesIn(dir, 'sqlite')).toEqual(original);
     expect(listing(h, dir)).toBe(before);
     // A REF by file name still finds the memory.

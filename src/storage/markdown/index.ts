@@ -4,6 +4,7 @@ import { MEMORY_TYPES } from '../../memory/types.js';
 import type { BackendFactory } from '../types.js';
 import { MarkdownBackend, MEMORY_DIR } from './backend.js';
 import { CATALOG_FILE } from './catalog.js';
+import { indexFiles } from './search-index.js';
 
 /** The markdown backend: the default, a directory of markdown files (SPEC section 2). */
 const markdown: BackendFactory = {
@@ -19,6 +20,7 @@ const markdown: BackendFactory = {
   dataPaths(dir) {
     return [join(dir, MEMORY_DIR), join(dir, CATALOG_FILE)];
   },
+  derivedPaths: indexFiles,
 };
 
 export default markdown;

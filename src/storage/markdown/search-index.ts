@@ -597,5 +597,10 @@ function listingRecord(listings: Array<FolderListing | undefined>): { names: str
 
 /** Deletes the index and SQLite's files beside it. */
 export function removeIndexFiles(dir: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(dir, INDEX_FILE + suffix), { force: true });
+  for (const file of indexFiles(dir)) rmSync(file, { force: true });
+}
+
+/** The index's file and SQLite's files beside it. */
+export function indexFiles(dir: string): string[] {
+  return ['', '-wal', '-shm', '-journal'].map((suffix) => join(dir, INDEX_FILE + suffix));
 }
