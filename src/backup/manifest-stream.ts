@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { grown } from '../util/typed-arrays.js';
 
 /**
  * A backup's `manifest.json` read as it streams out of the archive. Its `files` list has an item
@@ -249,15 +250,9 @@ export class ManifestFiles {
 
   private grow(): void {
     const n = this.sizes.length * 2;
-    const sizes = new Float64Array(n);
-    sizes.set(this.sizes);
-    this.sizes = sizes;
-    const hashes = Buffer.alloc(n * 32);
-    this.hashes.copy(hashes);
-    this.hashes = hashes;
-    const state = new Uint8Array(n);
-    state.set(this.state);
-    this.state = state;
+    this.sizes = grown(this.sizes, n);
+    this.hashes = grown(this.hashes, n * 32);
+    this.state = grown(this.state, n);
   }
 
   /** What is wrong with a file of `size` bytes as the listed file `path`, or undefined when it matches (or is not listed). */

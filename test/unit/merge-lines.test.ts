@@ -57,4 +57,12 @@ describe('the catalog lines merged on close (mergeLines)', () => {
     expect(text).toBe(line('short_term/o.md', 'spooled') + line('short_term/p.md', 'spooled') + line('short_term/q.md', 'spooled'));
     expect(parts).toHaveLength(2); // o alone, then p and q as one range
   });
+
+  it('keeps every line of a merge longer than its columns start (they grow as lines come)', () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `short_term/f${String(i).padStart(5, '0')}.md`);
+    // Spooled last first, so that no two neighbours join and each is placed by the sort.
+    for (const key of [...keys].reverse()) spool.append(line(key, 'spooled'));
+    expect(merged([], new Map()).text).toBe(keys.map((key) => line(key, 'spooled')).join(''));
+  });
 });
+

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import type { StorageSummary } from '../types.js';
 import { randomBytes } from '../../util/random.js';
+import { grown } from '../../util/typed-arrays.js';
 import { settledAt } from './file-times.js';
 import { detach } from '../bulk.js';
 import type { LineSpool } from './line-spool.js';
@@ -1011,15 +1012,11 @@ class LineColumns {
 
   private grow(): void {
     const size = this.types.length * 2;
-    const grown = <A extends Uint8Array | Uint16Array | Float64Array>(old: A, made: A): A => {
-      made.set(old);
-      return made;
-    };
-    this.types = grown(this.types, new Uint8Array(size));
-    this.sourceOf = grown(this.sourceOf, new Uint16Array(size));
-    this.froms = grown(this.froms, new Float64Array(size));
-    this.tos = grown(this.tos, new Float64Array(size));
-    this.ranks = grown(this.ranks, new Float64Array(size));
+    this.types = grown(this.types, size);
+    this.sourceOf = grown(this.sourceOf, size);
+    this.froms = grown(this.froms, size);
+    this.tos = grown(this.tos, size);
+    this.ranks = grown(this.ranks, size);
   }
 }
 

@@ -1,3 +1,5 @@
+import { grown } from '../../util/typed-arrays.js';
+
 /**
  * The creation time and id of each record of a catalog being written, in file order: what its
  * clean index's two orders are sorted by (CatalogIndex.bytesOf). Both are printable ASCII (the
@@ -19,16 +21,8 @@ export class RecordKeys {
 
   push(created: string, id: string): void {
     const need = this.used + created.length + id.length;
-    if (need > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.bytes.length * 2));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    if (2 * this.length + 2 > this.ends.length) {
-      const grown = new Uint32Array(this.ends.length * 2);
-      grown.set(this.ends);
-      this.ends = grown;
-    }
+    if (need > this.bytes.length) this.bytes = grown(this.bytes, Math.max(need, this.bytes.length * 2), this.used);
+    if (2 * this.length + 2 > this.ends.length) this.ends = grown(this.ends, this.ends.length * 2);
     this.used += this.bytes.write(created, this.used, 'latin1');
     this.ends[2 * this.length] = this.used;
     this.used += this.bytes.write(id, this.used, 'latin1');
