@@ -1,3 +1,4 @@
+import { appendFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, json, makeHome, runProcess, type RunResult } from '../helpers/cli.js';
@@ -87,6 +88,62 @@ describe('promises: many writers at once', () => {
       FULL ? 900_000 : 180_000,
     );
   }
+
+  // The markdown search index is written by whichever search finds the folders changed, while
+  // others read it, and its -wal and -shm files stay between commands (search-index.ts): every
+  // search must succeed, and the last must see every memory acknowledged.
+  it.skipIf(!availableBackends().includes('markdown'))(
+    `markdown: searches in 3 processes beside ${Math.max(2, WORKERS / 2)} writers and edits by hand`,
+    async () => {
+      const h = makeHome('wm-stress-search-');
+      try {
+        const dir = join(h.home, 'ctx');
+        expectOk(h.run(['--base-dir', dir, 'create', '--title', 'Seed by hand', '--content', 'filler to edit']));
+        let writing = true;
+        let searches = 0;
+        let edits = 0;
+        // Until the writers are done and at least 30 searches ran: the writers alone take a moment.
+        const going = () => writing || searches < 30;
+        const searching = async (query: string) => {
+          while (going()) {
+            expectOk(await h.spawnRun(['--base-dir', dir, '--json', 'search', query, '--limit', '5']), `search ${query}`);
+            searches++;
+          }
+        };
+        const editing = async () => {
+          const folder = join(dir, 'memory', 'short_term');
+          const seed = readdirSync(folder).find((f) => f.includes('seed-by-hand'))!;
+          while (going()) {
+            appendFileSync(join(folder, seed), `\nedited filler ${edits++}\n`);
+            await new Promise((done) => setTimeout(done, 20));
+          }
+        };
+        const loops = [searching('filler'), searching('worker'), searching('stress'), editing()];
+        const library = join(ROOT, 'dist', 'index.js');
+        const writerCount = Math.max(2, WORKERS / 2);
+        const writers = await Promise.all(
+          Array.from({ length: writerCount }, (_, w) => runProcess([join(__dirname, 'workers', 'creator.mjs'), library, dir, String(w), String(PER_WORKER)], { env: h.env })),
+        );
+        writing = false;
+        await Promise.all(loops);
+        const acknowledged = writers.flatMap((r) => {
+          expectOk(r, 'a writer');
+          return r.stdout.split('\n').filter(Boolean);
+        });
+        const found = json<{ hits: Array<{ id: string }> }>(h.run(['--base-dir', dir, '--json', 'search', 'stress', '--limit', String(acknowledged.length + 10)]));
+        expect(found.hits.map((hit) => hit.id).sort()).toEqual([...acknowledged].sort());
+        expect(json(h.run(['--base-dir', dir, '--json', 'search', `"edited filler ${edits - 1}"`])).hits).toHaveLength(1);
+        const doctor = h.run(['--base-dir', dir, '--json', 'doctor']);
+        expectOk(doctor, 'doctor');
+        expect(json(doctor).index).toMatchObject({ present: true, pending: 0, drift: [] });
+        if (existsSync(join(dir, '.index.db-wal'))) expect(statSync(join(dir, '.index.db-wal')).size).toBe(0);
+        figure('stress', `markdown: ${searches} searches beside ${writerCount}x${PER_WORKER} creates and ${edits} edits by hand`);
+      } finally {
+        h.cleanup();
+      }
+    },
+    FULL ? 900_000 : 180_000,
+  );
 
   // A migration takes the lock, but a create does not: memories created in the old backend while a
   // migration copies it must reach the new one (migrate's finishSwap), whichever way it runs.
