@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FIELDS 5
@@ -113,8 +114,8 @@ static void names_free(struct names *n) {
   free(n->text);
 }
 
-static int names_add(struct names *n, const char *name) {
-  size_t length = strlen(name);
+/* Adds a name of `length` bytes (not NUL-terminated in `name`; stored with a NUL). */
+static int names_add_n(struct names *n, const char *name, size_t length) {
   if (n->count == n->capacity) {
     size_t capacity = n->capacity ? n->capacity * 2 : 256;
     struct name *items = realloc(n->items, capacity * sizeof *items);
@@ -133,15 +134,23 @@ static int names_add(struct names *n, const char *name) {
   unsigned char top = 0;
   for (size_t k = 0; k < length; k++)
     if ((unsigned char)name[k] > top) top = (unsigned char)name[k];
-  memcpy(n->text + n->length, name, length + 1);
+  memcpy(n->text + n->length, name, length);
+  n->text[n->length + length] = 0;
   n->items[n->count++] = (struct name){n->length, NULL, (unsigned)length, top};
   n->length += length + 1;
   return 1;
 }
 
-/* Points each name at its bytes, once the text no longer moves, and sorts them in byte order. */
-static void names_sort(struct names *n) {
+static int names_add(struct names *n, const char *name) { return names_add_n(n, name, strlen(name)); }
+
+/* Points each name at its bytes, once the text no longer moves. */
+static void names_point(struct names *n) {
   for (size_t i = 0; i < n->count; i++) n->items[i].bytes = n->text + n->items[i].at;
+}
+
+/* Points each name at its bytes and sorts them in byte order. */
+static void names_sort(struct names *n) {
+  names_point(n);
   qsort(n->items, n->count, sizeof *n->items, by_name);
 }
 
@@ -198,19 +207,125 @@ struct listing {
   int error;       /* errno when the folder could not be read (the rest is then empty) */
   struct names names;
   double *stats;   /* FIELDS per name */
+  /* The folder's own lstat, taken before its names were read: inode, mtimeMs, ctimeMs, and the
+   * clock's time just before it (ms); has_folder is 0 when it could not be taken. */
+  double folder_stat[4];
+  int has_folder;
+  int from_record; /* the names came from the catalog's record of the folder (below), not readdir */
+  struct record *record; /* the catalog's record of this folder, when the caller gave one */
+};
+
+/*
+ * What a markdown context's catalog recorded of one of its folders (src/storage/markdown/catalog.ts,
+ * CatalogIndex): its names, joined by "/" in byte order, at `names_at` in the catalog file, and the
+ * folder's own inode and times when it was listed, recorded only when they had settled (the racily
+ * clean rule of src/storage/markdown/file-times.ts, applied to the folder).
+ *
+ * Adding, removing or renaming an entry changes its folder's mtime and ctime (POSIX), and nothing
+ * can set a ctime back: a folder whose inode and times are still the recorded ones holds the
+ * recorded names, and its listing is those names, each stated again (a file edited in place changes
+ * only itself). That skips the folder's readdir and the sort of its names, about a quarter of the
+ * work of a listing (0.5 us a name of getdents64 on ext4, and the sort). Any doubt (a record that
+ * does not parse, names out of order or past U+FFFF, a recorded name that is gone) reads the folder.
+ */
+struct record {
+  int fd;             /* the catalog, open (one per folder: each read closes its own) */
+  double ino, mtime, ctime;
+  off_t names_at;
+  size_t names_length, stats_length;
 };
 
 static void listing_free(struct listing *l) {
   free(l->folder);
   names_free(&l->names);
   free(l->stats);
+  if (l->record) {
+    if (l->record->fd >= 0) close(l->record->fd);
+    free(l->record);
+  }
   memset(l, 0, sizeof *l);
 }
 
-/* Opens, reads, sorts and states the folder at l->folder. */
+/* Reads exactly `length` bytes at `at`; 0 on a short read or an error. */
+static int read_at(int fd, char *out, size_t length, off_t at) {
+  while (length) {
+    ssize_t got = pread(fd, out, length, at);
+    if (got <= 0) {
+      if (got < 0 && errno == EINTR) continue;
+      return 0;
+    }
+    out += got;
+    length -= (size_t)got;
+    at += got;
+  }
+  return 1;
+}
+
+/*
+ * The listing of folder `dir` from its record: the recorded names, each stated now. 0 (and nothing
+ * kept) when the record cannot vouch for them; the caller then reads the folder.
+ */
+static int list_from_record(struct listing *l, int dir) {
+  const struct record *r = l->record;
+  char *text = malloc(r->names_length + 1);
+  if (!text) return 0;
+  struct names *n = &l->names;
+  int ok = read_at(r->fd, text, r->names_length, r->names_at);
+  for (size_t from = 0; ok && r->names_length;) {
+    const char *slash = memchr(text + from, '/', r->names_length - from);
+    size_t to = slash ? (size_t)(slash - text) : r->names_length;
+    const char *name = text + from;
+    size_t length = to - from;
+    /* Names as a readdir gives them: not empty, no NUL, not . or .. */
+    if (!length || memchr(name, 0, length) || (name[0] == '.' && (length == 1 || (length == 2 && name[1] == '.')))) ok = 0;
+    else ok = names_add_n(n, name, length);
+    if (!slash) break;
+    from = to + 1;
+  }
+  free(text);
+  if (ok) {
+    names_point(n);
+    /* In strictly increasing byte order, and none past U+FFFF (so that order is JavaScript's too). */
+    for (size_t i = 0; ok && i < n->count; i++)
+      if (n->items[i].top >= 0xF0 || (i && by_name(&n->items[i - 1], &n->items[i]) >= 0)) ok = 0;
+  }
+  if (ok && r->stats_length != n->count * FIELDS * sizeof(double)) ok = 0;
+  if (ok) {
+    l->stats = malloc((n->count ? n->count : 1) * FIELDS * sizeof(double));
+    if (!l->stats) ok = 0;
+    else stat_all(dir, n->items, l->stats, n->count);
+  }
+  /* A recorded name that is gone means the folder changed after all: read it. */
+  for (size_t i = 0; ok && i < n->count; i++)
+    if (l->stats[i * FIELDS] == KIND_MISSING) ok = 0;
+  if (!ok) {
+    names_free(n);
+    memset(n, 0, sizeof *n);
+    free(l->stats);
+    l->stats = NULL;
+  }
+  return ok;
+}
+
+/* Opens, reads, sorts and states the folder at l->folder; from its record when that vouches for it. */
 static void list_folder(struct listing *l) {
   int dir = open(l->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) { l->error = errno; return; }
+  struct timespec now;
+  struct stat own;
+  if (clock_gettime(CLOCK_REALTIME, &now) == 0 && fstat(dir, &own) == 0) {
+    l->folder_stat[0] = (double)own.st_ino;
+    l->folder_stat[1] = ms((double)MTIME(own).tv_sec, (double)MTIME(own).tv_nsec);
+    l->folder_stat[2] = ms((double)CTIME(own).tv_sec, (double)CTIME(own).tv_nsec);
+    l->folder_stat[3] = ms((double)now.tv_sec, (double)now.tv_nsec);
+    l->has_folder = 1;
+    const struct record *r = l->record;
+    if (r && r->ino == l->folder_stat[0] && r->mtime == l->folder_stat[1] && r->ctime == l->folder_stat[2] && list_from_record(l, dir)) {
+      l->from_record = 1;
+      close(dir);
+      return;
+    }
+  }
   int listing = dup(dir);
   DIR *d = listing < 0 ? NULL : fdopendir(listing);
   if (!d) {
@@ -307,22 +422,170 @@ static int take_ahead(const char *folder, struct listing *out) {
   return 0;
 }
 
-napi_value prefetch(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  uint32_t count = 0;
-  bool is_array = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[0], &count) != napi_ok) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "prefetch(folders): folders must be an array of strings");
+/*
+ * A catalog's records of its three folders (MEMORY_TYPES order), read from its clean index: the
+ * first line `whitemagic-catalog 4 <scannedAt> <indexAt>`, then at indexAt a 4-byte little-endian
+ * length and a JSON head whose "folders" are, each, {"present":B,"names":N,"stats":M} with
+ * ,"folder":"<48 hex digits>" (the bits of inode, mtimeMs and ctimeMs as doubles) when the folder's
+ * times had settled; the folders' names and stats follow the head, one folder after the other.
+ * Written by CatalogIndex.layout (src/storage/markdown/catalog.ts); anything else gives no record.
+ */
+#define CATALOG_MAGIC "whitemagic-catalog 4 "
+#define FOLDER_TYPES 3
+
+struct catalog_records {
+  int fd;
+  struct { int usable; double ino, mtime, ctime; off_t names_at; size_t names_length, stats_length; } folder[FOLDER_TYPES];
+};
+
+static const char *skip_text(const char *p, const char *end, const char *text) {
+  size_t length = strlen(text);
+  return p && (size_t)(end - p) >= length && memcmp(p, text, length) == 0 ? p + length : NULL;
+}
+
+static const char *read_size(const char *p, const char *end, size_t *out) {
+  if (!p || p == end || *p < '0' || *p > '9') return NULL;
+  size_t value = 0;
+  for (; p < end && *p >= '0' && *p <= '9'; p++) {
+    if (value > ((size_t)1 << 40)) return NULL;
+    value = value * 10 + (size_t)(*p - '0');
+  }
+  *out = value;
+  return p;
+}
+
+static const char *read_bits(const char *p, const char *end, double *out) {
+  if (!p || end - p < 16) return NULL;
+  uint64_t bits = 0;
+  for (int i = 0; i < 16; i++, p++) {
+    int c = *p, d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return NULL;
+    bits = bits << 4 | (uint64_t)d;
+  }
+  memcpy(out, &bits, sizeof bits);
+  return p;
+}
+
+/* Fills `out` from the catalog at `path`; 0 when it has no usable clean index. */
+static int read_catalog_records(const char *path, struct catalog_records *out) {
+  memset(out, 0, sizeof *out);
+  out->fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (out->fd < 0) return 0;
+  char line[128];
+  ssize_t got = pread(out->fd, line, sizeof line, 0);
+  const char *end = line + (got > 0 ? got : 0);
+  const char *p = skip_text(line, end, CATALOG_MAGIC);
+  while (p && p < end && *p != ' ' && *p != '\n') p++; /* scannedAt */
+  size_t index_at = 0, head_length = 0;
+  p = read_size(skip_text(p, end, " "), end, &index_at);
+  unsigned char length_bytes[4];
+  char *head = NULL;
+  int ok = p && p < end && *p == '\n' && index_at > 0 && read_at(out->fd, (char *)length_bytes, 4, (off_t)index_at);
+  if (ok) {
+    head_length = (size_t)length_bytes[0] | (size_t)length_bytes[1] << 8 | (size_t)length_bytes[2] << 16 | (size_t)length_bytes[3] << 24;
+    head = head_length < ((size_t)64 << 20) ? malloc(head_length) : NULL;
+    ok = head && read_at(out->fd, head, head_length, (off_t)index_at + 4);
+  }
+  if (ok) {
+    const char *h = head, *h_end = head + head_length;
+    /* "folders" comes before the summary (whose tags could hold any text) in the head. */
+    while (h && h < h_end && !skip_text(h, h_end, "\"folders\":[")) h = memchr(h + 1, '"', (size_t)(h_end - h - 1));
+    h = skip_text(h, h_end, "\"folders\":[");
+    off_t at = (off_t)index_at + 4 + (off_t)head_length;
+    for (int i = 0; h && i < FOLDER_TYPES; i++) {
+      int present = skip_text(h, h_end, "{\"present\":true") != NULL;
+      h = skip_text(h, h_end, present ? "{\"present\":true" : "{\"present\":false");
+      size_t names = 0, stats = 0;
+      h = read_size(skip_text(h, h_end, ",\"names\":"), h_end, &names);
+      h = read_size(skip_text(h, h_end, ",\"stats\":"), h_end, &stats);
+      if (h && skip_text(h, h_end, ",\"folder\":\"")) {
+        h = skip_text(h, h_end, ",\"folder\":\"");
+        h = read_bits(h, h_end, &out->folder[i].ino);
+        h = read_bits(h, h_end, &out->folder[i].mtime);
+        h = read_bits(h, h_end, &out->folder[i].ctime);
+        h = skip_text(h, h_end, "\"");
+        out->folder[i].usable = present && h != NULL;
+      }
+      h = skip_text(h, h_end, i + 1 < FOLDER_TYPES ? "}," : "}]");
+      out->folder[i].names_at = at;
+      out->folder[i].names_length = names;
+      out->folder[i].stats_length = stats;
+      at += (off_t)(names + stats);
+    }
+    ok = h != NULL;
+  }
+  free(head);
+  if (!ok) {
+    close(out->fd);
+    out->fd = -1;
+  }
+  return ok;
+}
+
+/*
+ * The record of folder `type` (an index in MEMORY_TYPES) from `records`, for one listing to own
+ * (with its own descriptor of the catalog); NULL when there is none.
+ */
+static struct record *record_of(const struct catalog_records *records, uint32_t type) {
+  if (records->fd < 0 || type >= FOLDER_TYPES || !records->folder[type].usable) return NULL;
+  struct record *r = malloc(sizeof *r);
+  if (!r) return NULL;
+  r->fd = dup(records->fd);
+  if (r->fd < 0) {
+    free(r);
     return NULL;
   }
+  r->ino = records->folder[type].ino;
+  r->mtime = records->folder[type].mtime;
+  r->ctime = records->folder[type].ctime;
+  r->names_at = records->folder[type].names_at;
+  r->names_length = records->folder[type].names_length;
+  r->stats_length = records->folder[type].stats_length;
+  return r;
+}
+
+/*
+ * The records prefetch was given for folder `i`: `records` is an array beside `folders`, each
+ * element null or [catalog path, type index]; consecutive folders of one catalog read it once.
+ */
+static struct record *record_for(napi_env env, napi_value records, uint32_t i, char *last_path, size_t last_size, struct catalog_records *last) {
+  napi_value entry, path_value, type_value;
+  bool is_array = false;
+  uint32_t type = 0;
+  char path[8192];
+  size_t length = 0;
+  if (napi_get_element(env, records, i, &entry) != napi_ok || napi_is_array(env, entry, &is_array) != napi_ok || !is_array ||
+      napi_get_element(env, entry, 0, &path_value) != napi_ok || napi_get_element(env, entry, 1, &type_value) != napi_ok ||
+      napi_get_value_string_utf8(env, path_value, path, sizeof path, &length) != napi_ok || length >= sizeof path - 1 ||
+      napi_get_value_uint32(env, type_value, &type) != napi_ok)
+    return NULL;
+  if (strcmp(path, last_path) != 0) {
+    if (last->fd >= 0) close(last->fd);
+    snprintf(last_path, last_size, "%s", path);
+    read_catalog_records(path, last);
+  }
+  return record_of(last, type);
+}
+
+napi_value prefetch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  uint32_t count = 0, record_count = 0;
+  bool is_array = false, has_records = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[0], &count) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "prefetch(folders, records?): folders must be an array of strings");
+    return NULL;
+  }
+  has_records = argc >= 2 && napi_is_array(env, argv[1], &is_array) == napi_ok && is_array && napi_get_array_length(env, argv[1], &record_count) == napi_ok;
   if (ahead.count || count == 0) return NULL; /* once per process */
   struct listing *items = calloc(count, sizeof *items);
   unsigned char *taken = calloc(count, 1);
   unsigned char *done = calloc(count, 1);
   if (!items || !taken || !done) { free(items); free(taken); free(done); return NULL; }
   size_t kept = 0;
+  char last_path[8192] = "";
+  struct catalog_records last = {.fd = -1};
   for (uint32_t i = 0; i < count; i++) {
     napi_value value;
     size_t length;
@@ -330,8 +593,10 @@ napi_value prefetch(napi_env env, napi_callback_info info) {
     char *folder = malloc(length + 1);
     if (!folder) continue;
     napi_get_value_string_utf8(env, value, folder, length + 1, &length);
+    items[kept].record = has_records && i < record_count ? record_for(env, argv[1], i, last_path, sizeof last_path, &last) : NULL;
     items[kept++].folder = folder;
   }
+  if (last.fd >= 0) close(last.fd);
   ahead.items = items;
   ahead.taken = taken;
   ahead.done = done;
@@ -380,7 +645,7 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     return throw_errno(env, e, folder);
   }
   struct names *n = &l.names;
-  napi_value buffer, stats, joined, order, result;
+  napi_value buffer, stats, joined, order, result, folder_buffer, folder_stat, from_record;
   double *out = NULL;
   if (napi_create_arraybuffer(env, (n->count ? n->count : 1) * FIELDS * sizeof(double), (void **)&out, &buffer) != napi_ok ||
       napi_create_typedarray(env, napi_float64_array, n->count * FIELDS, buffer, 0, &stats) != napi_ok) {
@@ -402,13 +667,26 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     memcpy(end, name->bytes, name->length);
     end += name->length;
   }
+  double *own = NULL;
+  if (!l.has_folder) napi_get_null(env, &folder_stat);
+  else if (napi_create_arraybuffer(env, sizeof l.folder_stat, (void **)&own, &folder_buffer) != napi_ok ||
+           napi_create_typedarray(env, napi_float64_array, 4, folder_buffer, 0, &folder_stat) != napi_ok) {
+    listing_free(&l);
+    free(text);
+    return NULL;
+  } else memcpy(own, l.folder_stat, sizeof l.folder_stat);
+  int recorded = l.from_record;
   listing_free(&l);
   napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
   free(text);
-  if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_create_array_with_length(env, 3, &result) != napi_ok) return NULL;
+  if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_get_boolean(env, recorded, &from_record) != napi_ok ||
+      napi_create_array_with_length(env, 5, &result) != napi_ok)
+    return NULL;
   napi_set_element(env, result, 0, joined);
   napi_set_element(env, result, 1, stats);
   napi_set_element(env, result, 2, order);
+  napi_set_element(env, result, 3, folder_stat);
+  napi_set_element(env, result, 4, from_record);
   return result;
 }
 

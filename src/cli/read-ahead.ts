@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isContextName } from '../context/names.js';
 import { resolveContext } from '../context/resolve.js';
 import { MEMORY_TYPES } from '../memory/types.js';
+import { CATALOG_FILE } from '../storage/markdown/catalog-file.js';
 import { nativeAddon } from '../util/native.js';
 import { readsFirst, scanArgs } from './args.js';
 
@@ -25,6 +26,10 @@ import { readsFirst, scanArgs } from './args.js';
  * as its stat, and the racily-clean rule (file-times.ts) compares stats against a scan time taken
  * before any content is read. Only commands that read before they write are read ahead, and
  * only once per folder: a command's own writes are never hidden by a listing from before them.
+ *
+ * Each folder goes with its record in the context's catalog: while the folder's own inode and
+ * times are the recorded ones, no entry was added, removed or renamed since, and the addon takes
+ * the recorded names instead of reading the folder (each name is still stated; docs/storage.md).
  */
 
 /**
@@ -39,7 +44,7 @@ import { readsFirst, scanArgs } from './args.js';
  *   functions every time.
  * The context is resolved by the same rules as the command (resolveContext), so the paths match.
  */
-export function guessRun(args: readonly string[], env: NodeJS.ProcessEnv): { folders: string[]; variant?: string } {
+export function guessRun(args: readonly string[], env: NodeJS.ProcessEnv): { folders: string[]; records: Array<[string, number]>; variant?: string } {
   const { command, values, flags } = scanArgs(args);
   const reads = readsFirst(command);
   if (command === 'search' && (flags.has('--all-contexts') || values.has('--contexts'))) {
@@ -49,26 +54,30 @@ export function guessRun(args: readonly string[], env: NodeJS.ProcessEnv): { fol
       : values.get('--contexts')!.split(',').map((n) => n.trim());
     const contexts = names.filter(isContextName).map((name) => contextAt(join(home, name)));
     const kinds = new Set(contexts.map((c) => c.backend).filter(Boolean));
-    return { folders: contexts.flatMap((c) => c.folders), variant: ['federated', ...[...kinds].sort()].join('-') };
+    return { folders: contexts.flatMap((c) => c.folders), records: contexts.flatMap((c) => c.records), variant: ['federated', ...[...kinds].sort()].join('-') };
   }
-  if (command === undefined) return { folders: [] };
-  const { backend, folders } = contextAt(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
-  return { folders: reads ? folders : [], variant: backend };
+  if (command === undefined) return { folders: [], records: [] };
+  const { backend, folders, records } = contextAt(resolveContext({ baseDir: values.get('--base-dir'), context: values.get('--context'), env }).path);
+  return reads ? { folders, records, variant: backend } : { folders: [], records: [], variant: backend };
 }
 
 /**
  * The backend of the context at `dir` and its memory folders, as cheaply as they can be told: a
  * markdown context has its memory folder (none: nothing to read ahead); otherwise the manifest
  * (`whitemagic.json`, context/manifest.ts, not imported: it would bring the storage registry into
- * the launcher) names the backend. Undefined for a context not made yet.
+ * the launcher) names the backend. Undefined for a context not made yet. Beside each folder, its
+ * record in the context's catalog: the catalog's path and the folder's index in MEMORY_TYPES.
  */
-function contextAt(dir: string): { backend?: string; folders: string[] } {
-  if (existsSync(join(dir, 'memory'))) return { backend: 'markdown', folders: MEMORY_TYPES.map((type) => join(dir, 'memory', type)) };
+function contextAt(dir: string): { backend?: string; folders: string[]; records: Array<[string, number]> } {
+  if (existsSync(join(dir, 'memory'))) {
+    const catalog = join(dir, CATALOG_FILE);
+    return { backend: 'markdown', folders: MEMORY_TYPES.map((type) => join(dir, 'memory', type)), records: MEMORY_TYPES.map((_, i) => [catalog, i]) };
+  }
   try {
     const backend = (JSON.parse(readFileSync(join(dir, 'whitemagic.json'), 'utf8')) as { backend?: unknown }).backend;
-    return { backend: backend === 'sqlite' || backend === 'markdown' ? backend : undefined, folders: [] };
+    return { backend: backend === 'sqlite' || backend === 'markdown' ? backend : undefined, folders: [], records: [] };
   } catch {
-    return { folders: [] };
+    return { folders: [], records: [] };
   }
 }
 
@@ -78,8 +87,8 @@ function contextAt(dir: string): { backend?: string; folders: string[] } {
  */
 export function readAhead(args: readonly string[]): string | undefined {
   try {
-    const { folders, variant } = guessRun(args, process.env);
-    if (folders.length) nativeAddon()?.prefetch(folders);
+    const { folders, records, variant } = guessRun(args, process.env);
+    if (folders.length) nativeAddon()?.prefetch(folders, records);
     return variant;
   } catch {
     // A context that cannot be resolved, a home that cannot be read: the command says so itself.

@@ -5,15 +5,20 @@ import { fileURLToPath } from 'node:url';
 /** What whitemagic's own native addon (`native/`, built on install when a compiler is there) offers. */
 export interface NativeAddon {
   /**
-   * A folder's names joined by "/" in byte order, FIELDS doubles of lstat per name, and whether
-   * that order is certainly JavaScript's (native/folder.c).
+   * A folder's names joined by "/" in byte order, FIELDS doubles of lstat per name, whether that
+   * order is certainly JavaScript's, the folder's own inode, mtimeMs and ctimeMs with the time
+   * they were taken (null if they could not be), and whether the names came from the catalog's
+   * record of the folder rather than its readdir (native/folder.c). An addon built before the
+   * last two gives only the first three.
    */
-  readFolder(folder: string): [string, Float64Array, boolean];
+  readFolder(folder: string): [string, Float64Array, boolean, (Float64Array | null)?, boolean?];
   /**
    * Starts reading these folders on a thread of the addon's own; the first readFolder of each then
-   * takes that result (src/cli/read-ahead.ts). Once per process; later calls are ignored.
+   * takes that result (src/cli/read-ahead.ts). `records`, beside `folders`: for each, null or the
+   * path of its context's catalog and the folder's index in MEMORY_TYPES, whose record of the
+   * folder may stand for its readdir (native/folder.c). Once per process; later calls are ignored.
    */
-  prefetch(folders: string[]): void;
+  prefetch(folders: string[], records?: Array<[string, number] | null>): void;
   /**
    * The entries whose stats differ between a listing's and the same layout as bytes
    * (native/folder.c). Absent from an addon built before it existed.

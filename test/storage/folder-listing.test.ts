@@ -115,7 +115,11 @@ describe('folder listing: the native addon and Node.js agree', () => {
   });
 
   it.skipIf(!built)('agrees on an empty folder, a large one, and folders that cannot be read', () => {
-    expect(readNative(dir)).toEqual({ names: [], stats: new Float64Array(0), joined: '' });
+    const empty = readNative(dir);
+    expect({ names: empty.names, stats: empty.stats, joined: empty.joined, fromRecord: empty.fromRecord }).toEqual({ names: [], stats: new Float64Array(0), joined: '', fromRecord: false });
+    // The folder's own inode and times, and when they were taken (a catalog's record of the folder).
+    expect(empty.folder?.[0]).toBe(lstatSync(dir).ino);
+    expect(empty.folder?.[1]).toBe(lstatSync(dir).mtimeMs);
     for (let i = 0; i < 2500; i++) writeFileSync(join(dir, `m-${String(i).padStart(5, '0')}.md`), String(i)); // past the threaded size
     const native = readNative(dir);
     const plain = readFolderPlain(dir, everyName);

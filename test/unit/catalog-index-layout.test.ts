@@ -26,3 +26,54 @@ describe('the catalog index as bytes', () => {
     expect(index.byId(2)).toBe(2);
   });
 });
+
+describe("the catalog index's record of each folder's own stat", () => {
+  /** A listing whose folder has inode 42 and these times, read at `listedAt`. */
+  const withFolder = (names: string[], mtimeMs: number, ctimeMs: number, listedAt: number): FolderListing => ({
+    ...listing(names),
+    folder: Float64Array.from([42, mtimeMs, ctimeMs, listedAt]),
+  });
+  const indexOf = (listings: Array<FolderListing | undefined>) => {
+    const n = listings.reduce((sum, l) => sum + (l?.names.length ?? 0), 0);
+    const summary = { counts: { short_term: n, long_term: 0, archive: 0 }, tags: {}, bytes: 0 };
+    const records = Uint32Array.from({ length: n }, (_, r) => 100 * r);
+    const [whole] = CatalogIndex.rebuiltBytes(listings, summary, [], records, new Uint8Array(n), records.map((_, r) => r), records.map((_, r) => r), true);
+    const bytes = Buffer.from(whole);
+    return { index: CatalogIndex.parse(bytes, 1000)!, head: bytes.toString('latin1', 4, 4 + bytes.readUInt32LE(0)) };
+  };
+  const hex = (ms: number) => {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, ms);
+    return view.getBigUint64(0).toString(16).padStart(16, '0');
+  };
+
+  it('records a folder that had settled when it was read, as native/folder.c reads it, and only then', () => {
+    const listedAt = 1_700_000_000_123.25;
+    const settled = withFolder(['a.md'], listedAt - 5000.5, listedAt - 4000.75, listedAt);
+    // Changed within the racy window before the read (file-times.ts): a change after it could keep those times.
+    const racy = withFolder(['b.md'], listedAt - 5000.5, listedAt - 10, listedAt);
+    const { index, head } = indexOf([settled, racy, undefined]);
+    expect(JSON.parse(head).folders).toEqual([
+      { present: true, names: 4, stats: 40, folder: hex(42) + hex(listedAt - 5000.5) + hex(listedAt - 4000.75) },
+      { present: true, names: 4, stats: 40 },
+      { present: false, names: 0, stats: 0 },
+    ]);
+    // The addon finds the folders before the summary, whose tags may hold any text.
+    expect(head.indexOf('"folders":[')).toBeLessThan(head.indexOf('"summary"'));
+    expect(index.matches([settled, racy, undefined])).toBe(true);
+    // Nothing more to record: no rewrite of the catalog for it.
+    expect(index.lacksFolderRecord([settled, racy, undefined])).toBe(false);
+  });
+
+  it('asks for the index to be written again when a folder it lacks or has out of date could be recorded now', () => {
+    const listedAt = 1_700_000_000_000;
+    const old = withFolder(['a.md'], listedAt - 9000, listedAt - 9000, listedAt);
+    const { index: unrecorded } = indexOf([listing(['a.md']), undefined, undefined]);
+    expect(unrecorded.lacksFolderRecord([old, undefined, undefined])).toBe(true);
+    const { index } = indexOf([old, undefined, undefined]);
+    // An entry added and removed again: the same names, other times.
+    expect(index.lacksFolderRecord([withFolder(['a.md'], listedAt - 100, listedAt - 100, listedAt + 1000), undefined, undefined])).toBe(true);
+    // A read without the addon gives no folder stat: nothing to record.
+    expect(index.lacksFolderRecord([listing(['a.md']), undefined, undefined])).toBe(false);
+  });
+});

@@ -70,15 +70,18 @@ describe('reading ahead: which folders a run will read', () => {
     writeFileSync(join(home, 'wm', 'sq', 'whitemagic.json'), JSON.stringify({ format: 1, backend: 'sqlite' }));
     mkdirSync(join(home, 'wm', 'odd'), { recursive: true });
     writeFileSync(join(home, 'wm', 'odd', 'whitemagic.json'), 'not json');
-    expect(guessRun(['--context', 'md', 'create', '--title', 't'], env)).toEqual({ folders: [], variant: 'markdown' });
-    expect(guessRun(['--context', 'md', 'list'], env)).toEqual({ folders: foldersOf(join(home, 'wm', 'md')), variant: 'markdown' });
-    expect(guessRun(['--context', 'sq', 'create', '--title', 't'], env)).toEqual({ folders: [], variant: 'sqlite' });
-    expect(guessRun(['--context', 'sq', 'search', 'x'], env)).toEqual({ folders: [], variant: 'sqlite' });
+    const catalog = join(home, 'wm', 'md', '.whitemagic-catalog.tsv');
+    expect(guessRun(['--context', 'md', 'create', '--title', 't'], env)).toEqual({ folders: [], records: [], variant: 'markdown' });
+    // Each folder with its record in the catalog: the catalog's path and the folder's index in MEMORY_TYPES.
+    expect(guessRun(['--context', 'md', 'list'], env)).toEqual({ folders: foldersOf(join(home, 'wm', 'md')), records: [[catalog, 0], [catalog, 1], [catalog, 2]], variant: 'markdown' });
+    expect(guessRun(['--context', 'sq', 'create', '--title', 't'], env)).toEqual({ folders: [], records: [], variant: 'sqlite' });
+    expect(guessRun(['--context', 'sq', 'search', 'x'], env)).toEqual({ folders: [], records: [], variant: 'sqlite' });
     expect(guessRun(['--context', 'missing', 'create'], env).variant).toBeUndefined();
     expect(guessRun(['--context', 'odd', 'list'], env).variant).toBeUndefined();
     expect(guessRun(['search', 'x', '--contexts', 'md,sq'], env).variant).toBe('federated-markdown-sqlite');
-    expect(guessRun(['search', 'x', '--contexts', 'sq'], env)).toEqual({ folders: [], variant: 'federated-sqlite' });
-    expect(guessRun(['--help'], env)).toEqual({ folders: [] });
+    expect(guessRun(['search', 'x', '--contexts', 'md,sq'], env).records).toEqual([0, 1, 2].map((i) => [catalog, i]));
+    expect(guessRun(['search', 'x', '--contexts', 'sq'], env)).toEqual({ folders: [], records: [], variant: 'federated-sqlite' });
+    expect(guessRun(['--help'], env)).toEqual({ folders: [], records: [] });
   });
 
   it('leaves a context the command would refuse to the command (it throws, and readAhead drops the guess)', () => {

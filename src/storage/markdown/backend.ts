@@ -166,8 +166,9 @@ export class MarkdownBackend implements StorageBackend {
     }
     const index = problems.length ? undefined : catalog.readIndex();
     let clean = index && !index.suspects.length && index.matches(listings) ? index : undefined;
-    if (index && !clean) {
-      // Files edited in place (or just before the index was written): read those, not every file.
+    // Files edited in place (or just before the index was written): read those, not every file.
+    // An index in step whose record of a folder is missing or stale is written again too, once.
+    if (index && (!clean || (!this.readonly && index.lacksFolderRecord(listings)))) {
       const { dir, readonly, readFile } = this;
       const patched = patchCatalog({ dir, readonly, scanStart, catalog, index, listings, isMemoryFile: isMemoryFileName, readFile });
       if (patched) ({ catalog, index: clean } = patched);

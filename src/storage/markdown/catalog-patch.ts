@@ -145,7 +145,8 @@ function patched(patch: CatalogPatch): { catalog: Catalog; index: CatalogIndex }
   const unchanged = lines.size === 0 && !added.length && !removed.length && suspects.length === index.suspects.length;
   // Read-only: the index serves as it is if every suspect was found as recorded; else the scan, in memory.
   if (patch.readonly) return lines.size ? undefined : { catalog, index };
-  if (unchanged) return { catalog, index };
+  // Nothing changed: written again only to record the folders' stats (CatalogIndex.lacksFolderRecord).
+  if (unchanged && !index.lacksFolderRecord(patch.listings)) return { catalog, index };
 
   const bytes = added.length || removed.length ? rebuilt(patch, walk, lines, suspects, delta, pathOf) : restated(patch, lines, suspects, delta);
   if (!bytes) return undefined;

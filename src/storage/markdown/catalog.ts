@@ -1,11 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { joinedNames, type FileStat, type FolderListing } from './folder-listing.js';
+import { FOLDER_CTIME, FOLDER_INO, FOLDER_LISTED_AT, FOLDER_MTIME, joinedNames, type FileStat, type FolderListing } from './folder-listing.js';
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import type { StorageSummary } from '../types.js';
 import { randomBytes } from '../../util/random.js';
 import { grown } from '../../util/typed-arrays.js';
 import { settledAt } from './file-times.js';
+import { CATALOG_FILE } from './catalog-file.js';
 import { detach } from '../bulk.js';
 import type { LineSpool } from './line-spool.js';
 import type { RecordKeys } from './record-keys.js';
@@ -50,7 +51,7 @@ import { itemDone } from '../../util/heap.js';
  * problem as a JSON string after it. The file is plain ASCII (other characters are JSON escapes; a
  * key that is not plain is a JSON string), so it is read as latin1 with no UTF-8 decoding.
  */
-export const CATALOG_FILE = '.whitemagic-catalog.tsv';
+export { CATALOG_FILE };
 
 /** Catalogs of earlier versions: removed when a new one is written. */
 const OLD_CATALOG_FILES = ['.whitemagic-catalog.json'];
@@ -446,11 +447,14 @@ interface IndexParts {
  * found its front matter unchanged (catalog-patch.ts); before the suspects, such a record kept the
  * whole index from being written, and the command after a burst of edits scanned every file.
  * Laid out as a JSON head (its length in 4 bytes first) and the arrays after it, little-endian.
+ * With each folder's names the head records the folder's own inode and times when they had settled
+ * (settledFolder): the native addon then takes the names from here while they are unchanged
+ * (native/folder.c, which reads the head's "folders" itself: docs/storage.md).
  */
 export class CatalogIndex {
   private constructor(
     private readonly bytes: Buffer,
-    private readonly folders: Array<{ present: boolean; namesAt: number; namesLength: number; statsAt: number; statsLength: number }>,
+    private readonly folders: Array<{ present: boolean; namesAt: number; namesLength: number; statsAt: number; statsLength: number; record?: string }>,
     /** Records, and memories of each type. */
     readonly records: number,
     readonly counts: Record<MemoryType, number>,
@@ -479,11 +483,12 @@ export class CatalogIndex {
     const counts = Object.fromEntries(MEMORY_TYPES.map((t) => [t, 0])) as Record<MemoryType, number>;
     let at = 4 + headLength;
     const folders = [];
-    for (const f of head.folders as Array<{ present?: unknown; names?: unknown; stats?: unknown }>) {
+    for (const f of head.folders as Array<{ present?: unknown; names?: unknown; stats?: unknown; folder?: unknown }>) {
       const namesLength = f.names as number;
       const statsLength = f.stats as number;
       if (typeof f.present !== 'boolean' || !Number.isSafeInteger(namesLength) || !Number.isSafeInteger(statsLength) || namesLength < 0 || statsLength < 0) return undefined;
-      folders.push({ present: f.present, namesAt: at, namesLength, statsAt: at + namesLength, statsLength });
+      const record = typeof f.folder === 'string' ? f.folder : undefined;
+      folders.push({ present: f.present, namesAt: at, namesLength, statsAt: at + namesLength, statsLength, record });
       at += namesLength + statsLength;
     }
     const linesAt = at;
@@ -503,6 +508,19 @@ export class CatalogIndex {
   /** True when these listings (MEMORY_TYPES order; undefined: no folder) are the index's, byte for byte. */
   matches(listings: Array<FolderListing | undefined>): boolean {
     return listings.every((listing, i) => this.sameNames(i, listing) && (!listing || this.statsOf(i)!.equals(statBytes(listing))));
+  }
+
+  /**
+   * True when a folder's record (its inode and times beside its names, see settledFolder) is not
+   * what these listings would record now: missing (a catalog written before records were, or
+   * while the folder had just changed) or out of date (an entry added and removed again). Writing
+   * the index again then lets the next reads take the folder's names from it (native/folder.c).
+   */
+  lacksFolderRecord(listings: Array<FolderListing | undefined>): boolean {
+    return listings.some((listing, i) => {
+      const now = listing && settledFolder(listing);
+      return now !== undefined && now !== this.folders[i].record;
+    });
   }
 
   /** True when the folder `i` was present as `listing` is, with the same names (its stats may differ). */
@@ -627,13 +645,17 @@ export class CatalogIndex {
    */
   private static layout(parts: IndexParts, whole = false): Uint8Array[] {
     const folders = parts.listings.map((listing) => {
-      if (!listing) return { present: false, names: '', namesLength: 0, stats: Buffer.alloc(0) };
+      if (!listing) return { present: false, names: '', namesLength: 0, stats: Buffer.alloc(0), folder: undefined };
       const names = joinedNames(listing);
-      return { present: true, names, namesLength: Buffer.byteLength(names, 'utf8'), stats: statBytes(listing) };
+      return { present: true, names, namesLength: Buffer.byteLength(names, 'utf8'), stats: statBytes(listing), folder: settledFolder(listing) };
     });
     const { summary, suspects } = parts;
     const records = parts.lines.length;
-    const head = Buffer.from(asciiJson({ records, folders: folders.map((f) => ({ present: f.present, names: f.namesLength, stats: f.stats.length })), summary, suspects }), 'latin1');
+    // The native addon reads "folders" (native/folder.c): keep its keys, their order, and it before the summary.
+    const head = Buffer.from(
+      asciiJson({ records, folders: folders.map((f) => ({ present: f.present, names: f.namesLength, stats: f.stats.length, ...(f.folder && { folder: f.folder }) })), summary, suspects }),
+      'latin1',
+    );
     const arrays = [littleEndian(parts.lines), parts.types, parts.order, parts.idOrder];
     if (!whole) {
       const headLength = Buffer.allocUnsafe(4);
@@ -657,6 +679,19 @@ export class CatalogIndex {
     }
     return [out];
   }
+}
+
+/**
+ * The folder's own inode and times as the clean index records them (48 hex digits, the bits of
+ * three doubles), when they had settled before the folder was read: a later read whose folder stat
+ * is the same may then take the names from the index instead of reading the folder (native/folder.c).
+ * Undefined when the read did not give them, or the folder changed within a tick of the read (a
+ * change after it could keep the same times).
+ */
+function settledFolder({ folder }: FolderListing): string | undefined {
+  if (!folder) return undefined;
+  const changed = Math.max(folder[FOLDER_MTIME], folder[FOLDER_CTIME]);
+  return settledAt(changed, folder[FOLDER_LISTED_AT]) ? hexTime(folder[FOLDER_INO]) + hexTime(folder[FOLDER_MTIME]) + hexTime(folder[FOLDER_CTIME]) : undefined;
 }
 
 /** A listing's stats as bytes (machine order: the catalog is a cache of this machine). */

@@ -30,7 +30,22 @@ export interface FolderListing {
   readonly stats: Float64Array;
   /** The names joined by "/" (which no name contains), when the read gave them so. */
   readonly joined?: string;
+  /**
+   * The folder's own inode, mtimeMs and ctimeMs, taken before its names were read, and the clock's
+   * time just before that (FOLDER_*), where the native addon read it. The catalog records them with
+   * the names when they had settled, so that a later read can take the names from the record
+   * while the folder's stat is unchanged (native/folder.c).
+   */
+  readonly folder?: Float64Array;
+  /** True when the names came from the catalog's record of the folder, not from reading it. */
+  readonly fromRecord?: boolean;
 }
+
+/** Offsets within FolderListing.folder. */
+export const FOLDER_INO = 0;
+export const FOLDER_MTIME = 1;
+export const FOLDER_CTIME = 2;
+export const FOLDER_LISTED_AT = 3;
 
 /** A listing's names joined by "/": what the catalog's clean index compares (catalog.ts). */
 export function joinedNames(listing: FolderListing): string {
@@ -47,12 +62,13 @@ export function joinedNames(listing: FolderListing): string {
 export function readFolder(folder: string, wanted: (name: string) => boolean, listed?: (names: number) => void): FolderListing {
   const addon = nativeAddon();
   if (addon) {
-    const [joined, stats, sameOrder] = addon.readFolder(folder);
+    const [joined, stats, sameOrder, own, fromRecord] = addon.readFolder(folder);
     listed?.(stats.length / FIELDS);
+    const folderStat = own ?? undefined;
     // A string per name only when asked for: an unchanged folder is compared whole (joinedNames).
-    if (sameOrder) return lazyNames(joined, stats);
+    if (sameOrder) return lazyNames(joined, stats, folderStat, fromRecord === true);
     const names = splitNames(joined);
-    if (inSortOrder(names)) return { names, stats, joined };
+    if (inSortOrder(names)) return { names, stats, joined, folder: folderStat };
     // Byte order differs from JavaScript's only around astral characters: state them again in order.
   }
   return readFolderPlain(folder, wanted, listed);
@@ -141,7 +157,7 @@ function splitNames(joined: string): string[] {
   return joined === '' ? [] : joined.split('/');
 }
 
-function lazyNames(joined: string, stats: Float64Array): FolderListing {
+function lazyNames(joined: string, stats: Float64Array, folder: Float64Array | undefined, fromRecord: boolean): FolderListing {
   let names: string[] | undefined;
   return {
     get names() {
@@ -150,6 +166,8 @@ function lazyNames(joined: string, stats: Float64Array): FolderListing {
     },
     stats,
     joined,
+    folder,
+    fromRecord,
   };
 }
 
