@@ -212,6 +212,7 @@ struct listing {
   double folder_stat[4];
   int has_folder;
   int from_record; /* the names came from the catalog's record of the folder (below), not readdir */
+  int unrecorded;  /* the catalog given for the folder has a clean index but no record of the folder */
   struct record *record; /* the catalog's record of this folder, when the caller gave one */
 };
 
@@ -229,6 +230,7 @@ struct listing {
  * does not parse, names out of order or past U+FFFF, a recorded name that is gone) reads the folder.
  */
 struct record {
+  int usable;         /* 0: the catalog has a clean index but no record of this folder (nothing below) */
   int fd;             /* the catalog, open (one per folder: each read closes its own) */
   double ino, mtime, ctime;
   off_t names_at;
@@ -320,7 +322,8 @@ static void list_folder(struct listing *l) {
     l->folder_stat[3] = ms((double)now.tv_sec, (double)now.tv_nsec);
     l->has_folder = 1;
     const struct record *r = l->record;
-    if (r && r->ino == l->folder_stat[0] && r->mtime == l->folder_stat[1] && r->ctime == l->folder_stat[2] && list_from_record(l, dir)) {
+    l->unrecorded = r && !r->usable;
+    if (r && r->usable && r->ino == l->folder_stat[0] && r->mtime == l->folder_stat[1] && r->ctime == l->folder_stat[2] && list_from_record(l, dir)) {
       l->from_record = 1;
       close(dir);
       return;
@@ -524,12 +527,16 @@ static int read_catalog_records(const char *path, struct catalog_records *out) {
 
 /*
  * The record of folder `type` (an index in MEMORY_TYPES) from `records`, for one listing to own
- * (with its own descriptor of the catalog); NULL when there is none.
+ * (with its own descriptor of the catalog); NULL when the catalog has no clean index. One that is
+ * not `usable` says the index has no record of the folder (the command may write it again).
  */
 static struct record *record_of(const struct catalog_records *records, uint32_t type) {
-  if (records->fd < 0 || type >= FOLDER_TYPES || !records->folder[type].usable) return NULL;
-  struct record *r = malloc(sizeof *r);
+  if (records->fd < 0 || type >= FOLDER_TYPES) return NULL;
+  struct record *r = calloc(1, sizeof *r);
   if (!r) return NULL;
+  r->fd = -1;
+  if (!records->folder[type].usable) return r;
+  r->usable = 1;
   r->fd = dup(records->fd);
   if (r->fd < 0) {
     free(r);
@@ -645,7 +652,7 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     return throw_errno(env, e, folder);
   }
   struct names *n = &l.names;
-  napi_value buffer, stats, joined, order, result, folder_buffer, folder_stat, from_record;
+  napi_value buffer, stats, joined, order, result, folder_buffer, folder_stat, from_record, no_record;
   double *out = NULL;
   if (napi_create_arraybuffer(env, (n->count ? n->count : 1) * FIELDS * sizeof(double), (void **)&out, &buffer) != napi_ok ||
       napi_create_typedarray(env, napi_float64_array, n->count * FIELDS, buffer, 0, &stats) != napi_ok) {
@@ -675,18 +682,19 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     free(text);
     return NULL;
   } else memcpy(own, l.folder_stat, sizeof l.folder_stat);
-  int recorded = l.from_record;
+  int recorded = l.from_record, unrecorded = l.unrecorded;
   listing_free(&l);
   napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
   free(text);
   if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_get_boolean(env, recorded, &from_record) != napi_ok ||
-      napi_create_array_with_length(env, 5, &result) != napi_ok)
+      napi_get_boolean(env, unrecorded, &no_record) != napi_ok || napi_create_array_with_length(env, 6, &result) != napi_ok)
     return NULL;
   napi_set_element(env, result, 0, joined);
   napi_set_element(env, result, 1, stats);
   napi_set_element(env, result, 2, order);
   napi_set_element(env, result, 3, folder_stat);
   napi_set_element(env, result, 4, from_record);
+  napi_set_element(env, result, 5, no_record);
   return result;
 }
 

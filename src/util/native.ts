@@ -7,11 +7,12 @@ export interface NativeAddon {
   /**
    * A folder's names joined by "/" in byte order, FIELDS doubles of lstat per name, whether that
    * order is certainly JavaScript's, the folder's own inode, mtimeMs and ctimeMs with the time
-   * they were taken (null if they could not be), and whether the names came from the catalog's
-   * record of the folder rather than its readdir (native/folder.c). An addon built before the
-   * last two gives only the first three.
+   * they were taken (null if they could not be), whether the names came from the catalog's record
+   * of the folder rather than its readdir, and whether that catalog has a clean index but no
+   * record of the folder (native/folder.c). An addon built before the last three gives only the
+   * first three.
    */
-  readFolder(folder: string): [string, Float64Array, boolean, (Float64Array | null)?, boolean?];
+  readFolder(folder: string): [string, Float64Array, boolean, (Float64Array | null)?, boolean?, boolean?];
   /**
    * Starts reading these folders on a thread of the addon's own; the first readFolder of each then
    * takes that result (src/cli/read-ahead.ts). `records`, beside `folders`: for each, null or the

@@ -199,4 +199,19 @@ describe.skipIf(!built)("a folder's names from the catalog's record of it", () =
     expect(h.run(['--base-dir', other, 'list']).code).toBe(0);
     expect(statSync(join(other, CATALOG)).ino).toBe(recorded);
   });
+
+  it('has a search write the record once too, where the catalog lacks it', () => {
+    const other = join(h.home, 'searched');
+    const plain = { env: { WHITEMAGIC_NATIVE: '0' } };
+    expect(h.run(['--base-dir', other, 'create', '--title', 'one', '--content', 'needle'], plain).code).toBe(0);
+    settle(other);
+    expect(h.run(['--base-dir', other, 'list'], plain).code).toBe(0);
+    const unrecorded = statSync(join(other, CATALOG)).ino;
+    expect(h.run(['--base-dir', other, 'search', 'needle']).stdout).toContain('one');
+    const recorded = statSync(join(other, CATALOG)).ino;
+    expect(recorded).not.toBe(unrecorded);
+    expect(readAhead(other).fromRecord).toEqual([true, true, true]);
+    expect(h.run(['--base-dir', other, 'search', 'needle']).stdout).toContain('one');
+    expect(statSync(join(other, CATALOG)).ino).toBe(recorded);
+  });
 });

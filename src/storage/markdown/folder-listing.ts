@@ -39,6 +39,8 @@ export interface FolderListing {
   readonly folder?: Float64Array;
   /** True when the names came from the catalog's record of the folder, not from reading it. */
   readonly fromRecord?: boolean;
+  /** True when the catalog given for the read has a clean index but no record of this folder. */
+  readonly unrecorded?: boolean;
 }
 
 /** Offsets within FolderListing.folder. */
@@ -62,13 +64,13 @@ export function joinedNames(listing: FolderListing): string {
 export function readFolder(folder: string, wanted: (name: string) => boolean, listed?: (names: number) => void): FolderListing {
   const addon = nativeAddon();
   if (addon) {
-    const [joined, stats, sameOrder, own, fromRecord] = addon.readFolder(folder);
+    const [joined, stats, sameOrder, own, fromRecord, unrecorded] = addon.readFolder(folder);
     listed?.(stats.length / FIELDS);
-    const folderStat = own ?? undefined;
+    const record = { folder: own ?? undefined, fromRecord: fromRecord === true, unrecorded: unrecorded === true };
     // A string per name only when asked for: an unchanged folder is compared whole (joinedNames).
-    if (sameOrder) return lazyNames(joined, stats, folderStat, fromRecord === true);
+    if (sameOrder) return lazyNames(joined, stats, record);
     const names = splitNames(joined);
-    if (inSortOrder(names)) return { names, stats, joined, folder: folderStat };
+    if (inSortOrder(names)) return { names, stats, joined, ...record };
     // Byte order differs from JavaScript's only around astral characters: state them again in order.
   }
   return readFolderPlain(folder, wanted, listed);
@@ -157,7 +159,7 @@ function splitNames(joined: string): string[] {
   return joined === '' ? [] : joined.split('/');
 }
 
-function lazyNames(joined: string, stats: Float64Array, folder: Float64Array | undefined, fromRecord: boolean): FolderListing {
+function lazyNames(joined: string, stats: Float64Array, record: Pick<FolderListing, 'folder' | 'fromRecord' | 'unrecorded'>): FolderListing {
   let names: string[] | undefined;
   return {
     get names() {
@@ -166,8 +168,7 @@ function lazyNames(joined: string, stats: Float64Array, folder: Float64Array | u
     },
     stats,
     joined,
-    folder,
-    fromRecord,
+    ...record,
   };
 }
 

@@ -218,6 +218,11 @@ function sqliteCode(err: unknown): string {
 /** The derived search index of one markdown context. */
 export class MarkdownSearchIndex {
   private readonly fts: SearchIndex;
+  /**
+   * Set by sync: a folder was read ahead with a catalog whose clean index has no record of it
+   * (FolderListing.unrecorded); the backend then has the catalog written again with one.
+   */
+  unrecordedFolders = false;
 
   private constructor(
     readonly dir: string,
@@ -287,6 +292,7 @@ export class MarkdownSearchIndex {
    */
   sync(onIndexed?: IndexProgress): StorageProblem[] {
     const { listings, problems } = readListings(this.dir, this.isMemoryFileName);
+    this.unrecordedFolders = listings.some((listing) => listing?.unrecorded === true);
     // The listing as the last sync left it: its digest where the addon computes one (32 characters
     // read back instead of the whole listing: 2 ms at 10,000 files, 20 at 100,000), else whole.
     const digest = listingDigest(listings);
