@@ -212,7 +212,7 @@ struct listing {
   double folder_stat[4];
   int has_folder;
   int from_record; /* the names came from the catalog's record of the folder (below), not readdir */
-  int unrecorded;  /* the catalog given for the folder has a clean index but no record of the folder */
+  int unrecorded;  /* the catalog given for the folder has a clean index that records no folder */
   struct record *record; /* the catalog's record of this folder, when the caller gave one */
 };
 
@@ -230,7 +230,7 @@ struct listing {
  * does not parse, names out of order or past U+FFFF, a recorded name that is gone) reads the folder.
  */
 struct record {
-  int usable;         /* 0: the catalog has a clean index but no record of this folder (nothing below) */
+  int usable;         /* 0: the catalog has a clean index that records no folder (nothing below) */
   int fd;             /* the catalog, open (one per folder: each read closes its own) */
   double ino, mtime, ctime;
   off_t names_at;
@@ -527,15 +527,20 @@ static int read_catalog_records(const char *path, struct catalog_records *out) {
 
 /*
  * The record of folder `type` (an index in MEMORY_TYPES) from `records`, for one listing to own
- * (with its own descriptor of the catalog); NULL when the catalog has no clean index. One that is
- * not `usable` says the index has no record of the folder (the command may write it again).
+ * (with its own descriptor of the catalog); NULL when there is none. One that is not `usable` says
+ * the clean index records no folder at all (a catalog of an earlier version: the command may write
+ * it again); a folder left out while it had just changed is only read, until the next change or
+ * list records it (so that a search does not write the catalog after every create).
  */
 static struct record *record_of(const struct catalog_records *records, uint32_t type) {
   if (records->fd < 0 || type >= FOLDER_TYPES) return NULL;
+  int any = 0;
+  for (int i = 0; i < FOLDER_TYPES; i++) any |= records->folder[i].usable;
+  if (any && !records->folder[type].usable) return NULL;
   struct record *r = calloc(1, sizeof *r);
   if (!r) return NULL;
   r->fd = -1;
-  if (!records->folder[type].usable) return r;
+  if (!any) return r;
   r->usable = 1;
   r->fd = dup(records->fd);
   if (r->fd < 0) {

@@ -8,8 +8,8 @@ export interface NativeAddon {
    * A folder's names joined by "/" in byte order, FIELDS doubles of lstat per name, whether that
    * order is certainly JavaScript's, the folder's own inode, mtimeMs and ctimeMs with the time
    * they were taken (null if they could not be), whether the names came from the catalog's record
-   * of the folder rather than its readdir, and whether that catalog has a clean index but no
-   * record of the folder (native/folder.c). An addon built before the last three gives only the
+   * of the folder rather than its readdir, and whether that catalog has a clean index that records
+   * no folder (one of an earlier version; native/folder.c). An addon built before the last three gives only the
    * first three.
    */
   readFolder(folder: string): [string, Float64Array, boolean, (Float64Array | null)?, boolean?, boolean?];

@@ -1057,9 +1057,10 @@ export class MarkdownBackend implements StorageBackend {
     if (!existsSync(join(this.dir, MEMORY_DIR))) return { hits: [], total: 0, problems: [] };
     const index = this.searchIndex();
     const problems = index.sync();
-    // A catalog without its record of a folder (an older version's, or written while the folder had
-    // just changed) is written again with it, once, as a list would: later reads ahead then take the
-    // folder's names from it (docs/storage.md). A context only ever searched would never get one.
+    // A catalog that records no folder (an earlier version's) is written again with the records,
+    // once, as a list would: later reads ahead then take the folders' names from it (docs/storage.md).
+    // Not one that left out a folder that had just changed: that would patch the catalog in the
+    // first search after every create (the next list records it).
     if (index.unrecordedFolders && !this.readonly) this.look();
     return { ...index.search(query), problems };
   }

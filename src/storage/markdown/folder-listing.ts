@@ -39,7 +39,7 @@ export interface FolderListing {
   readonly folder?: Float64Array;
   /** True when the names came from the catalog's record of the folder, not from reading it. */
   readonly fromRecord?: boolean;
-  /** True when the catalog given for the read has a clean index but no record of this folder. */
+  /** True when the catalog given for the read has a clean index that records no folder (an earlier version's). */
   readonly unrecorded?: boolean;
 }
 

@@ -219,8 +219,8 @@ function sqliteCode(err: unknown): string {
 export class MarkdownSearchIndex {
   private readonly fts: SearchIndex;
   /**
-   * Set by sync: a folder was read ahead with a catalog whose clean index has no record of it
-   * (FolderListing.unrecorded); the backend then has the catalog written again with one.
+   * Set by sync: the folders were read ahead with a catalog whose clean index records none of
+   * them (FolderListing.unrecorded); the backend then has the catalog written again with them.
    */
   unrecordedFolders = false;
 
