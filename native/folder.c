@@ -7,16 +7,19 @@
  * converted and walked from the root, and a Stats object made and collected. Here the folder is
  * opened once, read, its names sorted, and each looked up in it (fstatat), filling one Float64Array.
  *
- * Returns [names, stats, sameOrder]: names joined by "/" (which no file name contains) in byte
- * order, which for UTF-8 is code point order; sameOrder is true when no name has a character past
- * U+FFFF, the only case where JavaScript's order (by UTF-16 unit) can differ. stats holds
+ * Returns [names, stats, sameOrder, folder, fromRecord, unrecorded, ahead]: names joined by "/" (which no
+ * file name contains) in byte order, which for UTF-8 is code point order, as a Buffer of their
+ * UTF-8; sameOrder is true when no name has a character past U+FFFF, the only case where
+ * JavaScript's order (by UTF-16 unit) can differ; folder, fromRecord and unrecorded are below
+ * (struct listing, struct record); ahead is true when the listing was read ahead (prefetch). stats holds
  * FIELDS doubles per name: kind (KIND_*, or minus errno when the lstat failed), size, mtimeMs,
  * ctimeMs, ino, the times computed as Node.js computes Stats.mtimeMs so both paths agree to the bit.
  * A name that is not valid UTF-8 is reported missing: Node.js could not name it either.
  * Throws an Error with `code` (ENOENT, ENOTDIR, EACCES, ...) when the folder cannot be read.
  *
- * prefetch(folders): reads these folders on threads while the command line loads its code; the
- * first readFolder of each takes that read (src/cli/read-ahead.ts).
+ * prefetch(folders, records): reads these folders on threads while the command line loads its
+ * code; the first readFolder of each takes that read (src/cli/read-ahead.ts), and a folder whose
+ * catalog record still holds is not read but taken from it (struct record).
  */
 #include <node_api.h>
 #include <dirent.h>
@@ -645,7 +648,9 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
 
   struct listing l = {0};
   /* A read ahead that failed is done again here, so the error is the one the folder gives now. */
-  if (!take_ahead(folder, &l) || l.error) {
+  int ahead_taken = take_ahead(folder, &l);
+  if (!ahead_taken || l.error) {
+    ahead_taken = 0;
     listing_free(&l);
     l.folder = strdup(folder);
     if (!l.folder) return throw_errno(env, ENOMEM, folder);
@@ -657,7 +662,7 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     return throw_errno(env, e, folder);
   }
   struct names *n = &l.names;
-  napi_value buffer, stats, joined, order, result, folder_buffer, folder_stat, from_record, no_record;
+  napi_value buffer, stats, joined, order, result, folder_buffer, folder_stat, from_record, no_record, was_ahead;
   double *out = NULL;
   if (napi_create_arraybuffer(env, (n->count ? n->count : 1) * FIELDS * sizeof(double), (void **)&out, &buffer) != napi_ok ||
       napi_create_typedarray(env, napi_float64_array, n->count * FIELDS, buffer, 0, &stats) != napi_ok) {
@@ -665,10 +670,12 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     return NULL;
   }
   memcpy(out, l.stats, n->count * FIELDS * sizeof(double));
-  char *text = malloc(n->length + 1);
-  if (!text) {
+  /* The names joined, as UTF-8 bytes in a Buffer: no string is made of them unless one is asked for
+   * (an unchanged folder is compared byte for byte with the catalog's record). */
+  char *text = NULL;
+  if (napi_create_buffer(env, n->count ? n->length - 1 : 0, (void **)&text, &joined) != napi_ok) {
     listing_free(&l);
-    return throw_errno(env, ENOMEM, folder);
+    return NULL;
   }
   char *end = text;
   int same_order = 1;
@@ -684,15 +691,13 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
   else if (napi_create_arraybuffer(env, sizeof l.folder_stat, (void **)&own, &folder_buffer) != napi_ok ||
            napi_create_typedarray(env, napi_float64_array, 4, folder_buffer, 0, &folder_stat) != napi_ok) {
     listing_free(&l);
-    free(text);
     return NULL;
   } else memcpy(own, l.folder_stat, sizeof l.folder_stat);
   int recorded = l.from_record, unrecorded = l.unrecorded;
   listing_free(&l);
-  napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
-  free(text);
-  if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_get_boolean(env, recorded, &from_record) != napi_ok ||
-      napi_get_boolean(env, unrecorded, &no_record) != napi_ok || napi_create_array_with_length(env, 6, &result) != napi_ok)
+  if (napi_get_boolean(env, same_order, &order) != napi_ok || napi_get_boolean(env, recorded, &from_record) != napi_ok ||
+      napi_get_boolean(env, unrecorded, &no_record) != napi_ok || napi_get_boolean(env, ahead_taken, &was_ahead) != napi_ok ||
+      napi_create_array_with_length(env, 7, &result) != napi_ok)
     return NULL;
   napi_set_element(env, result, 0, joined);
   napi_set_element(env, result, 1, stats);
@@ -700,6 +705,7 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
   napi_set_element(env, result, 3, folder_stat);
   napi_set_element(env, result, 4, from_record);
   napi_set_element(env, result, 5, no_record);
+  napi_set_element(env, result, 6, was_ahead);
   return result;
 }
 
@@ -739,7 +745,7 @@ napi_value changed_entries(napi_env env, napi_callback_info info) {
 
 /*
  * listingDigest(names, stats): a digest of folder listings, as 32 hex digits: for each folder, its
- * index, its names joined by "/" (UTF-8) and its stats (the bytes of its FIELDS doubles per name);
+ * index, its names joined by "/" (UTF-8: a string, or a Buffer of it as readFolder gives) and its stats (the bytes of its FIELDS doubles per name);
  * null (names[i] null) for a folder that is not there.
  *
  * The markdown search index records it after each sync and compares it at the next to know nothing
@@ -795,15 +801,23 @@ napi_value listing_digest(napi_env env, napi_callback_info info) {
       continue;
     }
     size_t length = 0;
-    if (napi_get_value_string_utf8(env, name, NULL, 0, &length) != napi_ok) goto fail;
-    if (length + 1 > capacity) {
-      char *bigger = realloc(text, length + 1);
-      if (!bigger) goto fail;
-      text = bigger;
-      capacity = length + 1;
+    bool is_buffer = false;
+    void *bytes = NULL;
+    if (napi_is_buffer(env, name, &is_buffer) == napi_ok && is_buffer) {
+      /* The names as readFolder gives them, their UTF-8 already. */
+      if (napi_get_buffer_info(env, name, &bytes, &length) != napi_ok) goto fail;
+      digest_bytes(&d, (const unsigned char *)bytes, length);
+    } else {
+      if (napi_get_value_string_utf8(env, name, NULL, 0, &length) != napi_ok) goto fail;
+      if (length + 1 > capacity) {
+        char *bigger = realloc(text, length + 1);
+        if (!bigger) goto fail;
+        text = bigger;
+        capacity = length + 1;
+      }
+      napi_get_value_string_utf8(env, name, text, length + 1, &length);
+      digest_bytes(&d, (const unsigned char *)text, length);
     }
-    napi_get_value_string_utf8(env, name, text, length + 1, &length);
-    digest_bytes(&d, (const unsigned char *)text, length);
     napi_typedarray_type type;
     size_t elements, offset;
     void *data;

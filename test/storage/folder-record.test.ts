@@ -45,11 +45,11 @@ function readAhead(dir: string): AheadRead {
     const read = (f) => { try { return addon.readFolder(f); } catch { return null; } };
     const ahead = folders.map(read);
     const again = folders.map(read);
-    const same = (a, b) => a[0] === b[0] && Buffer.from(a[1].buffer).equals(Buffer.from(b[1].buffer));
+    const same = (a, b) => a[0].equals(b[0]) && Buffer.from(a[1].buffer).equals(Buffer.from(b[1].buffer));
     console.log(JSON.stringify({
       fromRecord: ahead.map((r) => r && r[4]),
       same: ahead.map((r, i) => r && same(r, again[i])),
-      names: ahead.map((r) => (r && r[0] ? r[0].split('/') : [])),
+      names: ahead.map((r) => (r && r[0].length ? r[0].toString().split('/') : [])),
     }));`;
   const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   expect(run.stderr).toBe('');
@@ -184,7 +184,7 @@ describe.skipIf(!built)("a folder's names from the catalog's record of it", () =
     expect(titles(h, dir)).toEqual(['alpha', 'beta', 'delta', 'gamma']);
   });
 
-  it('records the folders once in a catalog written without them, and a read of an unchanged context writes nothing', () => {
+  it('records the folders once in a catalog written without them, by a command that reads ahead, and a read of an unchanged context writes nothing', () => {
     const other = join(h.home, 'plain');
     const plain = { env: { WHITEMAGIC_NATIVE: '0' } };
     expect(h.run(['--base-dir', other, 'create', '--title', 'one', '--content', 'x'], plain).code).toBe(0);
@@ -192,6 +192,9 @@ describe.skipIf(!built)("a folder's names from the catalog's record of it", () =
     expect(h.run(['--base-dir', other, 'list'], plain).code).toBe(0); // a catalog without the folders' record
     expect(readAhead(other).fromRecord).toEqual([false, false, false]);
     const unrecorded = statSync(join(other, CATALOG)).ino;
+    // A bulk command reads nothing ahead: it leaves the catalog as it is (a rewrite would only add to its peak).
+    expect(h.run(['--base-dir', other, 'backup', '--output', join(h.home, 'b.tar.gz')]).code).toBe(0);
+    expect(statSync(join(other, CATALOG)).ino).toBe(unrecorded);
     expect(h.run(['--base-dir', other, 'list']).code).toBe(0);
     const recorded = statSync(join(other, CATALOG)).ino;
     expect(recorded).not.toBe(unrecorded);

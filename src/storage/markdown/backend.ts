@@ -151,8 +151,10 @@ export class MarkdownBackend implements StorageBackend {
    * What a command sees first: the three folders as listed now (with each entry's stat), and the
    * catalog; read once per command. `clean` is the catalog's clean index when the listings are the
    * very ones it was written from: every record is then current, and no file needs a look.
+   * `recordFolders`: write the folders' record into the catalog if it lacks it (see below), as a
+   * command that reads ahead does anyway.
    */
-  private look(): Look {
+  private look(recordFolders = false): Look {
     if (this.looked) return this.looked;
     const scanStart = Date.now();
     this.catalog?.close();
@@ -167,8 +169,11 @@ export class MarkdownBackend implements StorageBackend {
     const index = problems.length ? undefined : catalog.readIndex();
     let clean = index && !index.suspects.length && index.matches(listings) ? index : undefined;
     // Files edited in place (or just before the index was written): read those, not every file.
-    // An index in step whose record of a folder is missing or stale is written again too, once.
-    if (index && (!clean || (!this.readonly && index.lacksFolderRecord(listings)))) {
+    // An index in step whose record of a folder is missing or stale is written again too, once, by
+    // a command that reads ahead (and so uses the record): not by a bulk command, whose peak at
+    // 100,000 the rewrite raised by some 18 MiB (backup), nor in a library's process.
+    const recordWanted = !this.readonly && (recordFolders || listings.some((listing) => listing?.readAhead));
+    if (index && (!clean || (recordWanted && index.lacksFolderRecord(listings)))) {
       const { dir, readonly, readFile } = this;
       const patched = patchCatalog({ dir, readonly, scanStart, catalog, index, listings, isMemoryFile: isMemoryFileName, readFile });
       if (patched) ({ catalog, index: clean } = patched);
@@ -1061,7 +1066,7 @@ export class MarkdownBackend implements StorageBackend {
     // once, as a list would: later reads ahead then take the folders' names from it (docs/storage.md).
     // Not one that left out a folder that had just changed: that would patch the catalog in the
     // first search after every create (the next list records it).
-    if (index.unrecordedFolders && !this.readonly) this.look();
+    if (index.unrecordedFolders && !this.readonly) this.look(true);
     return { ...index.search(query), problems };
   }
 
