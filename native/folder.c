@@ -7,11 +7,11 @@
  * converted and walked from the root, and a Stats object made and collected. Here the folder is
  * opened once, read, its names sorted, and each looked up in it (fstatat), filling one Float64Array.
  *
- * Returns [names, stats, sameOrder, folder, fromRecord, unrecorded, ahead]: names joined by "/" (which no
- * file name contains) in byte order, which for UTF-8 is code point order, as a Buffer of their
- * UTF-8; sameOrder is true when no name has a character past U+FFFF, the only case where
- * JavaScript's order (by UTF-16 unit) can differ; folder, fromRecord and unrecorded are below
- * (struct listing, struct record); ahead is true when the listing was read ahead (prefetch). stats holds
+ * Returns [names, stats, sameOrder, folder, fromRecord, unrecorded, ahead]: names joined by "/"
+ * (which no file name contains) in byte order, which for UTF-8 is code point order; sameOrder is
+ * true when no name has a character past U+FFFF, the only case where JavaScript's order (by UTF-16
+ * unit) can differ; folder, fromRecord and unrecorded are below (struct listing, struct record);
+ * ahead is true when the listing was read ahead (prefetch). stats holds
  * FIELDS doubles per name: kind (KIND_*, or minus errno when the lstat failed), size, mtimeMs,
  * ctimeMs, ino, the times computed as Node.js computes Stats.mtimeMs so both paths agree to the bit.
  * A name that is not valid UTF-8 is reported missing: Node.js could not name it either.
@@ -670,12 +670,10 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
     return NULL;
   }
   memcpy(out, l.stats, n->count * FIELDS * sizeof(double));
-  /* The names joined, as UTF-8 bytes in a Buffer: no string is made of them unless one is asked for
-   * (an unchanged folder is compared byte for byte with the catalog's record). */
-  char *text = NULL;
-  if (napi_create_buffer(env, n->count ? n->length - 1 : 0, (void **)&text, &joined) != napi_ok) {
+  char *text = malloc(n->length + 1);
+  if (!text) {
     listing_free(&l);
-    return NULL;
+    return throw_errno(env, ENOMEM, folder);
   }
   char *end = text;
   int same_order = 1;
@@ -691,11 +689,14 @@ napi_value read_folder(napi_env env, napi_callback_info info) {
   else if (napi_create_arraybuffer(env, sizeof l.folder_stat, (void **)&own, &folder_buffer) != napi_ok ||
            napi_create_typedarray(env, napi_float64_array, 4, folder_buffer, 0, &folder_stat) != napi_ok) {
     listing_free(&l);
+    free(text);
     return NULL;
   } else memcpy(own, l.folder_stat, sizeof l.folder_stat);
   int recorded = l.from_record, unrecorded = l.unrecorded;
   listing_free(&l);
-  if (napi_get_boolean(env, same_order, &order) != napi_ok || napi_get_boolean(env, recorded, &from_record) != napi_ok ||
+  napi_status status = napi_create_string_utf8(env, text, (size_t)(end - text), &joined);
+  free(text);
+  if (status != napi_ok || napi_get_boolean(env, same_order, &order) != napi_ok || napi_get_boolean(env, recorded, &from_record) != napi_ok ||
       napi_get_boolean(env, unrecorded, &no_record) != napi_ok || napi_get_boolean(env, ahead_taken, &was_ahead) != napi_ok ||
       napi_create_array_with_length(env, 7, &result) != napi_ok)
     return NULL;
@@ -745,7 +746,7 @@ napi_value changed_entries(napi_env env, napi_callback_info info) {
 
 /*
  * listingDigest(names, stats): a digest of folder listings, as 32 hex digits: for each folder, its
- * index, its names joined by "/" (UTF-8: a string, or a Buffer of it as readFolder gives) and its stats (the bytes of its FIELDS doubles per name);
+ * index, its names joined by "/" (UTF-8) and its stats (the bytes of its FIELDS doubles per name);
  * null (names[i] null) for a folder that is not there.
  *
  * The markdown search index records it after each sync and compares it at the next to know nothing
@@ -801,23 +802,15 @@ napi_value listing_digest(napi_env env, napi_callback_info info) {
       continue;
     }
     size_t length = 0;
-    bool is_buffer = false;
-    void *bytes = NULL;
-    if (napi_is_buffer(env, name, &is_buffer) == napi_ok && is_buffer) {
-      /* The names as readFolder gives them, their UTF-8 already. */
-      if (napi_get_buffer_info(env, name, &bytes, &length) != napi_ok) goto fail;
-      digest_bytes(&d, (const unsigned char *)bytes, length);
-    } else {
-      if (napi_get_value_string_utf8(env, name, NULL, 0, &length) != napi_ok) goto fail;
-      if (length + 1 > capacity) {
-        char *bigger = realloc(text, length + 1);
-        if (!bigger) goto fail;
-        text = bigger;
-        capacity = length + 1;
-      }
-      napi_get_value_string_utf8(env, name, text, length + 1, &length);
-      digest_bytes(&d, (const unsigned char *)text, length);
+    if (napi_get_value_string_utf8(env, name, NULL, 0, &length) != napi_ok) goto fail;
+    if (length + 1 > capacity) {
+      char *bigger = realloc(text, length + 1);
+      if (!bigger) goto fail;
+      text = bigger;
+      capacity = length + 1;
     }
+    napi_get_value_string_utf8(env, name, text, length + 1, &length);
+    digest_bytes(&d, (const unsigned char *)text, length);
     napi_typedarray_type type;
     size_t elements, offset;
     void *data;

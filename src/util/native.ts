@@ -5,15 +5,14 @@ import { fileURLToPath } from 'node:url';
 /** What whitemagic's own native addon (`native/`, built on install when a compiler is there) offers. */
 export interface NativeAddon {
   /**
-   * A folder's names joined by "/" in byte order (their UTF-8 bytes; an addon built before gives a
-   * string), FIELDS doubles of lstat per name, whether that
+   * A folder's names joined by "/" in byte order, FIELDS doubles of lstat per name, whether that
    * order is certainly JavaScript's, the folder's own inode, mtimeMs and ctimeMs with the time
    * they were taken (null if they could not be), whether the names came from the catalog's record
    * of the folder rather than its readdir, whether that catalog has a clean index that records no
    * folder (one of an earlier version), and whether the listing was read ahead (native/folder.c).
    * An addon built before the last four gives only the first three.
    */
-  readFolder(folder: string): [Buffer | string, Float64Array, boolean, (Float64Array | null)?, boolean?, boolean?, boolean?];
+  readFolder(folder: string): [string, Float64Array, boolean, (Float64Array | null)?, boolean?, boolean?, boolean?];
   /**
    * Starts reading these folders on a thread of the addon's own; the first readFolder of each then
    * takes that result (src/cli/read-ahead.ts). `records`, beside `folders`: for each, null or the
@@ -30,7 +29,7 @@ export interface NativeAddon {
    * A digest of folder listings: each folder's joined names (null: no folder) and stats
    * (native/folder.c). Absent from an addon built before it existed.
    */
-  listingDigest?(names: Array<Buffer | string | null>, stats: Array<Float64Array | null>): string;
+  listingDigest?(names: Array<string | null>, stats: Array<Float64Array | null>): string;
   /**
    * Ends the process at once with this code (native/exit.c): no teardown, no waiting for V8's
    * background work. Absent from an addon built before it existed.

@@ -45,11 +45,11 @@ function readAhead(dir: string): AheadRead {
     const read = (f) => { try { return addon.readFolder(f); } catch { return null; } };
     const ahead = folders.map(read);
     const again = folders.map(read);
-    const same = (a, b) => a[0].equals(b[0]) && Buffer.from(a[1].buffer).equals(Buffer.from(b[1].buffer));
+    const same = (a, b) => a[0] === b[0] && Buffer.from(a[1].buffer).equals(Buffer.from(b[1].buffer));
     console.log(JSON.stringify({
       fromRecord: ahead.map((r) => r && r[4]),
       same: ahead.map((r, i) => r && same(r, again[i])),
-      names: ahead.map((r) => (r && r[0].length ? r[0].toString().split('/') : [])),
+      names: ahead.map((r) => (r && r[0] ? r[0].split('/') : [])),
     }));`;
   const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   expect(run.stderr).toBe('');

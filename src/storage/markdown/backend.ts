@@ -175,7 +175,7 @@ export class MarkdownBackend implements StorageBackend {
     const recordWanted = !this.readonly && (recordFolders || listings.some((listing) => listing?.readAhead));
     if (index && (!clean || (recordWanted && index.lacksFolderRecord(listings)))) {
       const { dir, readonly, readFile } = this;
-      const patched = patchCatalog({ dir, readonly, scanStart, catalog, index, listings, isMemoryFile: isMemoryFileName, readFile });
+      const patched = patchCatalog({ dir, readonly, scanStart, catalog, index, listings, recordFolders: recordWanted, isMemoryFile: isMemoryFileName, readFile });
       if (patched) ({ catalog, index: clean } = patched);
       this.catalog = catalog;
       // What a scan also does: a catalog's temporary copy left by a killed command goes.

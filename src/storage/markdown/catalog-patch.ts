@@ -37,6 +37,8 @@ export interface CatalogPatch {
   catalog: Catalog;
   index: CatalogIndex;
   listings: Array<FolderListing | undefined>;
+  /** Write the catalog again when only the folders' record is missing or stale (CatalogIndex.lacksFolderRecord). */
+  recordFolders: boolean;
   isMemoryFile(name: string): boolean;
   /** Reads and parses a file as the scan does. */
   readFile(path: string, type: MemoryType, file: string, st: FileStat): ReadFile | undefined;
@@ -146,7 +148,7 @@ function patched(patch: CatalogPatch): { catalog: Catalog; index: CatalogIndex }
   // Read-only: the index serves as it is if every suspect was found as recorded; else the scan, in memory.
   if (patch.readonly) return lines.size ? undefined : { catalog, index };
   // Nothing changed: written again only to record the folders' stats (CatalogIndex.lacksFolderRecord).
-  if (unchanged && !index.lacksFolderRecord(patch.listings)) return { catalog, index };
+  if (unchanged && !(patch.recordFolders && index.lacksFolderRecord(patch.listings))) return { catalog, index };
 
   const bytes = added.length || removed.length ? rebuilt(patch, walk, lines, suspects, delta, pathOf) : restated(patch, lines, suspects, delta);
   if (!bytes) return undefined;

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { FOLDER_CTIME, FOLDER_INO, FOLDER_LISTED_AT, FOLDER_MTIME, joinedNameBytes, type FileStat, type FolderListing } from './folder-listing.js';
+import { FOLDER_CTIME, FOLDER_INO, FOLDER_LISTED_AT, FOLDER_MTIME, joinedNames, type FileStat, type FolderListing } from './folder-listing.js';
 import { join } from 'node:path';
 import { MEMORY_TYPES, type MemoryHeader, type MemoryType } from '../../memory/types.js';
 import type { StorageSummary } from '../types.js';
@@ -528,8 +528,8 @@ export class CatalogIndex {
     const f = this.folders[i];
     if (!listing) return !f.present;
     if (!f.present || listing.stats.byteLength !== f.statsLength) return false;
-    const names = joinedNameBytes(listing);
-    return names.length === f.namesLength && this.bytes.compare(names, 0, names.length, f.namesAt, f.namesAt + f.namesLength) === 0;
+    const names = joinedNames(listing);
+    return Buffer.byteLength(names) === f.namesLength && this.bytes.toString('utf8', f.namesAt, f.namesAt + f.namesLength) === names;
   }
 
   /** The names of folder `i` as recorded, in listing order; empty for a folder that was not there. */
@@ -645,9 +645,9 @@ export class CatalogIndex {
    */
   private static layout(parts: IndexParts, whole = false): Uint8Array[] {
     const folders = parts.listings.map((listing) => {
-      if (!listing) return { present: false, names: Buffer.alloc(0), namesLength: 0, stats: Buffer.alloc(0), folder: undefined };
-      const names = joinedNameBytes(listing);
-      return { present: true, names, namesLength: names.length, stats: statBytes(listing), folder: settledFolder(listing) };
+      if (!listing) return { present: false, names: '', namesLength: 0, stats: Buffer.alloc(0), folder: undefined };
+      const names = joinedNames(listing);
+      return { present: true, names, namesLength: Buffer.byteLength(names, 'utf8'), stats: statBytes(listing), folder: settledFolder(listing) };
     });
     const { summary, suspects } = parts;
     const records = parts.lines.length;
@@ -660,7 +660,7 @@ export class CatalogIndex {
     if (!whole) {
       const headLength = Buffer.allocUnsafe(4);
       headLength.writeUInt32LE(head.length, 0);
-      return [headLength, head, ...folders.flatMap((f) => [f.names, f.stats]), ...arrays];
+      return [headLength, head, ...folders.flatMap((f) => [Buffer.from(f.names, 'utf8'), f.stats]), ...arrays];
     }
     let size = 4 + head.length;
     for (const f of folders) size += f.namesLength + f.stats.length;
@@ -669,8 +669,7 @@ export class CatalogIndex {
     let at = out.writeUInt32LE(head.length, 0);
     at += head.copy(out, at);
     for (const f of folders) {
-      out.set(f.names, at);
-      at += f.names.length;
+      at += out.write(f.names, at, 'utf8');
       out.set(f.stats, at);
       at += f.stats.length;
     }

@@ -30,8 +30,6 @@ export interface FolderListing {
   readonly stats: Float64Array;
   /** The names joined by "/" (which no name contains), when the read gave them so. */
   readonly joined?: string;
-  /** The same as UTF-8 bytes, when the read gave them so (joinedNameBytes). */
-  readonly joinedBytes?: Buffer;
   /**
    * The folder's own inode, mtimeMs and ctimeMs, taken before its names were read, and the clock's
    * time just before that (FOLDER_*), where the native addon read it. The catalog records them with
@@ -53,14 +51,9 @@ export const FOLDER_MTIME = 1;
 export const FOLDER_CTIME = 2;
 export const FOLDER_LISTED_AT = 3;
 
-/** A listing's names joined by "/". */
+/** A listing's names joined by "/": what the catalog's clean index compares (catalog.ts). */
 export function joinedNames(listing: FolderListing): string {
   return listing.joined ?? listing.names.join('/');
-}
-
-/** A listing's names joined by "/", as UTF-8: what the catalog's clean index records and compares (catalog.ts). */
-export function joinedNameBytes(listing: FolderListing): Buffer {
-  return listing.joinedBytes ?? Buffer.from(joinedNames(listing), 'utf8');
 }
 
 /**
@@ -73,15 +66,13 @@ export function joinedNameBytes(listing: FolderListing): Buffer {
 export function readFolder(folder: string, wanted: (name: string) => boolean, listed?: (names: number) => void): FolderListing {
   const addon = nativeAddon();
   if (addon) {
-    const [given, stats, sameOrder, own, fromRecord, unrecorded, ahead] = addon.readFolder(folder);
+    const [joined, stats, sameOrder, own, fromRecord, unrecorded, ahead] = addon.readFolder(folder);
     listed?.(stats.length / FIELDS);
     const record = { folder: own ?? undefined, fromRecord: fromRecord === true, unrecorded: unrecorded === true, readAhead: ahead === true };
-    // No string of the names unless asked for: an unchanged folder is compared byte for byte (joinedNameBytes).
-    const bytes = typeof given === 'string' ? undefined : given;
-    if (sameOrder) return lazyNames(given, bytes, stats, record);
-    const joined = typeof given === 'string' ? given : given.toString('utf8');
+    // A string per name only when asked for: an unchanged folder is compared whole (joinedNames).
+    if (sameOrder) return lazyNames(joined, stats, record);
     const names = splitNames(joined);
-    if (inSortOrder(names)) return { names, stats, joined, joinedBytes: bytes, ...record };
+    if (inSortOrder(names)) return { names, stats, joined, ...record };
     // Byte order differs from JavaScript's only around astral characters: state them again in order.
   }
   return readFolderPlain(folder, wanted, listed);
@@ -147,8 +138,7 @@ export function changedEntries(stats: Float64Array, recorded: Uint8Array): Array
  */
 export function listingDigest(listings: Array<FolderListing | undefined>): string | undefined {
   return nativeAddon()?.listingDigest?.(
-    // The bytes readFolder gave, else the string (an addon built before took strings only).
-    listings.map((listing) => (listing ? (listing.joinedBytes ?? joinedNames(listing)) : null)),
+    listings.map((listing) => (listing ? joinedNames(listing) : null)),
     listings.map((listing) => listing?.stats ?? null),
   );
 }
@@ -171,20 +161,15 @@ function splitNames(joined: string): string[] {
   return joined === '' ? [] : joined.split('/');
 }
 
-function lazyNames(given: Buffer | string, bytes: Buffer | undefined, stats: Float64Array, record: Pick<FolderListing, 'folder' | 'fromRecord' | 'unrecorded' | 'readAhead'>): FolderListing {
+function lazyNames(joined: string, stats: Float64Array, record: Pick<FolderListing, 'folder' | 'fromRecord' | 'unrecorded' | 'readAhead'>): FolderListing {
   let names: string[] | undefined;
-  let joined: string | undefined;
-  const text = () => (joined ??= typeof given === 'string' ? given : given.toString('utf8'));
   return {
     get names() {
-      names ??= splitNames(text());
+      names ??= splitNames(joined);
       return names;
     },
-    get joined() {
-      return text();
-    },
     stats,
-    joinedBytes: bytes,
+    joined,
     ...record,
   };
 }
