@@ -63,10 +63,35 @@ function titles(h: Home, dir: string): string[] {
   return (json<{ memories: Array<{ title: string }> }>(r).memories ?? []).map((m) => m.title).sort();
 }
 
+/** Where a catalog's clean index starts (the last number of its first line). */
+const indexStart = (bytes: Buffer) => Number(bytes.toString('latin1', 0, 200).split('\n')[0].split(' ')[3]);
+
+interface IndexHead {
+  folders: Array<{ names: number; stats: number; folder?: string }>;
+}
+
+/**
+ * A catalog's bytes with its index's head changed by `edit` (the index's length field written
+ * again), and, given `names`, the first folder's names replaced by them.
+ */
+function withHead(bytes: Buffer, edit: (head: IndexHead) => void, names?: string): Buffer {
+  const at = indexStart(bytes);
+  const headLength = bytes.readUInt32LE(at);
+  const head = JSON.parse(bytes.toString('latin1', at + 4, at + 4 + headLength)) as IndexHead;
+  const oldNames = head.folders[0].names;
+  edit(head);
+  const text = Buffer.from(JSON.stringify(head), 'latin1');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(text.length);
+  const after = at + 4 + headLength;
+  const rest = names === undefined ? [bytes.subarray(after)] : [Buffer.from(names, 'latin1'), bytes.subarray(after + oldNames)];
+  return Buffer.concat([bytes.subarray(0, at), length, text, ...rest]);
+}
+
 /** The catalog's clean index: where folder `i`'s names are in the file, and how long they are. */
 function namesInCatalog(dir: string, i: number): { bytes: Buffer; at: number; length: number } {
   const bytes = readFileSync(join(dir, CATALOG));
-  const indexAt = Number(bytes.toString('latin1', 0, 200).split('\n')[0].split(' ')[3]);
+  const indexAt = indexStart(bytes);
   const headLength = bytes.readUInt32LE(indexAt);
   const folders = (JSON.parse(bytes.toString('latin1', indexAt + 4, indexAt + 4 + headLength)) as { folders: Array<{ names: number; stats: number }> }).folders;
   let at = indexAt + 4 + headLength;
@@ -150,7 +175,7 @@ describe.skipIf(!built)("a folder's names from the catalog's record of it", () =
     expect(titles(h, dir)).toContain('slipped in');
   });
 
-  it('reads the folder when the record cannot vouch for it: a recorded name gone, names out of order, a damaged head', () => {
+  it('reads the folder when the record cannot vouch for it: a recorded name gone, names out of order, a name leading out, a damaged head', () => {
     const { bytes, at, length } = namesInCatalog(dir, 0);
     const names = bytes.toString('latin1', at, at + length);
     const catalog = join(dir, CATALOG);
@@ -173,9 +198,16 @@ describe.skipIf(!built)("a folder's names from the catalog's record of it", () =
     expect(read.fromRecord[0]).toBe(false);
     expect(read.names[0]).toEqual(readdirSync(short).sort());
 
+    // A name that would lead out of the folder (a record made by hand): refused, the folder is read.
+    const escaping = ['..', ...names.split('/').slice(1)].join('/');
+    writeFileSync(catalog, withHead(bytes, (head) => (head.folders[0].names = escaping.length), escaping));
+    read = readAhead(dir);
+    expect(read.fromRecord[0]).toBe(false);
+    expect(read.names[0]).toEqual(readdirSync(short).sort());
+
     // A head whose folders cannot be found: no record at all, and nothing worse.
     const damaged = Buffer.from(bytes);
-    const indexAt = Number(bytes.toString('latin1', 0, 200).split('\n')[0].split(' ')[3]);
+    const indexAt = indexStart(bytes);
     damaged.write('"fodders"', bytes.indexOf('"folders"', indexAt), 'latin1');
     writeFileSync(catalog, damaged);
     read = readAhead(dir);
@@ -206,15 +238,11 @@ describe.skipIf(!built)("a folder's names from the catalog's record of it", () =
   it('leaves a folder the catalog left out (it had just changed) to the next list, not to a search', () => {
     // The catalog as a read right after a create writes it: no record of short_term, records of the rest.
     const bytes = readFileSync(join(dir, CATALOG));
-    const indexAt = Number(bytes.toString('latin1', 0, 200).split('\n')[0].split(' ')[3]);
-    const headLength = bytes.readUInt32LE(indexAt);
-    const head = JSON.parse(bytes.toString('latin1', indexAt + 4, indexAt + 4 + headLength)) as { folders: Array<{ folder?: string }> };
-    expect(head.folders.every((f) => typeof f.folder === 'string')).toBe(true);
-    delete head.folders[0].folder;
-    const newHead = Buffer.from(JSON.stringify(head), 'latin1');
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(newHead.length);
-    writeFileSync(join(dir, CATALOG), Buffer.concat([bytes.subarray(0, indexAt), length, newHead, bytes.subarray(indexAt + 4 + headLength)]));
+    const edited = withHead(bytes, (head) => {
+      expect(head.folders.every((f) => typeof f.folder === 'string')).toBe(true);
+      delete head.folders[0].folder;
+    });
+    writeFileSync(join(dir, CATALOG), edited);
     const before = statSync(join(dir, CATALOG)).ino;
     expect(readAhead(dir).fromRecord).toEqual([false, true, true]);
     expect(h.run(['--base-dir', dir, 'search', 'alpha']).stdout).toContain('alpha');
