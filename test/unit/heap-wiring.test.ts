@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Context } from '../../src/context/context.js';
 import { counted } from '../../src/commands/progress.js';
 import { verifyBackup } from '../../src/commands/backup.js';
@@ -11,7 +11,7 @@ import sqlite from '../../src/storage/sqlite/index.js';
 import { listPages } from '../../src/storage/list-pages.js';
 import type { ListQuery } from '../../src/storage/types.js';
 import { CATALOG_FILE } from '../../src/storage/markdown/catalog.js';
-import { allowHeapTuning, itemsReported } from '../../src/util/heap.js';
+import { allowHeapTuning, HeapPacer, itemsReported } from '../../src/util/heap.js';
 import { parseQuery } from '../../src/search/query.js';
 import { sampleMemory } from '../storage/conformance.js';
 
@@ -37,7 +37,11 @@ describe('items reported to the heap pacer', () => {
     expect(itemsReported()).toBe(0); // not allowed: a library leaves its host's collector alone
 
     allowHeapTuning();
+    // The pacer starts at the first item, and starts the loop (a collection first when much is in use).
+    const startLoop = vi.spyOn(HeapPacer.prototype, 'startLoop');
     expect([...counted(quiet, 'copy', Array.from({ length: 300 }, (_, i) => i), 300)]).toHaveLength(300);
+    expect(startLoop).toHaveBeenCalledTimes(1);
+    startLoop.mockRestore();
     expect(itemsReported()).toBe(300);
     const done: number[] = [];
     const watched = { options: { progress: (_label: string, n: number) => done.push(n) } } as unknown as Context;

@@ -62,6 +62,34 @@ describe('garbage collection paced by a bulk command', () => {
     expectFloorBudget(paced, 16);
   });
 
+  it('starts a loop with a collection when much is in use before it, and counts the budget at the first check after', () => {
+    // A catalog patched before the loop: 59 MiB in use, of which 31 survive, outside the heap
+    // released only after the collection (its first measure still says 59).
+    let used = 59 * MiB;
+    let collections = 0;
+    const pacer = new HeapPacer(
+      () => used,
+      () => {
+        collections++;
+        used = collections === 1 ? 59 * MiB : 31 * MiB;
+      },
+    );
+    pacer.startLoop();
+    expect(collections).toBe(1);
+    used = 31 * MiB; // the buffers released
+    // The first check counts from nothing yet (not from the 59 measured right after): it collects,
+    // and the budget then counts from the 31 left.
+    expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
+    used = 31 * MiB + Math.max(HeapPacer.BUDGET_FLOOR, (31 * MiB) / 4);
+    expect(run(pacer, HeapPacer.CHECK_EVERY * 2)).toBe(0);
+    used += 1;
+    expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1);
+    // A small command's loop: nothing collected before it.
+    const small = pretendHeap(HeapPacer.COLLECT_BEFORE_LOOP, 0);
+    small.pacer.startLoop();
+    expect(small.heap.collections).toBe(0);
+  });
+
   it('lets the budget grow with what survives, so a large live set is not collected over and over', () => {
     const { heap, pacer } = pretendHeap(300 * MiB, 200 * MiB);
     expect(run(pacer, HeapPacer.CHECK_EVERY)).toBe(1); // 200 MiB left
