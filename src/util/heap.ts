@@ -99,13 +99,13 @@ export class HeapPacer {
   }
 
   /**
-   * A bulk loop's first item: what came before the loop, when it is large, is collected first, so
-   * that the loop's growth is counted from what is live. A catalog patched at 100,000 memories
-   * left some 30 MB behind it, and a backup right after a create peaked at 123 to 124 MiB (112 to
-   * 114 with this). The budget is not counted from now: V8 releases the array buffers a
-   * collection frees only after it, so the first check (an item later, CHECK_EVERY) counts it
-   * from what is left then (counted from now, the same backup peaked at 122). A small command's
-   * first scan is under the mark, and never loads the collector.
+   * The first item the process reports (its first bulk loop, or a scan): what came before, when it
+   * is large, is collected first, so that the loop's growth is counted from what is live. A catalog
+   * patched at 100,000 memories left some 30 MB behind it, and a backup right after a create peaked
+   * at 123 to 124 MiB (112 to 114 with this). The budget is not counted from now: V8 releases the
+   * array buffers a collection frees only after it, so the first check (at the CHECK_EVERY-th
+   * item) counts it from what is left then (counted from now, the same backup peaked at 122). A
+   * small command's first scan is under the mark, and never loads the collector.
    */
   startLoop(): void {
     if (this.measure() > HeapPacer.COLLECT_BEFORE_LOOP) this.collect();
